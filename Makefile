@@ -1,0 +1,62 @@
+# keyaudit — the two commands that matter: `make demo` and `make test`.
+SWIFT ?= swift
+PREFIX ?= /usr/local
+BINDIR = $(PREFIX)/bin
+SHAREDIR = $(PREFIX)/share/keyaudit
+MANDIR = $(PREFIX)/share/man/man1
+OUTPUT ?= reports
+
+.PHONY: all deps build release demo test bench install uninstall templates golden format clean
+
+all: build
+
+## deps: install libxlsxwriter-dev and pkg-config when missing (apt-get, sudo when not root)
+deps:
+	@./scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release --product keyaudit
+
+## demo: audit the embedded sample account and write a run folder under reports/
+demo: deps
+	$(SWIFT) build --product keyaudit
+	$(SWIFT) run keyaudit run --demo --output $(OUTPUT)
+	@echo "demo run written to $(OUTPUT)/latest/ (report.md, report.html, report.xlsx)"
+
+## test: the whole test suite (what CI runs)
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+## bench: the performance benchmark (release build; 10k, 100k and 300k keys)
+bench: deps
+	$(SWIFT) build -c release --product keyaudit-bench --product keyaudit
+	./.build/release/keyaudit-bench $(BENCH_ARGS)
+
+## install: release binary, man page and a copy of the default templates
+install: release
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)/templates $(DESTDIR)$(MANDIR)
+	install -m 0755 .build/release/keyaudit $(DESTDIR)$(BINDIR)/keyaudit
+	install -m 0644 templates/*.mustache templates/*.yml templates/README.md $(DESTDIR)$(SHAREDIR)/templates/
+	install -m 0644 deploy/keyaudit.1 $(DESTDIR)$(MANDIR)/keyaudit.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/keyaudit $(DESTDIR)$(MANDIR)/keyaudit.1
+	rm -rf $(DESTDIR)$(SHAREDIR)
+
+## templates: regenerate the built-in templates from templates/ (after editing them)
+templates:
+	./scripts/embed-templates.sh
+
+## golden: regenerate the golden report files the tests compare with (review the diff before committing)
+golden: deps
+	KEYAUDIT_UPDATE_GOLDEN=1 $(SWIFT) test --filter GoldenReportTests
+
+format:
+	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
+
+clean:
+	rm -rf .build

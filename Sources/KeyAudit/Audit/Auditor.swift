@@ -1,0 +1,172 @@
+import Foundation
+
+/// The audit of one snapshot: findings in report order, and how each suppression fared.
+public struct AuditResult: Sendable {
+    public var findings: [Finding]
+    public var suppressions: [SuppressionStatus]
+    public var policy: Policy
+
+    public var unsuppressed: [Finding] { findings.filter { !$0.suppressed } }
+}
+
+/// How one suppression of the policy fared in this run.
+public struct SuppressionStatus: Sendable {
+    public enum State: String, Sendable {
+        /// Suppressing, and not expiring within the warning window.
+        case active
+        /// Suppressing, but lapses within `suppression_warning_days`.
+        case expiringSoon = "expiring-soon"
+        /// Lapsed: the findings it matches count again.
+        case expired
+        /// In force but matched no finding (a typo, or the risk is gone): worth removing.
+        case unmatched
+    }
+
+    public var suppression: Suppression
+    public var state: State
+    /// Findings it matched (suppressed while active, counted again once expired).
+    public var matched: Int
+}
+
+/// What is known of the run before this one, for first_seen/status and for the chain check.
+public struct PriorRun: Sendable {
+    public var snapshot: Snapshot?
+    /// Finding id → first_seen, from the previous findings.json (nil when there was none).
+    public var firstSeen: [String: Date]?
+    /// Set when the current snapshot's `previous.sha256` does not match the previous file on disk.
+    public var brokenChain: BrokenChain?
+
+    public init(snapshot: Snapshot? = nil, firstSeen: [String: Date]? = nil, brokenChain: BrokenChain? = nil) {
+        self.snapshot = snapshot
+        self.firstSeen = firstSeen
+        self.brokenChain = brokenChain
+    }
+}
+
+public struct BrokenChain: Sendable, Equatable {
+    public var path: String
+    public var recorded: String
+    public var actual: String
+
+    public init(path: String, recorded: String, actual: String) {
+        self.path = path
+        self.recorded = recorded
+        self.actual = actual
+    }
+}
+
+/// Runs every enabled rule over a snapshot and applies the policy's suppressions.
+public enum Auditor {
+    public static func audit(_ snapshot: Snapshot, prior: PriorRun = PriorRun(), policy: Policy, now: Date)
+        -> AuditResult
+    {
+        var findings = evaluate(snapshot, previous: prior.snapshot, policy: policy, now: now)
+        findings.append(contentsOf: snapshotFindings(snapshot, prior: prior, policy: policy, now: now))
+
+        // first_seen and status: from the previous findings.json, else from the previous snapshot re-audited.
+        var firstSeen = prior.firstSeen
+        if firstSeen == nil, let previous = prior.snapshot {
+            let seenAt = previous.takenAt ?? now
+            let earlier = evaluate(previous, previous: nil, policy: policy, now: seenAt)
+            firstSeen = Dictionary(earlier.map { ($0.id, seenAt) }, uniquingKeysWith: { first, _ in first })
+        }
+        for index in findings.indices {
+            if let seen = firstSeen?[findings[index].id] {
+                findings[index].firstSeen = seen
+                findings[index].status = .persisting
+            }
+        }
+
+        var statuses: [SuppressionStatus] = []
+        for suppression in policy.suppressions {
+            let active = suppression.isActive(at: now)
+            var matched = 0
+            for index in findings.indices where suppression.matches(findings[index]) {
+                matched += 1
+                if active, findings[index].suppression == nil { findings[index].suppression = suppression }
+            }
+            let state: SuppressionStatus.State
+            if !active {
+                state = .expired
+            } else if matched == 0 {
+                state = .unmatched
+            } else if suppression.expiresAt.timeIntervalSince(now)
+                <= Double(policy.thresholds.suppressionWarningDays) * RuleCatalog.day
+            {
+                state = .expiringSoon
+            } else {
+                state = .active
+            }
+            statuses.append(SuppressionStatus(suppression: suppression, state: state, matched: matched))
+        }
+        findings.sort(by: Finding.reportOrder)
+        return AuditResult(findings: findings, suppressions: statuses, policy: policy)
+    }
+
+    /// Key rules over every key, without suppressions or history.
+    static func evaluate(_ snapshot: Snapshot, previous: Snapshot?, policy: Policy, now: Date) -> [Finding] {
+        let rules = RuleCatalog.all.filter { $0.scope == .key && policy.setting(for: $0.id).enabled }
+        let previousKeys = previous.map { previous in
+            Dictionary(previous.keys.map { ($0.identity, $0) }, uniquingKeysWith: { _, last in last })
+        }
+        let clock = now.timeIntervalSince1970
+        var findings: [Finding] = []
+        for key in snapshot.keys {
+            let input = RuleInput(
+                key: key, previous: previousKeys?[key.identity], thresholds: policy.thresholds, now: clock)
+            for rule in rules {
+                guard let match = rule.evaluate(input) else { continue }
+                findings.append(
+                    Finding(
+                        id: "\(rule.id):\(key.identity)", rule: rule.id,
+                        severity: policy.setting(for: rule.id).severity ?? match.severity ?? rule.defaultSeverity,
+                        keyHash: key.identity, keyName: key.name, workspaceId: key.workspaceId, title: rule.title,
+                        message: match.message, evidence: JSONObject(match.evidence),
+                        remediation: rule.remediation(for: key.hash), suppression: nil, firstSeen: now, status: .new))
+            }
+        }
+        return findings
+    }
+
+    static func snapshotFindings(_ snapshot: Snapshot, prior: PriorRun, policy: Policy, now: Date) -> [Finding] {
+        var findings: [Finding] = []
+        func add(_ rule: Rule, severity: Severity, message: String, evidence: [(String, JSONValue)]) {
+            guard policy.setting(for: rule.id).enabled else { return }
+            findings.append(
+                Finding(
+                    id: "\(rule.id):snapshot", rule: rule.id, severity: policy.setting(for: rule.id).severity ?? severity,
+                    keyHash: nil, keyName: nil, workspaceId: nil, title: rule.title, message: message,
+                    evidence: JSONObject(evidence), remediation: rule.remediation, suppression: nil, firstSeen: now,
+                    status: .new))
+        }
+        if let broken = prior.brokenChain {
+            add(
+                RuleCatalog.brokenChain, severity: .critical,
+                message:
+                    "\(broken.path) does not match the sha256 recorded for it (recorded \(broken.recorded.prefix(12))…, now \(broken.actual.prefix(12))…): it was altered after it was read",
+                evidence: [
+                    ("snapshot", .string(broken.path)), ("recorded_sha256", .string(broken.recorded)),
+                    ("actual_sha256", .string(broken.actual)),
+                ])
+        }
+        let coverage = snapshot.coverage
+        if !coverage.consistent {
+            add(
+                RuleCatalog.incompleteCoverage, severity: .high,
+                message: "paging never settled: the listing may miss keys created or deleted during the run",
+                evidence: [
+                    ("mode", .string(coverage.mode.rawValue)), ("consistent", .bool(false)),
+                    ("notes", .array(coverage.notes.map { .string($0) })),
+                ])
+        } else if coverage.mode == .defaultListingOnly {
+            add(
+                RuleCatalog.incompleteCoverage, severity: .low,
+                message: "only the default workspace was listed: /workspaces was unavailable to this key",
+                evidence: [
+                    ("mode", .string(coverage.mode.rawValue)), ("consistent", .bool(true)),
+                    ("notes", .array(coverage.notes.map { .string($0) })),
+                ])
+        }
+        return findings
+    }
+}

@@ -1,0 +1,164 @@
+import Foundation
+
+/// findings.json: the audit as data, for tools and for the next run's first_seen/status.
+public enum FindingsDocument {
+    public static let schemaVersion = 1
+    public static let fileName = "findings.json"
+
+    /// The summary counts, shared by findings.json, the reports and the metrics.
+    public struct Summary: Sendable {
+        public var keys: Int
+        public var enabled: Int
+        public var disabled: Int
+        /// Unsuppressed findings.
+        public var findings: Int
+        public var suppressed: Int
+        /// Unsuppressed findings by rule id, every rule listed (0 included), in catalog order.
+        public var byRule: [(String, Int)]
+        /// Unsuppressed findings by severity, most severe first.
+        public var bySeverity: [(Severity, Int)]
+
+        public init(snapshot: Snapshot, audit: AuditResult) {
+            keys = snapshot.keys.count
+            enabled = snapshot.enabledCount
+            disabled = snapshot.disabledCount
+            let counted = audit.unsuppressed
+            findings = counted.count
+            suppressed = audit.findings.count - counted.count
+            var rules: [String: Int] = [:]
+            var severities: [Severity: Int] = [:]
+            for finding in counted {
+                rules[finding.rule, default: 0] += 1
+                severities[finding.severity, default: 0] += 1
+            }
+            byRule = RuleCatalog.all.map { ($0.id, rules[$0.id] ?? 0) }
+            bySeverity = Severity.descending.map { ($0, severities[$0] ?? 0) }
+        }
+    }
+
+    public static func encode(
+        audit: AuditResult, snapshot: Snapshot, snapshotReference: Snapshot.Reference, generatedAt: Date
+    ) -> [UInt8] {
+        let summary = Summary(snapshot: snapshot, audit: audit)
+        var out: [UInt8] = []
+        out.reserveCapacity(audit.findings.count * 900 + 4096)
+        func text(_ string: String) { out.append(contentsOf: Array(string.utf8)) }
+        func member(_ name: String, _ value: JSONValue, last: Bool = false) {
+            text("  \"\(name)\": ")
+            JSONWriter.write(value, into: &out, style: .pretty(indent: 2, level: 1))
+            text(last ? "\n" : ",\n")
+        }
+        text("{\n")
+        member("schema_version", .int(schemaVersion))
+        member("generated_at", .string(Timestamp.format(generatedAt)))
+        member(
+            "snapshot",
+            .object(JSONObject([("path", .string(snapshotReference.path)), ("sha256", .string(snapshotReference.sha256))])))
+        member("policy", policyJSON(audit.policy))
+        member(
+            "summary",
+            .object(
+                JSONObject([
+                    ("keys", .int(summary.keys)), ("enabled", .int(summary.enabled)),
+                    ("disabled", .int(summary.disabled)), ("findings", .int(summary.findings)),
+                    ("suppressed", .int(summary.suppressed)),
+                    ("by_rule", .object(JSONObject(summary.byRule.map { ($0.0, .int($0.1)) }))),
+                    ("by_severity", .object(JSONObject(summary.bySeverity.map { ($0.0.rawValue, .int($0.1)) }))),
+                ])))
+        member("suppressions", .array(audit.suppressions.map(suppressionStatusJSON)))
+        text("  \"findings\": [")
+        for (index, finding) in audit.findings.enumerated() {
+            text(index == 0 ? "\n    " : ",\n    ")
+            JSONWriter.write(findingJSON(finding), into: &out, style: .compact)
+        }
+        text(audit.findings.isEmpty ? "]\n" : "\n  ]\n")
+        text("}\n")
+        return out
+    }
+
+    static func findingJSON(_ finding: Finding) -> JSONValue {
+        .object(
+            JSONObject([
+                ("id", .string(finding.id)), ("rule", .string(finding.rule)),
+                ("severity", .string(finding.severity.rawValue)),
+                ("key_hash", finding.keyHash.map { .string($0) } ?? .null),
+                ("key_name", finding.keyName.map { .string($0) } ?? .null),
+                ("workspace_id", finding.workspaceId.map { .string($0) } ?? .null),
+                ("title", .string(finding.title)), ("message", .string(finding.message)),
+                ("evidence", .object(finding.evidence)), ("remediation", .string(finding.remediation)),
+                ("suppressed", .bool(finding.suppressed)),
+                ("suppression", finding.suppression.map(suppressionJSON) ?? .null),
+                ("first_seen", .string(Timestamp.format(finding.firstSeen))),
+                ("status", .string(finding.status.rawValue)),
+            ]))
+    }
+
+    static func suppressionJSON(_ suppression: Suppression) -> JSONValue {
+        .object(
+            JSONObject([
+                ("key", .string(suppression.key)), ("rule", .string(suppression.rule)),
+                ("reason", .string(suppression.reason)), ("owner", .string(suppression.owner)),
+                ("ticket", suppression.ticket.map { .string($0) } ?? .null),
+                ("expires", .string(suppression.expires)), ("location", .string(suppression.location)),
+            ]))
+    }
+
+    static func suppressionStatusJSON(_ status: SuppressionStatus) -> JSONValue {
+        guard case .object(var object) = suppressionJSON(status.suppression) else { return .null }
+        object["state"] = .string(status.state.rawValue)
+        object["matched"] = .int(status.matched)
+        return .object(object)
+    }
+
+    public static func policyJSON(_ policy: Policy) -> JSONValue {
+        let thresholds = policy.thresholds
+        return .object(
+            JSONObject([
+                ("source", .string(policy.source)),
+                (
+                    "thresholds",
+                    .object(
+                        JSONObject([
+                            ("stale_after_days", .int(thresholds.staleAfterDays)),
+                            ("expiring_within_days", .int(thresholds.expiringWithinDays)),
+                            ("unused_after_days", .int(thresholds.unusedAfterDays)),
+                            ("limit_remaining_share", .double(thresholds.limitRemainingShare)),
+                            ("suppression_warning_days", .int(thresholds.suppressionWarningDays)),
+                        ]))
+                ),
+                (
+                    "rules",
+                    .object(
+                        JSONObject(
+                            RuleCatalog.all.map { rule in
+                                let setting = policy.setting(for: rule.id)
+                                return (
+                                    rule.id,
+                                    .object(
+                                        JSONObject([
+                                            ("enabled", .bool(setting.enabled)),
+                                            ("severity", .string((setting.severity ?? rule.defaultSeverity).rawValue)),
+                                            ("severity_overridden", .bool(setting.severity != nil)),
+                                        ]))
+                                )
+                            }))
+                ),
+                ("suppressions", .int(policy.suppressions.count)),
+            ]))
+    }
+
+    /// Finding id → first_seen (and the ids) of a findings.json; nil when unreadable (the caller recomputes).
+    public static func firstSeen(fileAt path: String) -> [String: Date]? {
+        guard let data = FileManager.default.contents(atPath: path),
+            let document = try? JSONParser.parse([UInt8](data)),
+            let version = document["schema_version"]?.doubleValue, Int(version) <= schemaVersion,
+            let findings = document["findings"]?.arrayValue
+        else { return nil }
+        var result: [String: Date] = [:]
+        for finding in findings {
+            guard let id = finding["id"]?.stringValue else { continue }
+            result[id] = finding["first_seen"]?.stringValue.flatMap(Timestamp.date) ?? Date(timeIntervalSince1970: 0)
+        }
+        return result
+    }
+}

@@ -1,0 +1,48 @@
+/// How much a finding matters, lowest first.
+public enum Severity: String, Sendable, CaseIterable, Comparable, Codable {
+    case info, low, medium, high, critical
+
+    var rank: Int {
+        switch self {
+        case .info: return 0
+        case .low: return 1
+        case .medium: return 2
+        case .high: return 3
+        case .critical: return 4
+        }
+    }
+
+    public static func < (lhs: Severity, rhs: Severity) -> Bool { lhs.rank < rhs.rank }
+
+    /// Most severe first, for reports.
+    public static let descending: [Severity] = allCases.reversed()
+}
+
+/// When `keyaudit run` exits 1: `--fail-on`.
+public enum FailOn: Sendable, Equatable {
+    case severity(Severity)
+    /// Any unsuppressed finding that is new since the previous run.
+    case new
+    case never
+
+    public init?(_ text: String) {
+        switch text {
+        case "new": self = .new
+        case "never": self = .never
+        default:
+            guard let severity = Severity(rawValue: text) else { return nil }
+            self = .severity(severity)
+        }
+    }
+
+    public static let choices = "info, low, medium, high, critical, new, never"
+
+    /// Whether these findings should fail the run.
+    public func isTriggered(by findings: [Finding]) -> Bool {
+        switch self {
+        case .never: return false
+        case .new: return findings.contains { !$0.suppressed && $0.status == .new }
+        case .severity(let threshold): return findings.contains { !$0.suppressed && $0.severity >= threshold }
+        }
+    }
+}

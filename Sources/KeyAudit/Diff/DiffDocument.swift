@@ -1,0 +1,196 @@
+import Foundation
+
+/// diff.json and the plain-text summary `keyaudit diff` prints.
+extension SnapshotDiff {
+    /// Spenders listed in reports and in `spend.top`.
+    public static let topSpenders = 10
+
+    public func encoded() -> [UInt8] {
+        var out: [UInt8] = []
+        JSONWriter.write(json, into: &out, style: .pretty(indent: 2, level: 0))
+        out.append(10)
+        return out
+    }
+
+    public var json: JSONValue {
+        func endpoint(_ endpoint: Endpoint) -> JSONValue {
+            .object(
+                JSONObject([
+                    ("path", .string(endpoint.path)), ("taken_at", .seconds(endpoint.takenAt?.timeIntervalSince1970)),
+                    ("sha256", .string(endpoint.sha256)),
+                ]))
+        }
+        func ref(_ key: KeyRef) -> JSONValue {
+            .object(
+                JSONObject([
+                    ("hash", .string(key.hash)), ("name", key.name.map { .string($0) } ?? .null),
+                    ("workspace_id", key.workspaceId.map { .string($0) } ?? .null),
+                ]))
+        }
+        func spendJSON(_ spend: KeySpend) -> JSONValue {
+            .object(
+                JSONObject([
+                    ("hash", .string(spend.hash)), ("name", spend.name.map { .string($0) } ?? .null),
+                    ("usage_from", .money(spend.usageFrom)), ("usage_to", .money(spend.usageTo)),
+                    ("byok_usage_from", .money(spend.byokFrom)), ("byok_usage_to", .money(spend.byokTo)),
+                    ("growth", .money(spend.growth)), ("counter_went_down", .bool(spend.counterWentDown)),
+                ]))
+        }
+        return .object(
+            JSONObject([
+                ("schema_version", .int(Self.schemaVersion)),
+                ("from", endpoint(from)),
+                ("to", endpoint(to)),
+                ("added", .array(added.map(ref))),
+                ("removed", .array(removed.map(ref))),
+                (
+                    "changed",
+                    .array(
+                        changed.map { change in
+                            .object(
+                                JSONObject([
+                                    ("hash", .string(change.hash)), ("name", change.name.map { .string($0) } ?? .null),
+                                    (
+                                        "changes",
+                                        .object(
+                                            JSONObject(
+                                                change.changes.map { field in
+                                                    // An absent side is left out and named: null and absent stay distinct.
+                                                    var entry = JSONObject()
+                                                    if let from = field.from { entry["from"] = from } else {
+                                                        entry["from_absent"] = .bool(true)
+                                                    }
+                                                    if let to = field.to { entry["to"] = to } else {
+                                                        entry["to_absent"] = .bool(true)
+                                                    }
+                                                    return (field.field, .object(entry))
+                                                }))
+                                    ),
+                                ]))
+                        })
+                ),
+                (
+                    "spend",
+                    .object(
+                        JSONObject([
+                            ("elapsed_seconds", spend.elapsedSeconds.map { .double($0) } ?? .null),
+                            ("usage_growth", .money(spend.usageGrowth)), ("byok_usage_growth", .money(spend.byokGrowth)),
+                            ("total_growth", .money(spend.total)),
+                            ("top", .array(spend.top(Self.topSpenders).map(spendJSON))),
+                            ("keys", .array(spend.keys.map(spendJSON))),
+                        ]))
+                ),
+                (
+                    "findings",
+                    .object(
+                        JSONObject([
+                            ("new", .array(findings.new.map { .string($0) })),
+                            ("resolved", .array(findings.resolved.map { .string($0) })),
+                            ("persisting", .array(findings.persisting.map { .string($0) })),
+                        ]))
+                ),
+            ]))
+    }
+
+    /// A readable summary for a terminal. Names are shown with control characters replaced, so a hostile
+    /// key name cannot move the cursor or forge lines.
+    public func textSummary() -> String {
+        func name(_ text: String?) -> String { Display.terminalSafe(text ?? "") }
+        func value(_ value: JSONValue?) -> String {
+            value.map { Display.terminalSafe(JSONWriter.string($0, style: .compact)) } ?? "(absent)"
+        }
+        var lines: [String] = []
+        let fromTime = from.takenAt.map(Timestamp.format) ?? "unknown time"
+        let toTime = to.takenAt.map(Timestamp.format) ?? "unknown time"
+        lines.append("Changes from \(from.path) (\(fromTime)) to \(to.path) (\(toTime))")
+        lines.append(
+            "  \(added.count) added, \(removed.count) removed, \(changed.count) reconfigured; spend \(Display.money(spend.total)); findings \(findings.new.count) new, \(findings.resolved.count) resolved, \(findings.persisting.count) persisting"
+        )
+        if !added.isEmpty {
+            lines.append("Added:")
+            lines += added.map { "  + \($0.hash.prefix(12))  \(name($0.name))  [\($0.workspaceId ?? "-")]" }
+        }
+        if !removed.isEmpty {
+            lines.append("Removed:")
+            lines += removed.map { "  - \($0.hash.prefix(12))  \(name($0.name))  [\($0.workspaceId ?? "-")]" }
+        }
+        if !changed.isEmpty {
+            lines.append("Reconfigured:")
+            for change in changed {
+                lines.append("  ~ \(change.hash.prefix(12))  \(name(change.name))")
+                for field in change.changes {
+                    lines.append("      \(field.field): \(value(field.from)) -> \(value(field.to))")
+                }
+            }
+        }
+        let top = spend.top(Self.topSpenders)
+        if !top.isEmpty {
+            lines.append("Largest spend since the previous snapshot:")
+            lines += top.map { "  \(Display.money($0.growth))  \($0.hash.prefix(12))  \(name($0.name))" }
+        }
+        let resets = spend.counterResets
+        if !resets.isEmpty {
+            lines.append("Usage counters that went down (reset or recreated key):")
+            lines += resets.map {
+                "  \($0.hash.prefix(12))  \(name($0.name))  usage \(Display.money($0.usageFrom)) -> \(Display.money($0.usageTo))"
+            }
+        }
+        if !findings.new.isEmpty {
+            lines.append("New findings:")
+            lines += findings.new.map { "  \($0)" }
+        }
+        if !findings.resolved.isEmpty {
+            lines.append("Resolved findings:")
+            lines += findings.resolved.map { "  \($0)" }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// Formatting for people: money, terminal-safe text.
+public enum Display {
+    public static func money(_ value: Double) -> String {
+        guard value.isFinite else { return "n/a" }
+        let cents = (abs(value) * 100).rounded()
+        let dollars = Int(cents / 100)
+        let rest = Int(cents.truncatingRemainder(dividingBy: 100))
+        var digits = String(dollars)
+        var grouped = ""
+        while digits.count > 3 {
+            grouped = "," + digits.suffix(3) + grouped
+            digits.removeLast(3)
+        }
+        let sign = value < 0 && cents > 0 ? "-" : ""
+        return "\(sign)$\(digits)\(grouped).\(rest < 10 ? "0" : "")\(rest)"
+    }
+
+    /// Control characters (newlines, escapes, bidi overrides) replaced by visible stand-ins.
+    public static func terminalSafe(_ text: String) -> String {
+        var out = ""
+        out.unicodeScalars.reserveCapacity(text.unicodeScalars.count)
+        for scalar in text.unicodeScalars {
+            switch scalar.value {
+            case 0x0A: out += "\\n"
+            case 0x0D: out += "\\r"
+            case 0x09: out += "\\t"
+            case 0..<0x20, 0x7F, 0x80..<0xA0: out += "\\u{\(String(scalar.value, radix: 16))}"
+            case 0x202A...0x202E, 0x2066...0x2069, 0x200E, 0x200F:
+                out += "\\u{\(String(scalar.value, radix: 16))}"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+}
+
+extension SnapshotDiff {
+    /// The "Changes since the previous run" section alone, rendered with the `changes.md` template.
+    public func markdown(templatesDirectory: String?) throws(KeyAuditError) -> String {
+        let templates = try ReportTemplates.load(overrides: templatesDirectory, formats: [.md])
+        let model: [String: Any] = ["changes": ReportViewModel.changes(self), "has_changes": true]
+        guard let text = templates.library.render(model, withTemplate: "changes.md") else {
+            throw .usage("no changes.md.mustache template")
+        }
+        return text
+    }
+}

@@ -1,0 +1,178 @@
+import Foundation
+
+/// What changed between two snapshots of the same account. Identity is the key's hash, so a renamed key
+/// is the same key with a changed `name`.
+public struct SnapshotDiff: Sendable {
+    public static let schemaVersion = 1
+    public static let fileName = "diff.json"
+
+    /// Fields that change by themselves (usage, remaining credit, edit and use times): not configuration.
+    static let volatileFields: Set<String> = [
+        "usage", "usage_daily", "usage_weekly", "usage_monthly", "byok_usage", "byok_usage_daily",
+        "byok_usage_weekly", "byok_usage_monthly", "limit_remaining", "updated_at", "last_used_at",
+    ]
+
+    public struct Endpoint: Sendable {
+        public var path: String
+        public var takenAt: Date?
+        public var sha256: String
+
+        public init(path: String, takenAt: Date?, sha256: String) {
+            self.path = path
+            self.takenAt = takenAt
+            self.sha256 = sha256
+        }
+    }
+
+    public struct KeyRef: Sendable, Equatable {
+        public var hash: String
+        public var name: String?
+        public var workspaceId: String?
+    }
+
+    /// One field's change; nil `from`/`to` means the field was absent (distinct from a JSON null).
+    public struct FieldChange: Sendable, Equatable {
+        public var field: String
+        public var from: JSONValue?
+        public var to: JSONValue?
+    }
+
+    public struct KeyChange: Sendable {
+        public var hash: String
+        /// The current name.
+        public var name: String?
+        public var workspaceId: String?
+        public var changes: [FieldChange]
+    }
+
+    public struct KeySpend: Sendable {
+        public var hash: String
+        public var name: String?
+        public var usageFrom: Double
+        public var usageTo: Double
+        public var byokFrom: Double
+        public var byokTo: Double
+        /// Growth of usage + byok_usage; 0 when a counter went down.
+        public var growth: Double { max(0, usageTo - usageFrom) + max(0, byokTo - byokFrom) }
+        /// A counter went down: the key was reset or recreated; never counted as negative spend.
+        public var counterWentDown: Bool { usageTo < usageFrom || byokTo < byokFrom }
+    }
+
+    public struct Spend: Sendable {
+        public var elapsedSeconds: Double?
+        public var usageGrowth: Double
+        public var byokGrowth: Double
+        /// Keys whose usage moved (up, or down as a reset), by hash.
+        public var keys: [KeySpend]
+        public var total: Double { usageGrowth + byokGrowth }
+
+        /// The largest spenders since the previous snapshot, largest first.
+        public func top(_ count: Int) -> [KeySpend] {
+            Array(
+                keys.filter { $0.growth > 0 }.sorted {
+                    $0.growth != $1.growth ? $0.growth > $1.growth : $0.hash < $1.hash
+                }.prefix(count))
+        }
+
+        public var counterResets: [KeySpend] { keys.filter(\.counterWentDown) }
+    }
+
+    public struct FindingChanges: Sendable {
+        public var new: [String]
+        public var resolved: [String]
+        public var persisting: [String]
+    }
+
+    public var from: Endpoint
+    public var to: Endpoint
+    public var added: [KeyRef]
+    public var removed: [KeyRef]
+    public var changed: [KeyChange]
+    public var spend: Spend
+    public var findings: FindingChanges
+
+    public var isEmpty: Bool {
+        added.isEmpty && removed.isEmpty && changed.isEmpty && spend.keys.isEmpty && findings.new.isEmpty
+            && findings.resolved.isEmpty
+    }
+
+    /// Compares `previous` with `current`; finding ids come from each side's findings (file or recomputed).
+    public static func compare(
+        previous: Snapshot, from: Endpoint, previousFindingIDs: Set<String>,
+        current: Snapshot, to: Endpoint, currentFindingIDs: Set<String>
+    ) -> SnapshotDiff {
+        var before: [String: KeyRecord] = [:]
+        before.reserveCapacity(previous.keys.count)
+        for key in previous.keys { before[key.identity] = key }
+        var added: [KeyRef] = []
+        var changed: [KeyChange] = []
+        var spends: [KeySpend] = []
+        var usageGrowth = 0.0
+        var byokGrowth = 0.0
+        var seen = Set<String>()
+        seen.reserveCapacity(current.keys.count)
+        for key in current.keys {
+            seen.insert(key.identity)
+            guard let old = before[key.identity] else {
+                added.append(KeyRef(hash: key.identity, name: key.name, workspaceId: key.workspaceId))
+                continue
+            }
+            let changes = fieldChanges(old.raw, key.raw)
+            if !changes.isEmpty {
+                changed.append(KeyChange(hash: key.identity, name: key.name, workspaceId: key.workspaceId, changes: changes))
+            }
+            let spend = KeySpend(
+                hash: key.identity, name: key.name, usageFrom: old.usage ?? 0, usageTo: key.usage ?? 0,
+                byokFrom: old.byokUsage ?? 0, byokTo: key.byokUsage ?? 0)
+            if spend.usageFrom != spend.usageTo || spend.byokFrom != spend.byokTo {
+                spends.append(spend)
+                usageGrowth += max(0, spend.usageTo - spend.usageFrom)
+                byokGrowth += max(0, spend.byokTo - spend.byokFrom)
+            }
+        }
+        let removed = previous.keys.filter { !seen.contains($0.identity) }.map {
+            KeyRef(hash: $0.identity, name: $0.name, workspaceId: $0.workspaceId)
+        }
+        var elapsed: Double?
+        if let start = from.takenAt, let end = to.takenAt { elapsed = end.timeIntervalSince(start) }
+        return SnapshotDiff(
+            from: from, to: to, added: added, removed: removed, changed: changed,
+            spend: Spend(elapsedSeconds: elapsed, usageGrowth: usageGrowth, byokGrowth: byokGrowth, keys: spends),
+            findings: FindingChanges(
+                new: currentFindingIDs.subtracting(previousFindingIDs).sorted(),
+                resolved: previousFindingIDs.subtracting(currentFindingIDs).sorted(),
+                persisting: currentFindingIDs.intersection(previousFindingIDs).sorted()))
+    }
+
+    /// Configuration fields that differ, in the order they appear (current first, then fields only the old key had).
+    static func fieldChanges(_ old: JSONObject, _ new: JSONObject) -> [FieldChange] {
+        var changes: [FieldChange] = []
+        for (field, value) in zip(new.keys, new.values) where !volatileFields.contains(field) {
+            let previous = old[field]
+            if previous == nil || !previous!.sameValue(as: value) {
+                changes.append(FieldChange(field: field, from: previous, to: value))
+            }
+        }
+        for (field, value) in zip(old.keys, old.values) where !volatileFields.contains(field) && new[field] == nil {
+            changes.append(FieldChange(field: field, from: value, to: nil))
+        }
+        return changes
+    }
+}
+
+extension JSONValue {
+    /// Equality that compares numbers by value (`10` and `10.0` are the same limit).
+    func sameValue(as other: JSONValue) -> Bool {
+        switch (self, other) {
+        case (.number(let a), .number(let b)):
+            return a.text == b.text || (a.double != nil && a.double == b.double)
+        case (.array(let a), .array(let b)):
+            return a.count == b.count && zip(a, b).allSatisfy { $0.sameValue(as: $1) }
+        case (.object(let a), .object(let b)):
+            return a.count == b.count
+                && zip(a.keys, a.values).allSatisfy { key, value in b[key].map { value.sameValue(as: $0) } ?? false }
+        default:
+            return self == other
+        }
+    }
+}

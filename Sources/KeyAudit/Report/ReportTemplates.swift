@@ -1,0 +1,123 @@
+import Foundation
+import Mustache
+
+/// The templates a run renders with: the defaults compiled into the binary (generated from the top-level
+/// `templates/` folder by `make templates`), each overridden by a file of the same name in `--templates DIR`.
+///
+/// Defaults are embedded rather than looked up beside the binary so that an installed keyaudit works from
+/// any directory and can never pick up a stale copy; `make install` still copies them to
+/// `share/keyaudit/templates` as a starting point for users' own.
+public struct ReportTemplates: Sendable {
+    public let library: MustacheLibrary
+    public let xlsxLayout: XLSXLayout?
+    /// Where each template came from (`built-in` or a path), for messages.
+    public let origins: [String: String]
+
+    /// Content type of Markdown templates: registered once, before any template is parsed.
+    static let markdownContentType: Void = MustacheContentTypes.register(MarkdownContentType(), named: "MARKDOWN")
+    static let markdownPragma = "{{% CONTENT_TYPE: MARKDOWN}}"
+
+    /// Loads and parses everything the formats need; any syntax error is a usage error naming file, line, column.
+    public static func load(overrides directory: String?, formats: [ReportFormat]) throws(KeyAuditError)
+        -> ReportTemplates
+    {
+        _ = markdownContentType
+        var sources = EmbeddedTemplates.files.mapValues { (text: $0, origin: "built-in templates/") }
+        if let directory {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue
+            else {
+                throw .usage("--templates \(directory) is not a folder; point it at a folder of .mustache files")
+            }
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+            for name in names where name.hasSuffix(".mustache") || name.hasSuffix(".yml") {
+                let path = (directory as NSString).appendingPathComponent(name)
+                guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
+                else {
+                    throw .usage("cannot read template \(path); check its permissions and that it is UTF-8")
+                }
+                sources[name] = (text, path)
+            }
+        }
+        var library = MustacheLibrary()
+        var origins: [String: String] = [:]
+        for (file, source) in sources where file.hasSuffix(".mustache") {
+            let name = String(file.dropLast(".mustache".count))
+            var text = source.text
+            // swift-mustache renders partials as HTML unless they say otherwise: every Markdown template
+            // gets the Markdown content type, so no partial can slip through with the wrong escaping.
+            if name.hasSuffix(".md"), !text.hasPrefix(markdownPragma) { text = markdownPragma + text }
+            do {
+                library.register(try MustacheTemplate(string: text), named: name)
+            } catch let error as MustacheTemplate.ParserError {
+                let place = source.origin.hasPrefix("built-in") ? "templates/\(file)" : source.origin
+                throw .usage(
+                    "\(place):\(error.context.lineNumber):\(error.context.columnNumber): template syntax error (\(error.error)); fix the template"
+                )
+            } catch {
+                throw .usage("\(source.origin): template syntax error (\(error)); fix the template")
+            }
+            origins[name] = source.origin
+        }
+        for format in formats where format != .xlsx {
+            guard library.getTemplate(named: "report.\(format.rawValue)") != nil else {
+                throw .usage("no report.\(format.rawValue).mustache template; restore it in --templates or drop \(format.rawValue) from --format")
+            }
+        }
+        var layout: XLSXLayout?
+        if formats.contains(.xlsx), let source = sources[XLSXLayout.fileName] {
+            let place = source.origin.hasPrefix("built-in") ? "templates/\(XLSXLayout.fileName)" : source.origin
+            layout = try XLSXLayout.parse(source.text, name: place)
+        }
+        return ReportTemplates(library: library, xlsxLayout: layout, origins: origins)
+    }
+
+    /// Renders `report.<format>` with the view model.
+    func render(_ format: ReportFormat, model: [String: Any]) throws(KeyAuditError) -> String {
+        guard let text = library.render(model, withTemplate: "report.\(format.rawValue)") else {
+            throw .usage("no report.\(format.rawValue).mustache template")
+        }
+        return text
+    }
+}
+
+/// Markdown escaping for text from the API (key names are hostile input): table cells cannot be broken
+/// with `|` or a newline, no emphasis, code, link or HTML can be injected, and bidi controls are shown.
+struct MarkdownContentType: MustacheContentType {
+    func escapeText(_ text: String) -> String { Self.escape(text) }
+
+    static func escape(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count + 8)
+        var previous: Unicode.Scalar = " "
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\\", "`", "*", "_", "[", "]", "|", "~":
+                out.append("\\")
+                out.unicodeScalars.append(scalar)
+            case "#" where previous == " " || out.isEmpty:
+                out += "\\#"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "&": out += "&amp;"
+            case "\n": out += " ↵ "
+            case "\r", "\t": out += " "
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F || (0x202A...0x202E).contains(scalar.value)
+                    || (0x2066...0x2069).contains(scalar.value) || scalar.value == 0x200E || scalar.value == 0x200F
+                {
+                    out += "U+\(String(scalar.value, radix: 16, uppercase: true))"
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+            previous = scalar
+        }
+        // GitHub turns bare URLs into links; a key name must not become a clickable link in a security report.
+        if out.contains("://") { out = out.replacingOccurrences(of: "://", with: "\\://") }
+        if out.lowercased().contains("www.") {
+            out = out.replacingOccurrences(of: "www.", with: "www\\.").replacingOccurrences(of: "WWW.", with: "WWW\\.")
+        }
+        return out
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+import Logging
+
+/// One run of keyaudit, start to finish: lock, snapshot, audit, diff, reports, commit, retention.
+///
+/// This is the only place where the clock, the file-system layout and the network client meet; every stage
+/// it calls takes values and returns values.
+public struct RunJob: Sendable {
+    public var request: RunRequest
+    public var logger: Logger
+    public var trap: SignalTrap?
+    /// Called with (pages, keys) as pages arrive, for a progress line on a terminal.
+    public var onProgress: (@Sendable (Int, Int) -> Void)?
+    /// Stand-in transport for tests; nil: AsyncHTTPClient.
+    public var transport: (any HTTPTransport)?
+
+    public init(
+        request: RunRequest, logger: Logger, trap: SignalTrap? = nil, onProgress: (@Sendable (Int, Int) -> Void)? = nil,
+        transport: (any HTTPTransport)? = nil
+    ) {
+        self.request = request
+        self.logger = logger
+        self.trap = trap
+        self.onProgress = onProgress
+        self.transport = transport
+    }
+
+    public func run() async throws(KeyAuditError) -> RunOutcome {
+        let output = OutputDirectory(path: request.output)
+        try output.prepare()
+        let lock = try RunLock(output: output)
+        defer { lock.release() }
+        output.removeStaleStaging()
+
+        // Load templates and layout first: a broken template fails in a second, not after a ten-minute listing.
+        let templates = try ReportTemplates.load(overrides: request.templatesDirectory, formats: request.formats)
+
+        var previous: PreviousRun?
+        if let path = request.previousPath {
+            previous = try PreviousRun.explicit(path, output: output)
+        } else {
+            previous = PreviousRun.newest(in: output, logger: logger)
+        }
+
+        // 1. Snapshot.
+        let stats = FetchStats(onProgress: onProgress)
+        var policy = request.policy
+        var current: Snapshot
+        switch request.source {
+        case .api(let api):
+            current = try await listAccount(api, stats: stats)
+        case .file(let path):
+            let (loaded, sha, file) = try Snapshot.load(path: path)
+            var coverage = loaded.coverage
+            coverage.mode = .file
+            coverage.notes.append(
+                "keys read from \(file) (sha256 \(sha.prefix(12))…)"
+                    + (loaded.takenAt.map { ", taken \(Timestamp.format($0))" } ?? ""))
+            current = Snapshot(
+                takenAt: request.now, source: "file:\(file)", workspaces: loaded.workspaces, coverage: coverage,
+                previous: nil, keys: loaded.keys)
+        case .demo:
+            let demo = DemoAccount.snapshots(now: request.now)
+            current = demo.current
+            if request.policy.source == Policy().source { policy = DemoAccount.policy(now: request.now) }
+            if previous == nil {
+                let bytes = demo.previous.encoded()
+                previous = PreviousRun(
+                    snapshot: demo.previous,
+                    reference: Snapshot.Reference(path: "demo:previous-snapshot", sha256: Checksum.sha256Hex(bytes)),
+                    file: "the embedded demo account (a day earlier)", firstSeen: nil, brokenChain: nil)
+            }
+        }
+        current.takenAt = request.now
+        current.previous = previous?.reference
+        let snapshotBytes = current.encoded()
+        let snapshotReference = Snapshot.Reference(path: "snapshot.json", sha256: Checksum.sha256Hex(snapshotBytes))
+
+        // 2. Stage the run folder; from here on a signal or error removes it.
+        let folder = try RunFolder(output: output, name: output.newRunName(for: request.now))
+        trap?.setStaging(folder.stagingPath)
+        defer {
+            folder.discard()
+            trap?.setStaging(nil)
+        }
+        try folder.write(snapshotBytes, as: "snapshot.json")
+
+        var audit: AuditResult?
+        var diff: SnapshotDiff?
+        if !request.snapshotOnly {
+            // 3. Audit.
+            let prior = PriorRun(
+                snapshot: previous?.snapshot, firstSeen: previous?.firstSeen, brokenChain: previous?.brokenChain)
+            let result = Auditor.audit(current, prior: prior, policy: policy, now: request.now)
+            audit = result
+            try folder.write(
+                FindingsDocument.encode(
+                    audit: result, snapshot: current, snapshotReference: snapshotReference, generatedAt: request.now),
+                as: FindingsDocument.fileName)
+            if let broken = previous?.brokenChain {
+                logger.error(
+                    "broken evidence chain: \(broken.path) no longer has the sha256 recorded for it; see the broken-chain finding")
+            }
+
+            // 4. Diff.
+            if let previous {
+                let previousIDs: Set<String>
+                if let seen = previous.firstSeen {
+                    previousIDs = Set(seen.keys)
+                } else {
+                    previousIDs = Set(
+                        Auditor.audit(previous.snapshot, policy: policy, now: previous.snapshot.takenAt ?? request.now)
+                            .findings.map(\.id))
+                }
+                let result = SnapshotDiff.compare(
+                    previous: previous.snapshot,
+                    from: .init(
+                        path: previous.reference.path, takenAt: previous.snapshot.takenAt,
+                        sha256: previous.reference.sha256),
+                    previousFindingIDs: previousIDs, current: current,
+                    to: .init(path: "\(folder.name)/snapshot.json", takenAt: current.takenAt, sha256: snapshotReference.sha256),
+                    currentFindingIDs: Set(result.findings.map(\.id)))
+                diff = result
+                try folder.write(result.encoded(), as: SnapshotDiff.fileName)
+            }
+
+            // 5. Reports.
+            let context = ReportContext(
+                runName: folder.name, generatedAt: request.now, snapshot: current, snapshotSHA256: snapshotReference.sha256,
+                audit: result, diff: diff, brokenChain: previous?.brokenChain)
+            try ReportWriter.write(request.formats, context: context, templates: templates, into: folder)
+        }
+
+        // 6. Into place.
+        let finalPath = try folder.commit()
+        trap?.setStaging(nil)
+        var removed: [String] = []
+        if let keep = request.keep { removed = Retention.prune(output, keep: keep, logger: logger) }
+        return RunOutcome(
+            folder: finalPath, snapshot: current, audit: audit, diff: diff, requests: await stats.requests,
+            retries: await stats.retries, failed: audit.map { request.failOn.isTriggered(by: $0.findings) } ?? false,
+            removedByRetention: removed)
+    }
+
+    private func listAccount(_ api: RunRequest.APISource, stats: FetchStats) async throws(KeyAuditError) -> Snapshot {
+        let transport: any HTTPTransport
+        if let injected = self.transport {
+            transport = injected
+        } else {
+            transport = try AsyncHTTPTransport(target: api.baseURL, environment: api.environment)
+        }
+        let client = ManagementAPIClient(
+            transport: transport, baseURL: api.baseURL, key: api.key, retry: api.retry,
+            deadline: ContinuousClock.now + request.timeout, timeoutDescription: "\(request.timeout.components.seconds)s",
+            stats: stats, logger: logger)
+        let listing: AccountListing
+        do {
+            listing = try await client.listAccount(selected: api.workspaces, concurrency: api.concurrency)
+        } catch {
+            if self.transport == nil { await transport.shutdown() }
+            throw error
+        }
+        if self.transport == nil { await transport.shutdown() }
+        if !listing.coverage.consistent {
+            logger.error(
+                "the listing never settled: keys were created or deleted while paging; the snapshot is marked inconsistent and may miss keys"
+            )
+        }
+        return Snapshot(
+            takenAt: request.now, source: api.baseURL.string, workspaces: listing.workspaces, coverage: listing.coverage,
+            previous: nil, keys: listing.keys.map(KeyRecord.init))
+    }
+}

@@ -1,0 +1,84 @@
+import ArgumentParser
+import Foundation
+import KeyAudit
+
+struct DiffCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diff",
+        abstract: "Show what changed between two snapshots or run folders (exit 0 whatever it finds).",
+        discussion: "keyaudit diff OLD NEW, or keyaudit diff --last 2 for the two newest runs under --output.")
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, md }
+
+    @Argument(help: ArgumentHelp("Older and newer snapshot.json or run folder.", valueName: "old new"))
+    var paths: [String] = []
+
+    @Option(help: ArgumentHelp("Compare the two newest runs under --output (must be 2).", valueName: "n"))
+    var last: Int?
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Folder that holds the run folders.", valueName: "dir"))
+    var output: String = "reports"
+
+    @Option(help: "text, json (the diff.json document) or md (a Markdown section).") var format: Format = .text
+
+    @Option(help: ArgumentHelp("Templates folder for --format md.", valueName: "dir")) var templates: String?
+
+    func validate() throws {
+        if let last {
+            guard last == 2 else { throw ValidationError("--last takes 2: the two newest runs") }
+            guard paths.isEmpty else { throw ValidationError("give either OLD NEW or --last 2, not both") }
+        } else {
+            guard paths.count == 2 else { throw ValidationError("give two snapshots or run folders: keyaudit diff OLD NEW") }
+        }
+    }
+
+    func run() throws {
+        do {
+            var (oldPath, newPath) = (paths.first ?? "", paths.last ?? "")
+            if last != nil {
+                let runs = OutputDirectory(path: output).runFolders()
+                guard runs.count >= 2 else {
+                    throw KeyAuditError.malformedData(
+                        "--last 2 needs two run folders under \(output), found \(runs.count); run keyaudit twice first")
+                }
+                oldPath = (output as NSString).appendingPathComponent(runs[runs.count - 2])
+                newPath = (output as NSString).appendingPathComponent(runs[runs.count - 1])
+            }
+            let diff = StoredRun.diff(from: try StoredRun.load(oldPath), to: try StoredRun.load(newPath))
+            switch format {
+            case .text:
+                print(diff.textSummary(), terminator: "")
+            case .json:
+                FileHandle.standardOutput.write(Data(diff.encoded()))
+            case .md:
+                print(try diff.markdown(templatesDirectory: templates), terminator: "")
+            }
+        } catch let error as KeyAuditError {
+            throw Terminal.fail(error, format: .text)
+        }
+    }
+}
+
+struct RenderCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "render",
+        abstract: "Render the reports of a stored run folder again (e.g. after editing templates), without network.",
+        discussion: "Replaces the reports in RUN_DIR and refreshes its SHA256SUMS.")
+
+    @Argument(help: ArgumentHelp("The run folder.", valueName: "run-dir")) var runDirectory: String
+    @Option(help: ArgumentHelp("Report formats: md, html, xlsx.", valueName: "list")) var format: String = "md,html,xlsx"
+    @Option(help: ArgumentHelp("Templates overriding the built-in ones.", valueName: "dir")) var templates: String?
+
+    func run() throws {
+        do {
+            let folder = (runDirectory as NSString).resolvingSymlinksInPath
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw KeyAuditError.malformedData("\(runDirectory) is not a run folder")
+            }
+            try RenderJob.render(runFolder: folder, formats: try ReportFormat.parseList(format), templatesDirectory: templates)
+        } catch let error as KeyAuditError {
+            throw Terminal.fail(error, format: .text)
+        }
+    }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+import KeyAudit
+
+@main
+struct KeyAuditCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keyaudit",
+        abstract: "Audit the API keys of an OpenRouter account: snapshot, findings, diff and reports.",
+        discussion: """
+            keyaudit snapshots every key of the account through the Management API, flags risky keys under a \
+            policy, compares the snapshot with the previous run and writes Markdown, HTML and XLSX reports into \
+            a run folder with checksums.
+
+            The management key is read from OPENROUTER_MANAGEMENT_KEY or from --key-file; no flag takes the key \
+            itself.
+
+            EXIT CODES
+              0   success
+              1   findings at or above --fail-on (reports are written first)
+              64  usage or configuration error (flags, policy, templates, base URL)
+              65  malformed data from the API or a corrupt input file
+              69  API unavailable after retries, or --timeout reached
+              73  output cannot be written
+              75  another run holds the lock on the output folder
+              77  the management key is missing or was rejected (401/403)
+              130/143  stopped by SIGINT/SIGTERM (nothing half-written is left)
+            """,
+        version: KeyAuditVersion.current,
+        subcommands: [
+            RunCommand.self, SnapshotCommand.self, DiffCommand.self, RenderCommand.self, VerifyCommand.self,
+            RulesCommand.self, PolicyCommand.self,
+        ],
+        defaultSubcommand: RunCommand.self
+    )
+}

@@ -1,0 +1,115 @@
+import ArgumentParser
+import Foundation
+import KeyAudit
+import Logging
+
+/// Where the keys come from and how the API is talked to.
+struct SourceOptions: ParsableArguments {
+    @Option(
+        name: .customLong("base-url"),
+        help: "Management API base URL (env OPENROUTER_BASE_URL). Plain http is refused except to loopback.")
+    var baseURL: String?
+
+    @Option(
+        name: .customLong("key-file"),
+        help: ArgumentHelp(
+            "Read the management key from this file (whitespace trimmed) instead of OPENROUTER_MANAGEMENT_KEY.",
+            valueName: "path"))
+    var keyFile: String?
+
+    @Option(
+        name: .customLong("workspace"),
+        help: ArgumentHelp("List only this workspace (repeatable). Default: every workspace.", valueName: "id"))
+    var workspaces: [String] = []
+
+    @Option(help: "Pages fetched in parallel.")
+    var concurrency: Int = 4
+
+    @Option(help: ArgumentHelp("Overall deadline for talking to the API, in seconds.", valueName: "seconds"))
+    var timeout: Double = 600
+
+    @Option(name: .customLong("max-retries"), help: "Retries of a failed request (429, 5xx, timeouts, resets).")
+    var maxRetries: Int = 5
+
+    @Option(
+        name: .customLong("from-snapshot"),
+        help: ArgumentHelp(
+            "Read the keys from a file instead of the API: a snapshot.json, a GET /keys body {\"data\": [...]}, or a JSON array.",
+            valueName: "path"))
+    var fromSnapshot: String?
+
+    @Flag(help: "Audit the embedded sample account instead of a real one (no key needed).")
+    var demo = false
+
+    func validate() throws {
+        guard concurrency >= 1 && concurrency <= 64 else {
+            throw ValidationError("--concurrency must be between 1 and 64")
+        }
+        guard timeout > 0 && timeout.isFinite else { throw ValidationError("--timeout must be a positive number of seconds") }
+        guard maxRetries >= 0 && maxRetries <= 20 else { throw ValidationError("--max-retries must be between 0 and 20") }
+        guard !(demo && fromSnapshot != nil) else {
+            throw ValidationError("--demo and --from-snapshot cannot be used together")
+        }
+    }
+
+    /// Resolves the source; the key is only read when the API is used.
+    func source(environment: [String: String], logger: Logger) throws(KeyAuditError) -> RunRequest.Source {
+        if demo { return .demo }
+        if let fromSnapshot { return .file(fromSnapshot) }
+        let baseURL = try BaseURL(self.baseURL ?? environment["OPENROUTER_BASE_URL"] ?? BaseURL.defaultValue)
+        let (key, warning) = try ManagementKey.load(keyFile: keyFile, environment: environment)
+        if let warning { logger.warning("\(warning)") }
+        return .api(
+            .init(
+                baseURL: baseURL, key: key, workspaces: workspaces, concurrency: concurrency,
+                retry: RetryPolicy(maxRetries: maxRetries), environment: environment))
+    }
+}
+
+/// Where runs are written and which clock they use.
+struct OutputOptions: ParsableArguments {
+    @Option(name: .shortAndLong, help: ArgumentHelp("Folder that holds the run folders.", valueName: "dir"))
+    var output: String = "reports"
+
+    @Option(
+        help: ArgumentHelp(
+            "Pin the run's clock (snapshot time, folder name, rule evaluation), e.g. 2026-11-26T03:00:00Z.",
+            valueName: "iso8601"))
+    var now: String?
+
+    func clock() throws(KeyAuditError) -> Date {
+        guard let now else { return Date() }
+        guard let date = Timestamp.date(now) else {
+            throw .usage("--now \(now) is not an ISO 8601 date-time; write e.g. 2026-11-26T03:00:00Z")
+        }
+        return date
+    }
+}
+
+/// What is written to stderr.
+struct LoggingOptions: ParsableArguments {
+    @Flag(name: .shortAndLong, help: "Print errors only.")
+    var quiet = false
+
+    @Flag(name: .shortAndLong, help: "Print what the run does (pages, retries, files).")
+    var verbose = false
+
+    @Option(name: .customLong("log-format"), help: "Log line format: text or json.")
+    var logFormat: LogFormat = .text
+
+    func validate() throws {
+        guard !(quiet && verbose) else { throw ValidationError("--quiet and --verbose cannot be used together") }
+    }
+
+    func makeLogger() -> Logger {
+        let level: Logger.Level = quiet ? .error : (verbose ? .info : .warning)
+        let format = logFormat
+        var logger = Logger(label: "keyaudit") { _ in StderrLogHandler(format: format) }
+        logger.logLevel = level
+        return logger
+    }
+}
+
+enum LogFormat: String, ExpressibleByArgument, Sendable, CaseIterable {
+    case text, json
+}

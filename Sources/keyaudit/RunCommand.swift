@@ -1,0 +1,154 @@
+import ArgumentParser
+import Foundation
+import KeyAudit
+import Logging
+
+/// What the audit holds keys to and what it writes.
+struct AuditOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Policy file (YAML). Default: built-in thresholds, no suppressions.", valueName: "file"))
+    var policy: String?
+
+    @Option(
+        name: .customLong("stale-after"),
+        help: ArgumentHelp("Days after which an unedited enabled key is stale (overrides the policy).", valueName: "days"))
+    var staleAfter: Int?
+
+    @Option(
+        name: .customLong("fail-on"),
+        help: ArgumentHelp(
+            "Exit 1 when an unsuppressed finding reaches this severity, or is new: \(FailOn.choices).",
+            valueName: "level"))
+    var failOn: String = "never"
+
+    @Option(help: ArgumentHelp("Report formats to write: md, html, xlsx (comma-separated).", valueName: "list"))
+    var format: String = "md,html,xlsx"
+
+    @Option(
+        help: ArgumentHelp("Folder of templates overriding the built-in ones file by file.", valueName: "dir"))
+    var templates: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Compare with this snapshot.json or run folder instead of the newest run under --output.", valueName: "path"))
+    var previous: String?
+
+    @Option(help: ArgumentHelp("Keep only the newest N run folders after a successful run.", valueName: "n"))
+    var keep: Int?
+
+    @Option(
+        name: .customLong("metrics-file"),
+        help: ArgumentHelp("Write Prometheus textfile metrics here, on success and on failure.", valueName: "path"))
+    var metricsFile: String?
+
+    func validate() throws {
+        if let staleAfter, staleAfter < 0 || staleAfter > 36_500 {
+            throw ValidationError("--stale-after must be between 0 and 36500 days")
+        }
+        if FailOn(failOn) == nil { throw ValidationError("--fail-on \(failOn): choose one of \(FailOn.choices)") }
+        if let keep, keep < 1 { throw ValidationError("--keep must be at least 1") }
+    }
+
+    func loadPolicy() throws(KeyAuditError) -> Policy {
+        var policy = try policy.map { path throws(KeyAuditError) in try PolicyFile.load(path: path) } ?? Policy()
+        if let staleAfter {
+            policy.thresholds.staleAfterDays = staleAfter
+            policy.source += " (stale_after_days \(staleAfter) from --stale-after)"
+        }
+        return policy
+    }
+}
+
+/// Shared by `run` and `snapshot`.
+enum RunDriver {
+    static func execute(
+        source: SourceOptions, output: OutputOptions, logging: LoggingOptions, audit: AuditOptions?
+    ) async throws {
+        let logger = logging.makeLogger()
+        let started = Date()
+        let metrics = audit?.metricsFile
+        let trap = SignalTrap()
+        trap.install { signal in
+            if let metrics {
+                MetricsFile.writeFailure(
+                    path: metrics, started: started, error: .interrupted(signal: signal), keys: nil)
+            }
+            Terminal.writeError(
+                "\nkeyaudit: error: \(KeyAuditError.interrupted(signal: signal).message)\n")
+        }
+        do {
+            let environment = ProcessInfo.processInfo.environment
+            var request = RunRequest(
+                source: try source.source(environment: environment, logger: logger), output: output.output,
+                now: try output.clock(), timeout: .milliseconds(Int64(source.timeout * 1000)),
+                snapshotOnly: audit == nil)
+            if let audit {
+                request.policy = try audit.loadPolicy()
+                request.failOn = FailOn(audit.failOn) ?? .never
+                request.formats = try ReportFormat.parseList(audit.format)
+                request.templatesDirectory = audit.templates
+                request.previousPath = audit.previous
+                request.keep = audit.keep
+            } else {
+                request.formats = []
+            }
+            let showProgress = !logging.quiet
+            let job = RunJob(request: request, logger: logger, trap: trap, onProgress: Terminal.progress(enabled: showProgress))
+            let outcome: RunOutcome
+            do {
+                outcome = try await job.run()
+            } catch {
+                Terminal.endProgress(enabled: showProgress)
+                throw error
+            }
+            Terminal.endProgress(enabled: showProgress)
+            if let metrics { try MetricsFile.writeSuccess(path: metrics, started: started, outcome: outcome) }
+            let counted = outcome.audit?.unsuppressed.count
+            logger.info(
+                "wrote \(outcome.folder): \(outcome.snapshot.keys.count) keys\(counted.map { ", \($0) findings" } ?? "")")
+            if logging.verbose || (!logging.quiet && Terminal.stderrIsTerminal) {
+                print(outcome.folder)
+            }
+            if outcome.failed {
+                logger.warning("findings at or above --fail-on \(audit?.failOn ?? "never"): exit 1")
+                throw ArgumentParser.ExitCode(ExitStatus.findings)
+            }
+        } catch let error as KeyAuditError {
+            if let metrics { MetricsFile.writeFailure(path: metrics, started: started, error: error, keys: nil) }
+            throw Terminal.fail(error, format: logging.logFormat)
+        }
+    }
+}
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Snapshot every key, audit, diff with the previous run and write the reports (the default).",
+        discussion: """
+            Writes <output>/<YYYYMMDDTHHMMSSZ>/ with snapshot.json, findings.json, diff.json (when there is a \
+            previous run), report.md, report.html, report.xlsx and SHA256SUMS, then points <output>/latest at it. \
+            A failed run leaves no run folder and does not move latest.
+            """)
+
+    @OptionGroup(title: "Keys") var source: SourceOptions
+    @OptionGroup(title: "Audit and reports") var audit: AuditOptions
+    @OptionGroup(title: "Output") var output: OutputOptions
+    @OptionGroup(title: "Logging") var logging: LoggingOptions
+
+    func run() async throws {
+        try await RunDriver.execute(source: source, output: output, logging: logging, audit: audit)
+    }
+}
+
+struct SnapshotCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "snapshot",
+        abstract: "Store a snapshot of every key (snapshot.json and SHA256SUMS in a run folder), without audit or reports.")
+
+    @OptionGroup(title: "Keys") var source: SourceOptions
+    @OptionGroup(title: "Output") var output: OutputOptions
+    @OptionGroup(title: "Logging") var logging: LoggingOptions
+
+    func run() async throws {
+        try await RunDriver.execute(source: source, output: output, logging: logging, audit: nil)
+    }
+}

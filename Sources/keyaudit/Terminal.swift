@@ -1,0 +1,107 @@
+import ArgumentParser
+import Foundation
+import KeyAudit
+import Logging
+
+/// Log lines on stderr, as text (`keyaudit: warning: …`) or JSON (one object per line).
+///
+/// Nothing keyaudit logs carries the management key: the key lives in `ManagementKey`, whose description
+/// is a placeholder, and the HTTP layer never logs headers.
+struct StderrLogHandler: LogHandler {
+    let format: LogFormat
+    var logLevel: Logger.Level = .warning
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let message = event.message.description
+        let line: String
+        switch format {
+        case .text:
+            let prefix = event.level >= .warning ? "\(event.level == .warning ? "warning" : "error"): " : ""
+            line = "keyaudit: \(prefix)\(message)\n"
+        case .json:
+            var fields = [
+                ("time", Timestamp.format(Date())), ("level", event.level.rawValue), ("message", message),
+            ]
+            for (key, value) in (metadata.merging(event.metadata ?? [:]) { _, new in new }).sorted(by: { $0.key < $1.key }) {
+                fields.append((key, "\(value)"))
+            }
+            line = Terminal.jsonLine(fields) + "\n"
+        }
+        Terminal.writeError(line)
+    }
+}
+
+enum Terminal {
+    static let stderrIsTerminal = isatty(STDERR_FILENO) == 1
+
+    static func writeError(_ text: String) {
+        var text = text
+        text.withUTF8 { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = write(STDERR_FILENO, buffer.baseAddress! + offset, buffer.count - offset)
+                if written <= 0 { if errno == EINTR { continue } else { return } }
+                offset += written
+            }
+        }
+    }
+
+    static func jsonLine(_ fields: [(String, String)]) -> String {
+        var object = ""
+        for (index, (key, value)) in fields.enumerated() {
+            object += (index == 0 ? "{" : ",") + quote(key) + ":" + quote(value)
+        }
+        return object + "}"
+    }
+
+    static func quote(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    out += String(format: "\\u%04x", scalar.value)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    /// Prints the error as one line and turns it into the documented exit code.
+    static func fail(_ error: KeyAuditError, format: LogFormat) -> ArgumentParser.ExitCode {
+        switch format {
+        case .text:
+            writeError("keyaudit: error: \(error.message)\n")
+        case .json:
+            writeError(
+                jsonLine([
+                    ("time", Timestamp.format(Date())), ("level", "error"), ("message", error.message),
+                    ("exit_code", String(error.exitCode)),
+                ]) + "\n")
+        }
+        return ArgumentParser.ExitCode(error.exitCode)
+    }
+
+    /// A progress line that rewrites itself, only when stderr is a terminal (never under cron).
+    static func progress(enabled: Bool) -> (@Sendable (Int, Int) -> Void)? {
+        guard enabled, stderrIsTerminal else { return nil }
+        return { pages, keys in writeError("\r\u{1B}[Kkeyaudit: \(pages) pages, \(keys) keys") }
+    }
+
+    static func endProgress(enabled: Bool) {
+        if enabled, stderrIsTerminal { writeError("\r\u{1B}[K") }
+    }
+}
