@@ -51,7 +51,12 @@ let package = Package(
         ),
         .executableTarget(
             name: "KeyAuditBench",
-            dependencies: ["KeyAudit"],
+            dependencies: [
+                "KeyAudit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             path: "Sources/keyaudit-bench"
         ),
         .testTarget(

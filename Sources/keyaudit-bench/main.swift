@@ -1,1 +1,187 @@
-print("placeholder")
+import Foundation
+import KeyAudit
+
+/// keyaudit-bench: times each stage of the offline pipeline and the whole `keyaudit run` at several account
+/// sizes, and the HTTP snapshot against a local stand-in with latency. Prints a table. `make bench` runs it.
+///
+///     keyaudit-bench [--sizes 10000,100000,300000] [--data DIR] [--http-keys 10000] [--latency-ms 50] [--skip-http]
+
+struct Options {
+    var sizes = [10_000, 100_000, 300_000]
+    var data = "bench-data"
+    var httpKeys = 10_000
+    var latencyMs = 50
+    var skipHTTP = false
+    var skipStages = false
+
+    init(_ arguments: [String]) {
+        var iterator = arguments.dropFirst().makeIterator()
+        while let argument = iterator.next() {
+            switch argument {
+            case "--sizes": sizes = (iterator.next() ?? "").split(separator: ",").compactMap { Int($0) }
+            case "--data": data = iterator.next() ?? data
+            case "--http-keys": httpKeys = Int(iterator.next() ?? "") ?? httpKeys
+            case "--latency-ms": latencyMs = Int(iterator.next() ?? "") ?? latencyMs
+            case "--skip-http": skipHTTP = true
+            case "--skip-stages": skipStages = true
+            default:
+                FileHandle.standardError.write(Data("keyaudit-bench: unknown argument \(argument)\n".utf8))
+                exit(64)
+            }
+        }
+    }
+}
+
+/// Resident memory of this process now and at its peak (kB), from /proc.
+func memory() -> (rss: Int, peak: Int) {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return (0, 0) }
+    func field(_ name: String) -> Int {
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(name) }) else { return 0 }
+        return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "0") ?? 0
+    }
+    return (field("VmRSS:"), field("VmHWM:"))
+}
+
+func measure<T>(_ body: () throws -> T) rethrows -> (T, Double) {
+    let clock = ContinuousClock()
+    let start = clock.now
+    let value = try body()
+    let elapsed = clock.now - start
+    return (value, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+}
+
+/// Runs a child process; returns wall seconds, peak RSS (kB, from wait4) and the exit status.
+func runChild(_ path: String, _ arguments: [String]) -> (seconds: Double, peakKB: Int, status: Int32) {
+    var pid: pid_t = 0
+    let argv = ([path] + arguments).map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    let clock = ContinuousClock()
+    let start = clock.now
+    guard posix_spawn(&pid, path, &actions, nil, argv, environ) == 0 else { return (0, 0, -1) }
+    var status: Int32 = 0
+    var usage = rusage()
+    wait4(pid, &status, 0, &usage)
+    let elapsed = clock.now - start
+    return (
+        Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, Int(usage.ru_maxrss),
+        (status >> 8) & 0xff
+    )
+}
+
+func row(_ cells: [String], widths: [Int]) -> String {
+    zip(cells, widths).map { cell, width in
+        cell.count >= width ? cell : cell + String(repeating: " ", count: width - cell.count)
+    }.joined(separator: " | ")
+}
+
+let options = Options(CommandLine.arguments)
+let binaryFolder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+let keyaudit = (binaryFolder as NSString).appendingPathComponent("keyaudit")
+let now = Timestamp.parse("2026-11-26T12:00:00Z")!
+let nowDate = Date(timeIntervalSince1970: now)
+print("keyaudit-bench: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory / 1_073_741_824) GiB, data in \(options.data)/")
+
+var wholeRuns: [(Int, Double, Int)] = []
+for size in options.sizes {
+    let folder = (options.data as NSString).appendingPathComponent("\(size)")
+    let (snap, prev) = try Generator.ensureData(count: size, in: folder, now: now)
+    let snapBytes = (try? FileManager.default.attributesOfItem(atPath: snap)[.size] as? Int) ?? 0
+    print("\n== \(size) keys (snapshot \(snapBytes / 1_048_576) MB) ==")
+    if !options.skipStages {
+        let out = (folder as NSString).appendingPathComponent("stages")
+        try? FileManager.default.removeItem(atPath: out)
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        var table: [(String, Double, Int)] = []
+        func stage<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
+            let (value, seconds) = try measure(body)
+            table.append((name, seconds, memory().rss))
+            return value
+        }
+        let current = try stage("decode current") { try Snapshot.load(path: snap) }
+        let previous = try stage("decode previous") { try Snapshot.load(path: prev) }
+        var snapshot = current.snapshot
+        snapshot.takenAt = nowDate
+        snapshot.previous = .init(path: "prev.json", sha256: previous.sha256)
+        let encoded = stage("encode snapshot.json") { snapshot.encoded() }
+        let audit = stage("audit") {
+            Auditor.audit(snapshot, prior: PriorRun(snapshot: previous.snapshot), policy: Policy(), now: nowDate)
+        }
+        let diff = stage("diff") {
+            SnapshotDiff.compare(
+                previous: previous.snapshot, from: .init(path: "prev.json", takenAt: nil, sha256: previous.sha256),
+                previousFindingIDs: [], current: snapshot, to: .init(path: "snap.json", takenAt: nowDate, sha256: ""),
+                currentFindingIDs: Set(audit.findings.map(\.id)))
+        }
+        _ = stage("findings.json") {
+            FindingsDocument.encode(
+                audit: audit, snapshot: snapshot, snapshotReference: .init(path: "snapshot.json", sha256: ""),
+                generatedAt: nowDate)
+        }
+        _ = stage("diff.json") { diff.encoded() }
+        let templates = try ReportTemplates.load(overrides: nil, formats: ReportFormat.allCases)
+        let context = ReportContext(
+            runName: "bench", generatedAt: nowDate, snapshot: snapshot, snapshotSHA256: "", audit: audit, diff: diff,
+            brokenChain: nil)
+        for format in ReportFormat.allCases {
+            try stage("report.\(format.rawValue)") {
+                try ReportWriter.write([format], context: context, templates: templates, directory: out)
+            }
+        }
+        try Data(encoded).write(to: URL(fileURLWithPath: (out as NSString).appendingPathComponent("snapshot.json")))
+        _ = try stage("sha256 of the run folder") {
+            try FileManager.default.contentsOfDirectory(atPath: out).map {
+                try Checksum.sha256Hex(fileAt: (out as NSString).appendingPathComponent($0))
+            }
+        }
+        let widths = [26, 10, 12]
+        print(row(["stage", "seconds", "RSS after (MB)"], widths: widths))
+        for (name, seconds, rss) in table {
+            print(row([name, String(format: "%.3f", seconds), String(rss / 1024)], widths: widths))
+        }
+        print(row(["sum of stages", String(format: "%.3f", table.reduce(0) { $0 + $1.1 }), "peak \(memory().peak / 1024)"], widths: widths))
+        try? FileManager.default.removeItem(atPath: out)
+    }
+    let output = (folder as NSString).appendingPathComponent("run-output")
+    try? FileManager.default.removeItem(atPath: output)
+    let whole = runChild(
+        keyaudit,
+        ["run", "--from-snapshot", snap, "--previous", prev, "--output", output, "--now", "2026-11-26T12:00:00Z", "--quiet"])
+    print(
+        "whole run (keyaudit run --from-snapshot … --previous …): \(String(format: "%.2f", whole.seconds)) s, peak RSS \(whole.peakKB / 1024) MB, exit \(whole.status)"
+    )
+    wholeRuns.append((size, whole.seconds, whole.peakKB))
+    try? FileManager.default.removeItem(atPath: output)
+}
+
+if wholeRuns.count > 1 {
+    print("\nscaling (whole run):")
+    let base = wholeRuns[0]
+    for (size, seconds, peak) in wholeRuns {
+        let perKey = seconds / Double(size) * 1e6
+        print(
+            "  \(size) keys: \(String(format: "%.2f", seconds)) s, \(String(format: "%.1f", perKey)) µs/key, peak \(peak / 1024) MB, \(String(format: "%.2f", (seconds / base.1) / (Double(size) / Double(base.0))))x linear"
+        )
+    }
+}
+
+if !options.skipHTTP {
+    let keys = Generator.keys(count: options.httpKeys, seed: 5, now: now)
+    let server = try await BenchServer.start(keys: keys, latency: .milliseconds(Int64(options.latencyMs)))
+    print("\n== HTTP snapshot: \(options.httpKeys) keys, one workspace, \(options.latencyMs) ms per request ==")
+    for concurrency in [1, 4, 8] {
+        let output = (options.data as NSString).appendingPathComponent("http-output")
+        try? FileManager.default.removeItem(atPath: output)
+        setenv("OPENROUTER_MANAGEMENT_KEY", "sk-or-v1-bench", 1)
+        let result = runChild(
+            keyaudit,
+            ["snapshot", "--base-url", "http://127.0.0.1:\(server.port)/api/v1", "--output", output, "--concurrency",
+             String(concurrency), "--quiet"])
+        print("  --concurrency \(concurrency): \(String(format: "%.2f", result.seconds)) s, exit \(result.status)")
+        try? FileManager.default.removeItem(atPath: output)
+    }
+    try await server.stop()
+}

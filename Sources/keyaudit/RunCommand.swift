@@ -63,6 +63,8 @@ enum RunDriver {
     static func execute(
         source: SourceOptions, output: OutputOptions, logging: LoggingOptions, audit: AuditOptions?
     ) async throws {
+        // A file-size limit (ulimit -f) must surface as a write error (exit 73, run discarded), not kill the process.
+        signal(SIGXFSZ, SIG_IGN)
         let logger = logging.makeLogger()
         let started = Date()
         let metrics = audit?.metricsFile

@@ -74,9 +74,6 @@ public struct ManagementAPIClient: Sendable {
                 targets = [nil]
                 notes.append(
                     "/workspaces answered \(status); only the default workspace's listing (no workspace_id) was read")
-                logger.warning(
-                    "/workspaces answered \(status): listing only the default workspace; keys in other workspaces are not covered"
-                )
             }
         }
 
@@ -101,6 +98,12 @@ public struct ManagementAPIClient: Sendable {
                     "workspace \(target ?? "default"): the listing shifted on every one of \(listing.attempts) attempts (keys created or deleted while paging); the snapshot may miss keys"
                 )
             }
+        }
+        if mode == .defaultListingOnly {
+            // Said only now: with a key that is refused everywhere, the 403 on /keys is the one error to print.
+            logger.warning(
+                "/workspaces was unavailable to this key: only the default workspace was listed; keys in other workspaces are not covered (give them with --workspace ID)"
+            )
         }
         let consistent = covered.allSatisfy(\.consistent)
         let coverage = Coverage(

@@ -16,7 +16,7 @@ public enum RuleCatalog {
 
     static func days(_ seconds: Double) -> Int { Int((seconds / day).rounded(.down)) }
 
-    static func dollars(_ value: Double) -> String { String(format: "$%.2f", value) }
+    static func dollars(_ value: Double) -> String { Display.money(value) }
 
     // MARK: - The three asked for
 

@@ -13,15 +13,19 @@ public struct ReportTemplates: Sendable {
     /// Where each template came from (`built-in` or a path), for messages.
     public let origins: [String: String]
 
-    /// Content type of Markdown templates: registered once, before any template is parsed.
-    static let markdownContentType: Void = MustacheContentTypes.register(MarkdownContentType(), named: "MARKDOWN")
+    /// Content types of keyaudit's templates, registered once, before any template is parsed.
+    static let contentTypes: Void = {
+        MustacheContentTypes.register(MarkdownContentType(), named: "MARKDOWN")
+        MustacheContentTypes.register(HTMLScalarContentType(), named: "SAFEHTML")
+    }()
     static let markdownPragma = "{{% CONTENT_TYPE: MARKDOWN}}"
+    static let htmlPragma = "{{% CONTENT_TYPE: SAFEHTML}}"
 
     /// Loads and parses everything the formats need; any syntax error is a usage error naming file, line, column.
     public static func load(overrides directory: String?, formats: [ReportFormat]) throws(KeyAuditError)
         -> ReportTemplates
     {
-        _ = markdownContentType
+        _ = contentTypes
         var sources = EmbeddedTemplates.files.mapValues { (text: $0, origin: "built-in templates/") }
         if let directory {
             var isDirectory: ObjCBool = false
@@ -44,15 +48,23 @@ public struct ReportTemplates: Sendable {
         for (file, source) in sources where file.hasSuffix(".mustache") {
             let name = String(file.dropLast(".mustache".count))
             var text = source.text
-            // swift-mustache renders partials as HTML unless they say otherwise: every Markdown template
-            // gets the Markdown content type, so no partial can slip through with the wrong escaping.
-            if name.hasSuffix(".md"), !text.hasPrefix(markdownPragma) { text = markdownPragma + text }
+            // swift-mustache renders partials with its own HTML escaping unless they say otherwise: every
+            // template gets keyaudit's content type on a line of its own (a standalone tag, so it leaves no
+            // trace in the output), and no partial can slip through with the wrong escaping.
+            var addedLines = 0
+            if name.hasSuffix(".md"), !text.hasPrefix(markdownPragma) {
+                text = markdownPragma + "\n" + text
+                addedLines = 1
+            } else if name.hasSuffix(".html"), !text.hasPrefix(htmlPragma) {
+                text = htmlPragma + "\n" + text
+                addedLines = 1
+            }
             do {
                 library.register(try MustacheTemplate(string: text), named: name)
             } catch let error as MustacheTemplate.ParserError {
                 let place = source.origin.hasPrefix("built-in") ? "templates/\(file)" : source.origin
                 throw .usage(
-                    "\(place):\(error.context.lineNumber):\(error.context.columnNumber): template syntax error (\(error.error)); fix the template"
+                    "\(place):\(error.context.lineNumber - addedLines):\(error.context.columnNumber): template syntax error (\(error.error)); fix the template"
                 )
             } catch {
                 throw .usage("\(source.origin): template syntax error (\(error)); fix the template")
@@ -103,10 +115,8 @@ struct MarkdownContentType: MustacheContentType {
             case "\n": out += " ↵ "
             case "\r", "\t": out += " "
             default:
-                if scalar.value < 0x20 || scalar.value == 0x7F || (0x202A...0x202E).contains(scalar.value)
-                    || (0x2066...0x2069).contains(scalar.value) || scalar.value == 0x200E || scalar.value == 0x200F
-                {
-                    out += "U+\(String(scalar.value, radix: 16, uppercase: true))"
+                if Display.isInvisibleControl(scalar) {
+                    out += Display.codePoint(scalar)
                 } else {
                     out.unicodeScalars.append(scalar)
                 }
@@ -117,6 +127,40 @@ struct MarkdownContentType: MustacheContentType {
         if out.contains("://") { out = out.replacingOccurrences(of: "://", with: "\\://") }
         if out.lowercased().contains("www.") {
             out = out.replacingOccurrences(of: "www.", with: "www\\.").replacingOccurrences(of: "WWW.", with: "WWW\\.")
+        }
+        return out
+    }
+}
+
+/// HTML escaping one Unicode scalar at a time. swift-mustache's own escaper works on Swift characters, so a
+/// `<` followed by a combining mark (one character, `≮`) slipped through unescaped; key names are hostile input.
+/// Bidirectional controls are shown as their code point, so a name cannot reverse the text around it.
+struct HTMLScalarContentType: MustacheContentType {
+    func escapeText(_ text: String) -> String { Self.escape(text) }
+
+    static func escape(_ text: String) -> String {
+        // Most values (numbers, dates, hashes) need nothing: return them as they are.
+        if !text.utf8.contains(where: { $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 || $0 == 0x27 || $0 < 0x20 || $0 >= 0x80 }) {
+            return text
+        }
+        var out = ""
+        out.reserveCapacity(text.utf8.count + 16)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            case "\n": out += " ↵ "
+            case "\t", "\r": out += " "
+            default:
+                if Display.isInvisibleControl(scalar) {
+                    out += Display.codePoint(scalar)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
         }
         return out
     }

@@ -9,7 +9,7 @@ public enum ReportWriter {
     }
 
     /// Writes into any folder (a staging folder, or a stored run folder for `keyaudit render`).
-    static func write(
+    public static func write(
         _ formats: [ReportFormat], context: ReportContext, templates: ReportTemplates, directory: String
     ) throws(KeyAuditError) {
         let textFormats = formats.filter { $0 != .xlsx }

@@ -79,23 +79,6 @@ public enum DemoAccount {
         var before: JSONObject?
     }
 
-    /// SplitMix64: small, fast and the same on every platform.
-    private struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func int(_ range: ClosedRange<Int>) -> Int {
-            range.lowerBound + Int(next() % UInt64(range.count))
-        }
-        mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-        mutating func pick<T>(_ items: [T]) -> T { items[int(0...(items.count - 1))] }
-    }
-
     private static let customers = [
         "acme", "globex", "initech", "umbrella", "hooli", "stark", "wayne", "tyrell", "wonka", "cyberdyne", "soylent",
         "massive-dynamic", "aperture", "black-mesa", "vandelay", "prestige", "nakatomi", "oscorp", "gringotts",
@@ -108,7 +91,7 @@ public enum DemoAccount {
     private static let people = ["alice", "bob", "carol", "dmitri", "erin", "farah", "goro", "hana", "ivan", "jules"]
 
     private static func makeKeys(now: Double) -> [DemoKey] {
-        var random = Random(state: 0x6B65_7961_7564_6974)
+        var random = SplitMix64(state: 0x6B65_7961_7564_6974)
         var keys: [DemoKey] = []
         let day = 86_400.0
         func iso(_ seconds: Double) -> JSONValue { .string(Timestamp.format(Date(timeIntervalSince1970: seconds))) }
@@ -287,4 +270,31 @@ public enum DemoAccount {
         }
         return keys
     }
+}
+
+/// SplitMix64: a small, fast generator that gives the same sequence on every platform (the demo account and
+/// the benchmark's accounts must be the same everywhere).
+public struct SplitMix64: Sendable {
+    public var state: UInt64
+
+    public init(state: UInt64) { self.state = state }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    public mutating func int(_ range: ClosedRange<Int>) -> Int {
+        range.lowerBound + Int(next() % UInt64(range.count))
+    }
+
+    public mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
+
+    /// Uniform in [0, 1).
+    public mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+
+    public mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
 }

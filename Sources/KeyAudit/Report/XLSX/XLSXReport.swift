@@ -9,6 +9,8 @@ enum XLSXReport {
     static func write(context: ReportContext, layout: XLSXLayout, to path: String) throws(KeyAuditError) {
         do {
             try writeWorkbook(context: context, layout: layout, path: path)
+            // libxlsxwriter creates the file with the process umask; the run folder's files are 0640.
+            chmod(path, FileSystem.fileMode)
         } catch let error as KeyAuditError {
             unlink(path)
             throw error

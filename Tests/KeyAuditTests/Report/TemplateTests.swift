@@ -1,0 +1,462 @@
+import Foundation
+import Testing
+
+@testable import KeyAudit
+
+/// The default templates, the view model they read, user overrides, and template and layout errors.
+@Suite("Report templates")
+struct TemplateTests {
+    fileprivate static let pragma = "{{% CONTENT_TYPE: MARKDOWN}}"
+
+    /// The files of the top-level templates/ folder, by name.
+    fileprivate static func folderTemplates() throws -> [String: Data] {
+        let folder = GoldenReportFixture.templatesFolder()
+        var files: [String: Data] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder.path)
+        where name.hasSuffix(".mustache") || name.hasSuffix(".yml") {
+            files[name] = try Data(contentsOf: folder.appendingPathComponent(name))
+        }
+        return files
+    }
+
+    // MARK: - Defaults
+
+    @Test("every default Markdown template and partial starts with the MARKDOWN content type")
+    func markdownTemplatesDeclareTheirContentType() throws {
+        let files = try Self.folderTemplates()
+        let markdown = files.keys.filter { $0.hasSuffix(".md.mustache") }.sorted()
+        #expect(markdown.count >= 7)
+        for name in markdown {
+            let text = String(decoding: files[name]!, as: UTF8.self)
+            #expect(text.hasPrefix(Self.pragma + "\n"), "templates/\(name) does not start with \(Self.pragma)")
+        }
+        for (name, text) in EmbeddedTemplates.files where name.hasSuffix(".md.mustache") {
+            #expect(text.hasPrefix(Self.pragma), "built-in \(name) does not start with \(Self.pragma)")
+        }
+    }
+
+    @Test("the built-in templates equal the files in templates/ byte for byte")
+    func embeddedTemplatesMatchTheFolder() throws {
+        let files = try Self.folderTemplates()
+        let embedded = EmbeddedTemplates.files
+        #expect(
+            Set(embedded.keys) == Set(files.keys),
+            "built-in templates \(embedded.keys.sorted()) differ from templates/ \(files.keys.sorted()); run `make templates`")
+        for (name, data) in files {
+            guard let text = embedded[name] else { continue }
+            #expect(
+                Data(text.utf8) == data,
+                "built-in \(name) differs from templates/\(name); run `make templates` to regenerate EmbeddedTemplates.swift")
+        }
+    }
+
+    // MARK: - Names used by the templates exist in the view model
+
+    /// What the view model holds, with list elements merged (so a field present on any element counts).
+    fileprivate indirect enum Shape {
+        case object([String: Shape])
+        case list(Shape)
+        case scalar
+
+        static func of(_ value: Any) -> Shape {
+            switch value {
+            case let dictionary as [String: Any]:
+                return .object(dictionary.mapValues(Shape.of))
+            case let rows as KeyRows:
+                return .list(rows.reduce(Shape.scalar) { $0.merged(with: .of($1)) })
+            case let array as [Any]:
+                return .list(array.reduce(Shape.scalar) { $0.merged(with: .of($1)) })
+            default:
+                return .scalar
+            }
+        }
+
+        func merged(with other: Shape) -> Shape {
+            switch (self, other) {
+            case (.object(let a), .object(let b)): return .object(a.merging(b) { $0.merged(with: $1) })
+            case (.list(let a), .list(let b)): return .list(a.merged(with: b))
+            case (.scalar, _): return other
+            default: return self
+            }
+        }
+
+        func child(_ name: String) -> Shape? {
+            if case .object(let fields) = self { return fields[name] }
+            return nil
+        }
+
+        /// The context a section over this value renders its content with.
+        var sectionContext: Shape {
+            if case .list(let element) = self { return element }
+            return self
+        }
+    }
+
+    /// A tag of a template: `{{name}}`, `{{#name}}`…, with where it is.
+    fileprivate struct Tag {
+        var kind: Character?  // nil for a variable; # ^ / > & { ! % $ < =
+        var name: String
+        var line: Int
+    }
+
+    fileprivate static func tags(_ text: String) -> [Tag] {
+        var tags: [Tag] = []
+        var rest = Substring(text)
+        while let open = rest.range(of: "{{") {
+            let line = text[..<open.lowerBound].filter { $0 == "\n" }.count + 1
+            var body = rest[open.upperBound...]
+            var triple = false
+            if body.first == "{" {
+                triple = true
+                body = body.dropFirst()
+            }
+            guard let close = body.range(of: triple ? "}}}" : "}}") else { break }
+            var content = body[..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+            var kind: Character? = triple ? "{" : nil
+            if !triple, let first = content.first, "#^/>&!%$<=".contains(first) {
+                kind = first
+                content = String(content.dropFirst()).trimmingCharacters(in: .whitespaces)
+            }
+            tags.append(Tag(kind: kind, name: content, line: line))
+            rest = body[close.upperBound...]
+        }
+        return tags
+    }
+
+    /// Every name a template (and the partials it includes) uses that does not resolve against the view model,
+    /// resolving like swift-mustache: the first part of a dotted name up the context stack, the rest inside it.
+    fileprivate static func unresolvedNames(
+        template name: String, in templates: [String: String], model: Shape
+    ) -> [String] {
+        var problems: [String] = []
+        func resolve(_ name: String, _ stack: [Shape]) -> Shape? {
+            if name == "." { return stack.last }
+            let parts = name.split(separator: ".").map(String.init)
+            guard let first = parts.first else { return nil }
+            guard var value = stack.reversed().lazy.compactMap({ $0.child(first) }).first else { return nil }
+            for part in parts.dropFirst() {
+                guard let next = value.child(part) else { return nil }
+                value = next
+            }
+            return value
+        }
+        func walk(_ file: String, _ stack: [Shape], _ visiting: [String]) {
+            guard let text = templates[file] else {
+                problems.append("\(visiting.last ?? file): partial \(file) does not exist")
+                return
+            }
+            guard !visiting.contains(file) else { return }
+            var stack = stack
+            var open: [String] = []
+            for tag in tags(text) {
+                let place = "templates/\(file):\(tag.line)"
+                switch tag.kind {
+                case "!", "%": continue
+                case "=", "$", "<":
+                    problems.append("\(place): unsupported tag {{\(tag.kind!)\(tag.name)}} in a default template")
+                case ">":
+                    walk(tag.name + ".mustache", stack, visiting + [file])
+                case "#", "^":
+                    guard let value = resolve(tag.name, stack) else {
+                        problems.append("\(place): section {{\(tag.kind!)\(tag.name)}} is not in the view model")
+                        stack.append(.scalar)
+                        open.append(tag.name)
+                        continue
+                    }
+                    // An inverted section renders in the current context; a section in its value's.
+                    stack.append(tag.kind == "#" ? value.sectionContext : .scalar)
+                    open.append(tag.name)
+                case "/":
+                    if open.last != tag.name {
+                        problems.append("\(place): {{/\(tag.name)}} closes \(open.last ?? "nothing")")
+                    } else {
+                        open.removeLast()
+                        stack.removeLast()
+                    }
+                default:
+                    if resolve(tag.name, stack) == nil {
+                        problems.append("\(place): {{\(tag.name)}} is not in the view model")
+                    }
+                }
+            }
+            if !open.isEmpty { problems.append("templates/\(file): unclosed sections \(open)") }
+        }
+        walk(name, [model], [])
+        return problems
+    }
+
+    /// A context in which every optional part of the view model is present: previous snapshot, diff with every
+    /// kind of change, a broken chain, suppressed and unsuppressed findings, suppressions of every state.
+    fileprivate static func richModel() throws -> [String: Any] {
+        let context = GoldenReportFixture.context(brokenChain: true)
+        let model = ReportViewModel.build(context)
+        for name in ["broken_chain", "previous", "changes"] {
+            #expect(model[name] != nil, "the rich context lacks \(name)")
+        }
+        let changes = try #require(model["changes"] as? [String: Any])
+        for flag in [
+            "has_added", "has_removed", "has_changed", "has_top_spenders", "has_counter_resets", "has_new_findings",
+            "has_resolved_findings",
+        ] {
+            #expect(changes[flag] as? Bool == true, "the rich context's changes have no \(flag)")
+        }
+        let suppressions = try #require(model["suppressions"] as? [String: Any])
+        for state in ["active", "expiring_soon", "expired", "unmatched"] {
+            #expect((suppressions[state] as? [Any])?.isEmpty == false, "the rich context has no \(state) suppression")
+        }
+        let findings = try #require(model["findings"] as? [[String: Any]])
+        #expect(findings.contains { $0["suppression"] != nil })
+        #expect(findings.contains { $0["key_hash"] as? String == "" }, "no whole-snapshot finding")
+        #expect(((model["scope"] as? [String: Any])?["notes"] as? [String])?.isEmpty == false)
+        return model
+    }
+
+    @Test("every name the default templates use exists in the view model", arguments: ["report.md", "report.html"])
+    func defaultTemplatesNameOnlyViewModelFields(report: String) throws {
+        let model = Shape.of(try Self.richModel())
+        let templates = EmbeddedTemplates.files.filter { $0.key.hasSuffix(".mustache") }
+        let problems = Self.unresolvedNames(template: report + ".mustache", in: templates, model: model)
+        #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
+    }
+
+    @Test("every default template is reached from a report, so the name check covers it")
+    func everyTemplateIsChecked() {
+        var reached = Set<String>()
+        func visit(_ file: String) {
+            guard reached.insert(file).inserted, let text = EmbeddedTemplates.files[file] else { return }
+            for tag in Self.tags(text) where tag.kind == ">" { visit(tag.name + ".mustache") }
+        }
+        visit("report.md.mustache")
+        visit("report.html.mustache")
+        let all = Set(EmbeddedTemplates.files.keys.filter { $0.hasSuffix(".mustache") })
+        #expect(all.subtracting(reached).isEmpty, "templates no report includes: \(all.subtracting(reached).sorted())")
+    }
+
+    @Test("the name check catches a field the view model does not have")
+    func nameCheckCatchesUnknownFields() throws {
+        let model = Shape.of(try Self.richModel())
+        let templates = [
+            "bad.mustache": "{{summary.keys}} {{summary.total_cost}}\n{{#findings}}{{key_name}} {{severity_colour}}{{/findings}}\n{{#changes}}{{#added}}{{name}}{{/added}}{{/changes}}\n{{> missing}}\n{{#nope}}{{/nope}}\n{{#keys}}{{run_name}} {{hash_short}}{{/keys}}\n"
+        ]
+        let problems = Self.unresolvedNames(template: "bad.mustache", in: templates, model: model)
+        #expect(problems.count == 4, "\(problems)")
+        #expect(problems.contains { $0.contains("{{summary.total_cost}}") })
+        #expect(problems.contains { $0.contains("{{severity_colour}}") })
+        #expect(problems.contains { $0.contains("missing.mustache") })
+        #expect(problems.contains { $0.contains("{{#nope}}") })
+    }
+
+    // MARK: - Overrides
+
+    @Test("a user template overrides one file; every other part stays the default")
+    func userOverrideReplacesOneFile() throws {
+        let overrides = try GoldenReportFixture.scratchFolder("override")
+        defer { try? FileManager.default.removeItem(at: overrides) }
+        // No pragma on purpose: keyaudit adds the Markdown content type to any .md template.
+        let custom = "## Findings, our way\n\n{{#findings}}\n- {{rule}} on {{key_name}} ({{severity}})\n{{/findings}}\n"
+        let overridePath = overrides.appendingPathComponent("findings.md.mustache")
+        try Data(custom.utf8).write(to: overridePath)
+
+        let templates = try ReportTemplates.load(overrides: overrides.path, formats: [.md, .html])
+        #expect(templates.origins["findings.md"] == overridePath.path)
+        #expect(templates.origins["summary.md"]?.hasPrefix("built-in") == true)
+        #expect(templates.origins["findings.html"]?.hasPrefix("built-in") == true)
+
+        let context = GoldenReportFixture.context(names: ["6": "near|ly *out*"])
+        let custom1 = try GoldenReportFixture.render(context, formats: [.md, .html], overrides: overrides.path, label: "ovr")
+        let defaults = try GoldenReportFixture.render(context, formats: [.md, .html], label: "def")
+        defer {
+            try? FileManager.default.removeItem(at: custom1)
+            try? FileManager.default.removeItem(at: defaults)
+        }
+        let markdown = try GoldenReportFixture.text(custom1, .md)
+        let standard = try GoldenReportFixture.text(defaults, .md)
+        #expect(markdown.contains("## Findings, our way"))
+        #expect(markdown.contains("- stale-key on prod-backend (medium)"))
+        #expect(!markdown.contains("| Severity | Rule | Key |"), "the default findings table is still there")
+        // The override is escaped as Markdown, not HTML.
+        #expect(markdown.contains("- limit-nearly-exhausted on near\\|ly \\*out\\* (medium)"))
+        // Everything before and after the findings section is the default's, byte for byte.
+        let before = try #require(standard.range(of: "## Findings\n")).lowerBound
+        let after = try #require(standard.range(of: "## Changes since the previous run")).lowerBound
+        #expect(markdown.hasPrefix(standard[..<before]))
+        #expect(markdown.hasSuffix(standard[after...]))
+        // The HTML report is untouched.
+        #expect(try Data(contentsOf: custom1.appendingPathComponent("report.html"))
+            == Data(contentsOf: defaults.appendingPathComponent("report.html")))
+    }
+
+    @Test("--templates that is not a folder is a usage error")
+    func overrideFolderMustExist() {
+        let missing = "/nonexistent/keyaudit-templates-\(UUID().uuidString)"
+        #expect(throws: KeyAuditError.self) { try ReportTemplates.load(overrides: missing, formats: [.md]) }
+        do {
+            _ = try ReportTemplates.load(overrides: missing, formats: [.md])
+        } catch {
+            guard case .usage(let message) = error else {
+                Issue.record("expected a usage error, got \(error)")
+                return
+            }
+            #expect(message.contains(missing))
+        }
+    }
+
+    // MARK: - Template errors
+
+    /// Loads `files` as overrides and returns the usage message thrown, recording an issue otherwise.
+    fileprivate static func usageMessage(
+        _ files: [String: String], formats: [ReportFormat] = [.md, .html, .xlsx]
+    ) throws -> (message: String?, folder: URL) {
+        let folder = try GoldenReportFixture.scratchFolder("bad-template")
+        for (name, text) in files { try Data(text.utf8).write(to: folder.appendingPathComponent(name)) }
+        do {
+            _ = try ReportTemplates.load(overrides: folder.path, formats: formats)
+            Issue.record("loading \(files.keys.sorted()) did not throw")
+            return (nil, folder)
+        } catch {
+            guard case .usage(let message) = error else {
+                Issue.record("expected KeyAuditError.usage, got \(error)")
+                return (nil, folder)
+            }
+            #expect(error.exitCode == 64)
+            return (message, folder)
+        }
+    }
+
+    @Test("a template with a syntax error is a usage error naming file, line and column")
+    func syntaxErrorNamesFileLineAndColumn() throws {
+        // A section closed with the wrong name on line 3, column 10 (the tag starts at column 3).
+        let (message, folder) = try Self.usageMessage([
+            "summary.html.mustache": "<section>\n{{#summary.by_rule}}\n<p>{{rule}}{{/summary.by_severity}}</p>\n</section>\n"
+        ])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let text = try #require(message)
+        let path = folder.appendingPathComponent("summary.html.mustache").path
+        #expect(text.hasPrefix("\(path):3:"), "\(text)")
+        let match = try #require(text.firstMatch(of: try Regex(#":3:([0-9]+): "#)), "no column in \(text)")
+        let column = Int(match.output[1].substring ?? "") ?? 0
+        #expect((1...40).contains(column), "column \(column) is not on the line: \(text)")
+    }
+
+    @Test("a syntax error in a Markdown template without the pragma is reported where it is in the file")
+    func markdownSyntaxErrorPositionIgnoresTheAddedPragma() throws {
+        // keyaudit prepends the pragma to this file; the position must still be the file's own.
+        let (message, folder) = try Self.usageMessage(["summary.md.mustache": "{{#summary}}{{/keys}}\n"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let text = try #require(message)
+        let path = folder.appendingPathComponent("summary.md.mustache").path
+        let other = try Self.usageMessage(["summary.html.mustache": "{{#summary}}{{/keys}}\n"])
+        defer { try? FileManager.default.removeItem(at: other.folder) }
+        let htmlText = try #require(other.message)
+        // The same text in an HTML template (no pragma added) gives the reference line and column.
+        let reference = try #require(htmlText.firstMatch(of: try Regex(#"mustache:([0-9]+:[0-9]+):"#)))
+        let place = String(reference.output[1].substring ?? "")
+        #expect(text.hasPrefix("\(path):\(place):"), "expected \(path):\(place): but got \(text)")
+    }
+
+    @Test("an unclosed section in an overriding report.md is a usage error naming the override")
+    func unclosedSectionIsAUsageError() throws {
+        let (message, folder) = try Self.usageMessage(["report.md.mustache": "{{#a}}\n"], formats: [.md])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let text = try #require(message)
+        #expect(text.contains(folder.appendingPathComponent("report.md.mustache").path))
+    }
+
+    // MARK: - report.xlsx.yml errors
+
+    /// The default layout with one line replaced.
+    fileprivate static func layout(replacing old: String, with new: String) throws -> String {
+        let text = try #require(EmbeddedTemplates.files[XLSXLayout.fileName])
+        #expect(text.contains(old), "the default layout no longer has \(old)")
+        return text.replacingOccurrences(of: old, with: new)
+    }
+
+    /// The 1-based line of `needle` in `text`.
+    fileprivate static func line(of needle: String, in text: String) -> Int? {
+        text.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.contains(needle) }.map { $0 + 1 }
+    }
+
+    fileprivate static func layoutError(_ text: String, name: String = "my/report.xlsx.yml") -> String? {
+        do {
+            _ = try XLSXLayout.parse(text, name: name)
+            Issue.record("the layout parsed without an error")
+            return nil
+        } catch {
+            guard case .usage(let message) = error else {
+                Issue.record("expected KeyAuditError.usage, got \(error)")
+                return nil
+            }
+            return message
+        }
+    }
+
+    @Test("the default layout parses: four sheets with the documented sources")
+    func defaultLayoutParses() throws {
+        let layout = try XLSXLayout.parse(try #require(EmbeddedTemplates.files[XLSXLayout.fileName]), name: "templates/report.xlsx.yml")
+        #expect(layout.sheets.map(\.name) == ["Summary", "Findings", "Keys", "Changes"])
+        #expect(layout.sheets.map(\.source) == [.summary, .findings, .keys, .changes])
+        #expect(layout.moneyFormat == "$#,##0.00")
+    }
+
+    /// One broken line of the layout: the line replaced, its replacement, a text that finds the line, and
+    /// words the message must hold.
+    struct BrokenLayoutLine: Sendable, CustomTestStringConvertible {
+        var old: String
+        var new: String
+        var marker: String
+        var words: String
+        var testDescription: String { new }
+    }
+
+    @Test(
+        "a bad report.xlsx.yml is a usage error naming file and line",
+        arguments: [
+            BrokenLayoutLine(
+                old: "{ header: Usage, field: usage }", new: "{ header: Usage, field: usage_total }",
+                marker: "usage_total", words: "\"usage_total\" is not a field of keys"),
+            BrokenLayoutLine(
+                old: "{ header: Rule, field: rule }", new: "{ header: Rule, field: rule, format: \"0.00\" }",
+                marker: "field: rule, format", words: "rule is text"),
+            BrokenLayoutLine(
+                old: "- name: Keys", new: "- name: \"Keys/2024\"", marker: "Keys/2024", words: "not a valid sheet name"),
+            BrokenLayoutLine(
+                old: "source: changes", new: "source: history", marker: "source: history",
+                words: "\"history\" is not one of summary, findings, keys, changes"),
+            BrokenLayoutLine(
+                old: "{ header: Label, field: label }", new: "{ header: Label, field: label, colour: red }",
+                marker: "colour: red", words: "unknown setting \"colour\""),
+            BrokenLayoutLine(
+                old: "{ header: Usage today, field: usage_daily }",
+                new: "{ header: Usage today, field: usage_daily, width: 900 }", marker: "width: 900", words: "width"),
+            BrokenLayoutLine(
+                old: "date_format: \"yyyy-mm-dd hh:mm:ss\"", new: "date_format: 'yyyy-mm-dd \"hh'",
+                marker: "date_format: '", words: "unbalanced quote"),
+        ])
+    func badLayoutNamesFileAndLine(_ broken: BrokenLayoutLine) throws {
+        let text = try Self.layout(replacing: broken.old, with: broken.new)
+        let expectedLine = try #require(Self.line(of: broken.marker, in: text))
+        let message = try #require(Self.layoutError(text))
+        #expect(message.hasPrefix("my/report.xlsx.yml:\(expectedLine):"), "expected line \(expectedLine): \(message)")
+        #expect(message.contains(broken.words), "\(message)")
+    }
+
+    @Test("a YAML syntax error in the layout names file and line")
+    func layoutYAMLSyntaxError() throws {
+        let text = "money_format: \"$#,##0.00\"\nsheets:\n  - name: Summary\n    source: [summary\n"
+        let message = try #require(Self.layoutError(text))
+        #expect(message.hasPrefix("my/report.xlsx.yml:"), "\(message)")
+        #expect(message.firstMatch(of: try Regex(#"^my/report\.xlsx\.yml:[0-9]+"#)) != nil, "no line in \(message)")
+    }
+
+    @Test("a bad layout in --templates stops loading with the override's path")
+    func badLayoutOverrideNamesItsPath() throws {
+        let text = try Self.layout(replacing: "{ header: Usage, field: usage }", with: "{ header: Usage, field: spend }")
+        let expectedLine = try #require(Self.line(of: "field: spend", in: text))
+        let (message, folder) = try Self.usageMessage([XLSXLayout.fileName: text])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent(XLSXLayout.fileName).path
+        #expect(message?.hasPrefix("\(path):\(expectedLine):") == true, "\(message ?? "")")
+        // Without xlsx among the formats the layout is not read.
+        _ = try ReportTemplates.load(overrides: folder.path, formats: [.md, .html])
+    }
+}
