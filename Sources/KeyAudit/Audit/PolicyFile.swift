@@ -27,7 +27,9 @@ public enum PolicyFile {
         policy.source = name
         guard let root else { return policy }  // an empty file: the defaults
         let reader = NodeReader(file: name)
-        let top = try reader.mapping(root, "the policy", allowed: ["version", "thresholds", "rules", "suppressions"])
+        var top = try reader.mapping(root, "the policy", allowed: ["version", "thresholds", "rules", "suppressions"])
+        // A section left empty (`suppressions:` with its entries commented out) is the same as no section.
+        top.ordered.removeAll { _, node in NodeReader.isEmpty(node) }
 
         if let version = top["version"] {
             let number = try reader.int(version, "version")
@@ -179,6 +181,12 @@ private struct NodeReader {
         var ordered: [(String, Node)]
         var keyNodes: [String: Node]
         subscript(name: String) -> Node? { ordered.first { $0.0 == name }?.1 }
+    }
+
+    /// A YAML null: nothing, `~` or `null`.
+    static func isEmpty(_ node: Node) -> Bool {
+        guard case .scalar(let scalar) = node else { return false }
+        return scalar.style == .plain && ["", "~", "null", "Null", "NULL"].contains(scalar.string)
     }
 
     func error(_ node: Node, _ text: String) -> KeyAuditError {

@@ -31,6 +31,9 @@ public enum RuleCatalog {
         evaluate: { input in
             let key = input.key
             guard key.isEnabled else { return nil }
+            // created_at stands in only when updated_at is null or absent; an unreadable updated_at is
+            // unreadable-data's to report, not a reason to judge by the creation date.
+            if let updated = key.raw["updated_at"], updated != .null, key.updatedAt == nil { return nil }
             let (field, reference): (String, Double?) =
                 key.updatedAt != nil ? ("updated_at", key.updatedAt) : ("created_at", key.createdAt)
             guard let reference else { return nil }
@@ -98,7 +101,8 @@ public enum RuleCatalog {
             ]
             if let previous = input.previous, previous.isDisabled {
                 let before = (previous.usage ?? 0) + (previous.byokUsage ?? 0)
-                let growth = usage + byok - before
+                // Each counter on its own: a reset of one must not hide growth of the other.
+                let growth = max(0, usage - (previous.usage ?? 0)) + max(0, byok - (previous.byokUsage ?? 0))
                 evidence.append(("previous_usage", .money(before)))
                 evidence.append(("usage_growth", .money(growth)))
                 if growth > 0 {
@@ -262,7 +266,10 @@ public enum RuleCatalog {
                         ("unused_after_days", .int(input.thresholds.unusedAfterDays)),
                     ])
             }
-            guard key.raw["last_used_at"] == .null, let created = key.createdAt, input.now - created > threshold
+            // "Never used" only when no usage was ever recorded: a null last_used_at next to lifetime spend is
+            // missing data (usage predating the field), not proof of disuse.
+            guard key.raw["last_used_at"] == .null, (key.usage ?? 0) == 0, (key.byokUsage ?? 0) == 0,
+                let created = key.createdAt, input.now - created > threshold
             else { return nil }
             return RuleMatch(
                 severity: nil, message: "never used in the \(days(input.now - created)) days since it was created",

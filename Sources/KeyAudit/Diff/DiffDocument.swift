@@ -102,46 +102,46 @@ extension SnapshotDiff {
         var lines: [String] = []
         let fromTime = from.takenAt.map(Timestamp.format) ?? "unknown time"
         let toTime = to.takenAt.map(Timestamp.format) ?? "unknown time"
-        lines.append("Changes from \(from.path) (\(fromTime)) to \(to.path) (\(toTime))")
+        lines.append("Changes from \(name(from.path)) (\(fromTime)) to \(name(to.path)) (\(toTime))")
         lines.append(
             "  \(added.count) added, \(removed.count) removed, \(changed.count) reconfigured; spend \(Display.money(spend.total)); findings \(findings.new.count) new, \(findings.resolved.count) resolved, \(findings.persisting.count) persisting"
         )
         if !added.isEmpty {
             lines.append("Added:")
-            lines += added.map { "  + \($0.hash.prefix(12))  \(name($0.name))  [\($0.workspaceId ?? "-")]" }
+            lines += added.map { "  + \(name(String($0.hash.prefix(12))))  \(name($0.name))  [\(name($0.workspaceId ?? "-"))]" }
         }
         if !removed.isEmpty {
             lines.append("Removed:")
-            lines += removed.map { "  - \($0.hash.prefix(12))  \(name($0.name))  [\($0.workspaceId ?? "-")]" }
+            lines += removed.map { "  - \(name(String($0.hash.prefix(12))))  \(name($0.name))  [\(name($0.workspaceId ?? "-"))]" }
         }
         if !changed.isEmpty {
             lines.append("Reconfigured:")
             for change in changed {
-                lines.append("  ~ \(change.hash.prefix(12))  \(name(change.name))")
+                lines.append("  ~ \(name(String(change.hash.prefix(12))))  \(name(change.name))")
                 for field in change.changes {
-                    lines.append("      \(field.field): \(value(field.from)) -> \(value(field.to))")
+                    lines.append("      \(name(field.field)): \(value(field.from)) -> \(value(field.to))")
                 }
             }
         }
         let top = spend.top(Self.topSpenders)
         if !top.isEmpty {
             lines.append("Largest spend since the previous snapshot:")
-            lines += top.map { "  \(Display.money($0.growth))  \($0.hash.prefix(12))  \(name($0.name))" }
+            lines += top.map { "  \(Display.money($0.growth))  \(name(String($0.hash.prefix(12))))  \(name($0.name))" }
         }
         let resets = spend.counterResets
         if !resets.isEmpty {
             lines.append("Usage counters that went down (reset or recreated key):")
             lines += resets.map {
-                "  \($0.hash.prefix(12))  \(name($0.name))  usage \(Display.money($0.usageFrom)) -> \(Display.money($0.usageTo))"
+                "  \(name(String($0.hash.prefix(12))))  \(name($0.name))  usage \(Display.money($0.usageFrom)) -> \(Display.money($0.usageTo))"
             }
         }
         if !findings.new.isEmpty {
             lines.append("New findings:")
-            lines += findings.new.map { "  \($0)" }
+            lines += findings.new.map { "  \(name($0))" }
         }
         if !findings.resolved.isEmpty {
             lines.append("Resolved findings:")
-            lines += findings.resolved.map { "  \($0)" }
+            lines += findings.resolved.map { "  \(name($0))" }
         }
         return lines.joined(separator: "\n") + "\n"
     }

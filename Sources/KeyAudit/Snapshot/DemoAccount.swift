@@ -251,7 +251,7 @@ public enum DemoAccount {
         // 3. Changes since yesterday: added, removed, reconfigured, renamed, newly disabled.
         add("customer-vandelay-prod", workspace: 1, absentBefore: true) { _ in }
         add("svc-summarizer-canary", workspace: 0, absentBefore: true) { _ in }
-        add("customer-nakatomi-prod", workspace: 1, previous: { set(&$0, "limit", .number(JSONNumber(250))) }) { fields in
+        add("customer-nakatomi-main", workspace: 1, previous: { set(&$0, "limit", .number(JSONNumber(250))) }) { fields in
             set(&fields, "limit", .null)  // limit removed overnight
             set(&fields, "limit_remaining", .null)
         }

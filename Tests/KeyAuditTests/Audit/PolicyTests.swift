@@ -746,7 +746,7 @@ struct PolicyTests {
         // History: the limit removed overnight is a new finding, an old stale key persists since yesterday.
         // (The demo also has a healthy key of the same name: names are not identities.)
         let nakatomi = try #require(
-            current.keys.first { $0.name == "customer-nakatomi-prod" && $0.raw["limit"] == .null })
+            current.keys.first { $0.name == "customer-nakatomi-main" && $0.raw["limit"] == .null })
         #expect(previous.keys.first { $0.identity == nakatomi.identity }?.limit == 250)
         let removedLimit = try #require(result.findings.first { $0.id == "no-limit:\(nakatomi.identity)" })
         #expect(removedLimit.status == .new)

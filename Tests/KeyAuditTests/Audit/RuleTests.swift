@@ -508,8 +508,8 @@ struct RuleTests {
             label: "last used 60 days + 1 s ago", set: [("last_used_at", K.at(-60 * K.day - 1))], severity: .low,
             evidence: [("unused_days", 60)]),
         RuleCase(
-            label: "last_used_at null, created 75 days ago: never used",
-            set: [("last_used_at", nil), ("created_at", K.at(-75 * K.day))], severity: .low,
+            label: "last_used_at null, no usage, created 75 days ago: never used",
+            set: [("last_used_at", nil), ("created_at", K.at(-75 * K.day)), ("usage", 0)] + K.zeroCounters, severity: .low,
             evidence: [("last_used_at", nil), ("unused_days", 75), ("unused_after_days", 60)],
             message: "never used in the 75 days since it was created"),
         RuleCase(
