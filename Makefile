@@ -33,7 +33,8 @@ test: deps
 
 ## bench: the performance benchmark (release build; 10k, 100k and 300k keys)
 bench: deps
-	$(SWIFT) build -c release --product keyaudit-bench --product keyaudit
+	$(SWIFT) build -c release --product keyaudit
+	$(SWIFT) build -c release --product keyaudit-bench
 	./.build/release/keyaudit-bench $(BENCH_ARGS)
 
 ## install: release binary, man page and a copy of the default templates

@@ -126,6 +126,10 @@ extension JSONValue: CustomStringConvertible {
 
 // MARK: - Literals
 
+/// `nil` written where a `JSONValue` (not a `JSONValue?`) is expected means JSON `null`, as in
+/// `[("limit", nil)]`. Where an optional is expected, `nil` keeps meaning "absent". Beware of closures whose result
+/// type is inferred: `{ cond ? value : nil }` infers `JSONValue` and yields `.null`, not `nil`; write `.null` or
+/// spell the optional out when it matters.
 extension JSONValue: ExpressibleByNilLiteral {
     public init(nilLiteral: ()) { self = .null }
 }
@@ -188,16 +192,16 @@ public struct JSONNumber: Sendable, Hashable {
 
     /// The canonical lexeme of a finite double, or `nil` for NaN and infinities (JSON cannot express them).
     ///
-    /// Integral values with a magnitude below 2^53 are written without a fraction (`10.0` gives `10`,
-    /// `-0.0` gives `-0`); every other value uses Swift's shortest round-trip form (`0.1`, `1e-07`, `1e+300`),
-    /// so `JSONNumber(x)!.double == x` for every finite `x`.
+    /// Integral values with a magnitude below 2^63 are written as integers (`10.0` gives `10`, `-0.0` gives `-0`,
+    /// `2^53` gives `9007199254740992`); every other value uses Swift's shortest round-trip form (`0.1`, `1e-07`,
+    /// `1e+300`), so `JSONNumber(x)!.double == x` for every finite `x`.
     public init?(_ value: Double) {
         guard value.isFinite else { return nil }
-        if value == value.rounded(.towardZero), value.magnitude < 9_007_199_254_740_992 {
-            let integer = String(Int64(value))
-            self.text = value.sign == .minus && value == 0 ? "-0" : integer
+        if value == value.rounded(.towardZero), value.magnitude < 9_223_372_036_854_775_808 {
+            self.text = value == 0 && value.sign == .minus ? "-0" : String(Int64(value))
         } else {
-            self.text = value.description
+            let text = value.description
+            self.text = text.hasSuffix(".0") ? String(text.dropLast(2)) : text
         }
     }
 
@@ -355,20 +359,25 @@ public struct JSONObject: Sendable {
     public mutating func removeValue(forKey key: String) -> JSONValue? {
         guard let first = index(forKey: key) else { return nil }
         let removed = values[first]
-        var index = keys.count - 1
-        while index >= first {
-            if Self.utf8Equal(keys[index], key) {
-                keys.remove(at: index)
-                values.remove(at: index)
-            }
-            index -= 1
+        // One pass that keeps the other members in order (linear even with many duplicates).
+        var keptKeys = Array(keys[..<first])
+        var keptValues = Array(values[..<first])
+        keptKeys.reserveCapacity(keys.count - 1)
+        keptValues.reserveCapacity(keys.count - 1)
+        for index in (first + 1)..<keys.count where !Self.utf8Equal(keys[index], key) {
+            keptKeys.append(keys[index])
+            keptValues.append(values[index])
         }
+        keys = keptKeys
+        values = keptValues
         return removed
     }
 
     /// The values of every member named `key`, in order (more than one only for duplicate keys).
     public func allValues(forKey key: String) -> [JSONValue] {
-        keys.indices.compactMap { Self.utf8Equal(keys[$0], key) ? values[$0] : nil }
+        var found: [JSONValue] = []
+        for index in keys.indices where Self.utf8Equal(keys[index], key) { found.append(values[index]) }
+        return found
     }
 
     // MARK: Byte-wise string helpers
@@ -396,7 +405,9 @@ public struct JSONObject: Sendable {
         let rb = UnsafeRawPointer(pb)
         var i = 0
         while i + 8 <= count {
-            if ra.loadUnaligned(fromByteOffset: i, as: UInt64.self) != rb.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
+            if ra.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                != rb.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            {
                 return false
             }
             i += 8

@@ -4,8 +4,13 @@
 ///   compact document reproduces it byte for byte.
 /// - Strings escape `"`, `\`, control characters (`\b \f \n \r \t`, others as lowercase `\u00XX`) and
 ///   U+2028 / U+2029 (as `\u2028` / `\u2029`); everything else, `/` included, is written as UTF-8 verbatim.
-/// - `.pretty` matches Python's `json.dumps(value, indent: 2, ensure_ascii=False)` layout: one element or member
-///   per line, `"key": value`, `[]` and `{}` for empty containers, no trailing spaces, no final newline.
+/// - `.pretty` matches Python's `json.dumps(value, indent=2, ensure_ascii=False)` layout: one element or member
+///   per line, `"key": value`, `[]` and `{}` for empty containers, no trailing spaces, no final newline (Python
+///   leaves U+2028 / U+2029 unescaped; this writer escapes them).
+///
+/// Output is appended to a caller-provided `[UInt8]`, so a large document can be streamed: write each element into
+/// a reused buffer (`.pretty(indent: 2, level: 1)` for elements of a top-level array), flush it, clear it keeping
+/// its capacity. Writing a whole large document into a fresh array works too, but pays for the array's growth.
 public struct JSONWriter: Sendable {
     /// How to lay out the text.
     public enum Style: Sendable, Hashable {
@@ -21,14 +26,16 @@ public struct JSONWriter: Sendable {
 
     /// Appends the JSON text of `value` to `buffer`.
     public static func write(_ value: JSONValue, into buffer: inout [UInt8], style: Style = .compact) {
-        var output = _JSONOutput(taking: &buffer)
-        switch style {
-        case .compact:
-            writeCompact(value, into: &output)
-        case .pretty(let indent, let level):
-            writePretty(value, indent: max(0, indent), level: max(0, level), into: &output)
+        _JSONOutput.withOutput(appendingTo: &buffer) { output in
+            switch style {
+            case .compact:
+                writeCompact(value, into: &output)
+            case .pretty(let indent, let level):
+                // Clamped so absurd arguments cannot overflow the indentation arithmetic.
+                writePretty(
+                    value, indent: min(max(0, indent), 1024), level: min(max(0, level), 1 << 20), into: &output)
+            }
         }
-        buffer = output.takeBytes()
     }
 
     /// The JSON text of `value` as UTF-8 bytes.
@@ -45,9 +52,7 @@ public struct JSONWriter: Sendable {
 
     /// Appends `string` as a quoted, escaped JSON string to `buffer` (for streaming keys and values).
     public static func writeString(_ string: String, into buffer: inout [UInt8]) {
-        var output = _JSONOutput(taking: &buffer)
-        writeString(string, into: &output)
-        buffer = output.takeBytes()
+        _JSONOutput.withOutput(appendingTo: &buffer) { output in writeString(string, into: &output) }
     }
 
     @inline(__always)
@@ -153,6 +158,23 @@ public struct JSONWriter: Sendable {
         guard let base = bytes.baseAddress else { return }
         let count = bytes.count
         let raw = UnsafeRawPointer(base)
+        if count < 8 {
+            // Short strings (most keys): test all bytes at once, as one word built without reading past the end.
+            var word: UInt64 = 0x6161_6161_6161_6161  // "aaaaaaaa": plain padding
+            if count >= 4 {
+                word =
+                    UInt64(raw.loadUnaligned(as: UInt32.self))
+                    | UInt64(raw.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)) << 32
+            } else {
+                for index in 0..<count {
+                    word = word & ~(0xFF << UInt64(index * 8)) | UInt64(base[index]) << UInt64(index * 8)
+                }
+            }
+            if escapeCandidates(word) == 0 {
+                output.append(base, count: count)
+                return
+            }
+        }
         var runStart = 0
         var i = 0
         while i < count {
@@ -217,25 +239,33 @@ public struct JSONWriter: Sendable {
     }
 }
 
-/// A byte sink for `JSONWriter`: bytes are gathered in a fixed chunk and appended to the array in bulk, so the hot
-/// path is a bounds check and a store instead of an `Array.append` call. Not for use outside `JSONWriter`.
+/// A byte sink for `JSONWriter`: bytes are gathered in a chunk on the stack and appended to the array in bulk, so the
+/// hot path is a bounds check and a store instead of an `Array.append` call. Not for use outside `JSONWriter`.
 struct _JSONOutput: ~Copyable {
     private var bytes: [UInt8]
     private let chunk: UnsafeMutablePointer<UInt8>
+    private let capacity: Int
     private var used = 0
-    private static let capacity = 16_384
 
-    /// Takes over `buffer` (leaving it empty) so appends go to a uniquely referenced array.
-    init(taking buffer: inout [UInt8]) {
-        bytes = []
-        swap(&bytes, &buffer)
-        chunk = .allocate(capacity: Self.capacity)
+    /// Runs `body` with an output that appends to `buffer`.
+    static func withOutput(appendingTo buffer: inout [UInt8], _ body: (inout _JSONOutput) -> Void) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 8192) { chunk in
+            var output = _JSONOutput(taking: &buffer, chunk: chunk)
+            body(&output)
+            buffer = output.takeBytes()
+        }
     }
 
-    deinit { chunk.deallocate() }
+    /// Takes over `buffer` (leaving it empty) so appends go to a uniquely referenced array.
+    private init(taking buffer: inout [UInt8], chunk: UnsafeMutableBufferPointer<UInt8>) {
+        bytes = []
+        swap(&bytes, &buffer)
+        self.chunk = chunk.baseAddress!
+        capacity = chunk.count
+    }
 
     /// Everything written, appended to the array that was taken over.
-    mutating func takeBytes() -> [UInt8] {
+    private mutating func takeBytes() -> [UInt8] {
         flush()
         var result: [UInt8] = []
         swap(&result, &bytes)
@@ -250,14 +280,14 @@ struct _JSONOutput: ~Copyable {
 
     @inline(__always)
     mutating func append(_ byte: UInt8) {
-        if used == Self.capacity { flush() }
+        if used == capacity { flush() }
         chunk[used] = byte
         used &+= 1
     }
 
     @inline(__always)
     mutating func append(_ source: UnsafePointer<UInt8>, count: Int) {
-        if count <= Self.capacity &- used {
+        if count <= capacity &- used {
             let target = UnsafeMutableRawPointer(chunk + used)
             let from = UnsafeRawPointer(source)
             if count >= 8 && count <= 16 {
@@ -288,7 +318,9 @@ struct _JSONOutput: ~Copyable {
 
     @inline(__always)
     mutating func appendUTF8(_ text: String) {
-        let done: Void? = text.utf8.withContiguousStorageIfAvailable { if let base = $0.baseAddress { append(base, count: $0.count) } }
+        let done: Void? = text.utf8.withContiguousStorageIfAvailable {
+            if let base = $0.baseAddress { append(base, count: $0.count) }
+        }
         if done == nil {
             for byte in text.utf8 { append(byte) }
         }
