@@ -36,6 +36,13 @@ struct AuditOptions: ParsableArguments {
     var keep: Int?
 
     @Option(
+        name: .customLong("report-rows"),
+        help: ArgumentHelp(
+            "Rows per table in report.md and report.html (0: all); report.xlsx and the JSON files hold every row.",
+            valueName: "n"))
+    var reportRows: Int = ReportContext.defaultRowLimit
+
+    @Option(
         name: .customLong("metrics-file"),
         help: ArgumentHelp("Write Prometheus textfile metrics here, on success and on failure.", valueName: "path"))
     var metricsFile: String?
@@ -46,6 +53,7 @@ struct AuditOptions: ParsableArguments {
         }
         if FailOn(failOn) == nil { throw ValidationError("--fail-on \(failOn): choose one of \(FailOn.choices)") }
         if let keep, keep < 1 { throw ValidationError("--keep must be at least 1") }
+        if reportRows < 0 { throw ValidationError("--report-rows must be 0 (all) or more") }
     }
 
     func loadPolicy() throws(KeyAuditError) -> Policy {
@@ -90,6 +98,7 @@ enum RunDriver {
                 request.templatesDirectory = audit.templates
                 request.previousPath = audit.previous
                 request.keep = audit.keep
+                request.reportRowLimit = audit.reportRows
             } else {
                 request.formats = []
             }

@@ -23,8 +23,9 @@ public struct Rule: Sendable {
     /// Pure: the same key, previous key, thresholds and clock give the same answer.
     let evaluate: @Sendable (RuleInput) -> RuleMatch?
 
-    func remediation(for hash: String?) -> String {
-        remediation.replacingOccurrences(of: "{hash}", with: hash ?? "{hash}")
+    /// `remediation` cut at each `{hash}`: split once per run, joined per finding (there can be 100,000).
+    var remediationParts: [String] {
+        remediation.split(separator: "{hash}", omittingEmptySubsequences: false).map(String.init)
     }
 }
 

@@ -66,6 +66,9 @@ enum EmbeddedTemplates {
 {{/resolved_findings}}
 </ul>
 {{/has_resolved_findings}}
+{{#lists_truncated}}
+<p class="note">Lists above show at most {{row_limit}} entries each; diff.json and report.xlsx (sheet Changes) hold them all.</p>
+{{/lists_truncated}}
 {{#is_empty}}
 <p>Nothing changed.</p>
 {{/is_empty}}
@@ -150,6 +153,10 @@ Compared with {{from_path}} (taken {{from_taken_at}}, {{elapsed}} earlier): {{ad
 {{#resolved_findings}}
 - `{{.}}`
 {{/resolved_findings}}
+{{#lists_truncated}}
+
+Lists above show at most {{row_limit}} entries each; diff.json and report.xlsx (sheet Changes) hold them all.
+{{/lists_truncated}}
 {{#is_empty}}
 Nothing changed.
 {{/is_empty}}
@@ -172,6 +179,9 @@ No previous run to compare with: this is the first snapshot in this output folde
 {{/findings}}
 </tbody>
 </table>
+{{#findings_truncated}}
+<p class="note">Showing the {{shown}} most severe of {{total}} findings; the other {{omitted}} are in findings.json and in report.xlsx (sheet Findings).</p>
+{{/findings_truncated}}
 {{/has_findings}}
 {{^has_findings}}
 <p>No findings: every key passed every enabled rule.</p>
@@ -191,6 +201,10 @@ Most severe first. Suppressed findings are listed but not counted.
 {{#findings}}
 | **{{severity}}** | `{{rule}}` | {{key_name}} | `{{key_hash_short}}` | {{workspace}} | {{message}} | {{remediation}} | {{status}} since {{first_seen}} | {{#suppression}}suppressed until {{expires}}: {{reason}} ({{owner}}, {{ticket}}){{/suppression}}{{^suppression}}—{{/suppression}} |
 {{/findings}}
+{{#findings_truncated}}
+
+Showing the {{shown}} most severe of {{total}} findings; the other {{omitted}} are in findings.json and in report.xlsx (sheet Findings).
+{{/findings_truncated}}
 {{/has_findings}}
 {{^has_findings}}
 No findings: every key passed every enabled rule.
@@ -286,6 +300,9 @@ Policy: {{policy.source}}. Stale after {{policy.stale_after_days}} days · expir
 {{/keys}}
 </tbody>
 </table>
+{{#keys_truncated}}
+<p class="note">Showing the first {{shown}} of {{total}} keys; every key is in report.xlsx (sheet Keys) and snapshot.json.</p>
+{{/keys_truncated}}
 </details>
 </section>
 
@@ -301,6 +318,10 @@ Policy: {{policy.source}}. Stale after {{policy.stale_after_days}} days · expir
 {{#keys}}
 | {{name}} | `{{hash_short}}` | {{workspace}} | {{status}} | {{limit}} | {{limit_remaining}} | {{limit_reset}} | {{usage}} | {{usage_monthly}} | {{byok_usage}} | {{created_at}} | {{updated_at}} | {{expires_at}} | {{last_used_at}} | {{findings}} |
 {{/keys}}
+{{#keys_truncated}}
+
+Showing the first {{shown}} of {{total}} keys; every key is in report.xlsx (sheet Keys) and snapshot.json.
+{{/keys_truncated}}
 
 """####,
         "report.html.mustache": ####"""

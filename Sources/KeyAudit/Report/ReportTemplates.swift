@@ -98,7 +98,13 @@ public struct ReportTemplates: Sendable {
 struct MarkdownContentType: MustacheContentType {
     func escapeText(_ text: String) -> String { Self.escape(text) }
 
+    /// Bytes that may need escaping; a value without any (most numbers, dates, hashes) is returned as it is.
+    static let special: [Bool] = (0..<256).map { byte in
+        byte < 0x20 || byte >= 0x7F || "\\`*_[]|~#<>&:wW".utf8.contains(UInt8(byte))
+    }
+
     static func escape(_ text: String) -> String {
+        if !text.utf8.contains(where: { special[Int($0)] }) { return text }
         var out = ""
         out.reserveCapacity(text.utf8.count + 8)
         var previous: Unicode.Scalar = " "
@@ -124,11 +130,28 @@ struct MarkdownContentType: MustacheContentType {
             previous = scalar
         }
         // GitHub turns bare URLs into links; a key name must not become a clickable link in a security report.
-        if out.contains("://") { out = out.replacingOccurrences(of: "://", with: "\\://") }
-        if out.lowercased().contains("www.") {
-            out = out.replacingOccurrences(of: "www.", with: "www\\.").replacingOccurrences(of: "WWW.", with: "WWW\\.")
+        if Self.hasAutolink(out) {
+            out = out.replacingOccurrences(of: "://", with: "\\://")
+            for prefix in ["www.", "WWW.", "Www."] { out = out.replacingOccurrences(of: prefix, with: prefix.dropLast() + "\\.") }
         }
         return out
+    }
+
+    /// Whether the text holds `://` or `www.` (in any case), checked on bytes.
+    static func hasAutolink(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 3 else { return false }
+        for index in 0..<(bytes.count - 2) {
+            if bytes[index] == UInt8(ascii: ":"), bytes[index + 1] == UInt8(ascii: "/"), bytes[index + 2] == UInt8(ascii: "/") {
+                return true
+            }
+            if index + 3 < bytes.count, bytes[index] | 0x20 == UInt8(ascii: "w"), bytes[index + 1] | 0x20 == UInt8(ascii: "w"),
+                bytes[index + 2] | 0x20 == UInt8(ascii: "w"), bytes[index + 3] == UInt8(ascii: ".")
+            {
+                return true
+            }
+        }
+        return false
     }
 }
 

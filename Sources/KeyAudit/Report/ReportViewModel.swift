@@ -69,14 +69,24 @@ public enum ReportViewModel {
             "spend_since_previous_raw": context.diff?.spend.total,
         ]
         model["summary"] = summaryFields.compactMapValues { $0 }
-        let findings = audit.findings.map { finding(for: $0, workspaces: workspaces) }
-        model["findings"] = findings
-        model["has_findings"] = !findings.isEmpty
-        if let diff = context.diff { model["changes"] = changes(diff) }
+        let limit = context.rowLimit > 0 ? context.rowLimit : Int.max
+        let shownFindings = audit.findings.prefix(limit)
+        model["findings"] = shownFindings.map { finding(for: $0, workspaces: workspaces) }
+        model["has_findings"] = !audit.findings.isEmpty
+        model["findings_truncated"] = truncation(shown: shownFindings.count, total: audit.findings.count)
+        if let diff = context.diff { model["changes"] = changes(diff, limit: limit) }
         model["has_changes"] = context.diff != nil
         model["suppressions"] = suppressions(audit.suppressions)
-        model["keys"] = KeyRows(keys: snapshot.keys, workspaces: workspaces, findings: findingsPerKey)
+        let shownKeys = snapshot.keys.prefix(limit)
+        model["keys"] = KeyRows(keys: shownKeys, workspaces: workspaces, findings: findingsPerKey)
+        model["keys_truncated"] = truncation(shown: shownKeys.count, total: snapshot.keys.count)
         return model
+    }
+
+    /// Section present when a list was cut: `shown`, `total`, `omitted`.
+    static func truncation(shown: Int, total: Int) -> [String: Any]? {
+        guard shown < total else { return nil }
+        return ["shown": shown, "total": total, "omitted": total - shown]
     }
 
     static func scope(_ snapshot: Snapshot, workspaces: [String: String]) -> [String: Any] {
@@ -128,7 +138,7 @@ public enum ReportViewModel {
         return row.compactMapValues { $0 }
     }
 
-    static func changes(_ diff: SnapshotDiff) -> [String: Any] {
+    static func changes(_ diff: SnapshotDiff, limit: Int = Int.max) -> [String: Any] {
         func ref(_ key: SnapshotDiff.KeyRef) -> [String: Any] {
             [
                 "name": displayName(key.name, isKey: true), "hash": key.hash, "hash_short": String(key.hash.prefix(12)),
@@ -145,9 +155,11 @@ public enum ReportViewModel {
         return [
             "from_path": diff.from.path, "from_taken_at": diff.from.takenAt.map(Timestamp.display) ?? none,
             "elapsed": elapsed ?? none,
-            "added": diff.added.map(ref), "added_count": diff.added.count,
-            "removed": diff.removed.map(ref), "removed_count": diff.removed.count,
-            "changed": diff.changed.map { change -> [String: Any] in
+            "added": diff.added.prefix(limit).map(ref), "added_count": diff.added.count,
+            "removed": diff.removed.prefix(limit).map(ref), "removed_count": diff.removed.count,
+            "lists_truncated": [diff.added.count, diff.removed.count, diff.changed.count].contains { $0 > limit },
+            "row_limit": limit,
+            "changed": diff.changed.prefix(limit).map { change -> [String: Any] in
                 [
                     "name": displayName(change.name, isKey: true), "hash": change.hash,
                     "hash_short": String(change.hash.prefix(12)),
@@ -216,7 +228,7 @@ public enum ReportViewModel {
 /// The key inventory, built row by row while the template renders it, so that 100,000 keys never exist
 /// as 100,000 dictionaries at once.
 struct KeyRows: MustacheSequence {
-    let keys: [KeyRecord]
+    let keys: ArraySlice<KeyRecord>
     let workspaces: [String: String]
     let findings: [String: Int]
 
@@ -225,7 +237,7 @@ struct KeyRows: MustacheSequence {
         return AnyIterator {
             guard index < keys.count else { return nil }
             defer { index += 1 }
-            return row(keys[index])
+            return row(keys[keys.startIndex + index])
         }
     }
 

@@ -127,7 +127,7 @@ public struct RunJob: Sendable {
             // 5. Reports.
             let context = ReportContext(
                 runName: folder.name, generatedAt: request.now, snapshot: current, snapshotSHA256: snapshotReference.sha256,
-                audit: result, diff: diff, brokenChain: previous?.brokenChain)
+                audit: result, diff: diff, brokenChain: previous?.brokenChain, rowLimit: request.reportRowLimit)
             try ReportWriter.write(request.formats, context: context, templates: templates, into: folder)
         }
 

@@ -48,6 +48,8 @@ public struct RunRequest: Sendable {
     public var templatesDirectory: String?
     /// `--keep N`: complete run folders kept after a successful run.
     public var keep: Int?
+    /// `--report-rows N`: rows per table in report.md/report.html (0: all).
+    public var reportRowLimit: Int = ReportContext.defaultRowLimit
 
     public init(
         source: Source, output: String, now: Date, timeout: Duration = .seconds(600), previousPath: String? = nil,

@@ -42,16 +42,18 @@ public struct Snapshot: Sendable {
 
     /// Sorted by identity; a key listed twice keeps its last occurrence.
     static func sortedUnique(_ keys: [KeyRecord]) -> [KeyRecord] {
-        var sorted = keys.enumerated().sorted { lhs, rhs in
-            lhs.element.identity != rhs.element.identity
-                ? lhs.element.identity < rhs.element.identity : lhs.offset < rhs.offset
-        }.map(\.element)
-        var index = sorted.count - 1
-        while index > 0 {
-            if sorted[index].identity == sorted[index - 1].identity { sorted.remove(at: index - 1) }
-            index -= 1
+        // Sorted through indices (a KeyRecord is large); ties keep input order so the last occurrence wins below.
+        let order = keys.indices.sorted { lhs, rhs in
+            let (a, b) = (keys[lhs].identity, keys[rhs].identity)
+            return a != b ? a < b : lhs < rhs
         }
-        return sorted
+        var result: [KeyRecord] = []
+        result.reserveCapacity(keys.count)
+        for (position, index) in order.enumerated() {
+            if position + 1 < order.count, keys[order[position + 1]].identity == keys[index].identity { continue }
+            result.append(keys[index])
+        }
+        return result
     }
 
     public var enabledCount: Int { keys.count(where: \.isEnabled) }

@@ -98,19 +98,27 @@ public enum Timestamp {
     /// `2026-11-26T12:00:00Z` (whole seconds, UTC): how keyaudit writes every timestamp of its own.
     public static func format(_ date: Date) -> String {
         let (y, mo, d, h, mi, s) = components(date)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", y, mo, d, h, mi, s)
+        return digits(y, 4) + "-" + digits(mo, 2) + "-" + digits(d, 2) + "T" + digits(h, 2) + ":" + digits(mi, 2) + ":"
+            + digits(s, 2) + "Z"
     }
 
     /// `20261126T120000Z`: the run folder's name.
     public static func compact(_ date: Date) -> String {
         let (y, mo, d, h, mi, s) = components(date)
-        return String(format: "%04d%02d%02dT%02d%02d%02dZ", y, mo, d, h, mi, s)
+        return digits(y, 4) + digits(mo, 2) + digits(d, 2) + "T" + digits(h, 2) + digits(mi, 2) + digits(s, 2) + "Z"
     }
 
     /// `2026-11-26 12:00 UTC`: for people reading a report.
     public static func display(_ date: Date) -> String {
         let (y, mo, d, h, mi, _) = components(date)
-        return String(format: "%04d-%02d-%02d %02d:%02d UTC", y, mo, d, h, mi)
+        return digits(y, 4) + "-" + digits(mo, 2) + "-" + digits(d, 2) + " " + digits(h, 2) + ":" + digits(mi, 2) + " UTC"
+    }
+
+    /// Zero-padded decimal; String(format:) goes through Foundation's formatter, which costs microseconds a call.
+    @inline(__always)
+    static func digits(_ value: Int, _ width: Int) -> String {
+        let text = String(value)
+        return text.utf8.count >= width ? text : String(repeating: "0", count: width - text.utf8.count) + text
     }
 
     static func components(_ date: Date) -> (Int, Int, Int, Int, Int, Int) {

@@ -188,9 +188,15 @@ struct TemplateTests {
     /// A context in which every optional part of the view model is present: previous snapshot, diff with every
     /// kind of change, a broken chain, suppressed and unsuppressed findings, suppressions of every state.
     fileprivate static func richModel() throws -> [String: Any] {
-        let context = GoldenReportFixture.context(brokenChain: true)
-        let model = ReportViewModel.build(context)
-        for name in ["broken_chain", "previous", "changes"] {
+        var context = GoldenReportFixture.context(brokenChain: true)
+        context.rowLimit = 0
+        var model = ReportViewModel.build(context)
+        // The "truncated" notes appear only when lists are cut: take them from a build that cuts every list.
+        context.rowLimit = 1
+        let cut = ReportViewModel.build(context)
+        model["findings_truncated"] = cut["findings_truncated"]
+        model["keys_truncated"] = cut["keys_truncated"]
+        for name in ["broken_chain", "previous", "changes", "findings_truncated", "keys_truncated"] {
             #expect(model[name] != nil, "the rich context lacks \(name)")
         }
         let changes = try #require(model["changes"] as? [String: Any])
@@ -458,5 +464,29 @@ struct TemplateTests {
         #expect(message?.hasPrefix("\(path):\(expectedLine):") == true, "\(message ?? "")")
         // Without xlsx among the formats the layout is not read.
         _ = try ReportTemplates.load(overrides: folder.path, formats: [.md, .html])
+    }
+}
+
+@Suite("Report row limit")
+struct ReportRowLimitTests {
+    @Test("long tables are cut in Markdown and HTML with a note saying where every row is; 0 shows all")
+    func rowLimit() throws {
+        var context = GoldenReportFixture.context(brokenChain: false)
+        let templates = try ReportTemplates.load(overrides: nil, formats: [.md, .html])
+        context.rowLimit = 2
+        let model = ReportViewModel.build(context)
+        #expect((model["findings"] as? [Any])?.count == 2)
+        let markdown = try templates.render(.md, model: model)
+        #expect(markdown.contains("Showing the 2 most severe of \(context.audit.findings.count) findings"))
+        #expect(markdown.contains("Showing the first 2 of \(context.snapshot.keys.count) keys"))
+        #expect(try templates.render(.html, model: model).contains("every key is in report.xlsx"))
+        // The most severe findings are the ones kept.
+        let kept = (model["findings"] as? [[String: Any]])?.compactMap { $0["id"] as? String }
+        #expect(kept == context.audit.findings.prefix(2).map(\.id))
+
+        context.rowLimit = 0
+        let all = ReportViewModel.build(context)
+        #expect((all["findings"] as? [Any])?.count == context.audit.findings.count)
+        #expect(all["findings_truncated"] == nil && all["keys_truncated"] == nil)
     }
 }

@@ -39,21 +39,21 @@ enum XLSXReport {
             case .summary:
                 try writeSummary(worksheet, context: context, styles: styles)
             case .findings:
-                try writeTable(worksheet, sheet: sheet, rows: sources.findings, styles: styles) { finding, field in
-                    sources.value(of: finding, field)
-                }
+                try writeTable(
+                    worksheet, sheet: sheet, rows: sources.findings, styles: styles,
+                    cells: sheet.columns.map { column in { sources.value(of: $0, column.field) } })
             case .keys:
-                try writeTable(worksheet, sheet: sheet, rows: context.snapshot.keys, styles: styles) { key, field in
-                    sources.value(of: key, field)
-                }
+                try writeTable(
+                    worksheet, sheet: sheet, rows: context.snapshot.keys, styles: styles,
+                    cells: sheet.columns.map { column in sources.keyCell(column.field) })
             case .changes:
                 let rows = sources.changeRows()
                 if rows.isEmpty {
                     try worksheet.write("No previous run to compare with: this is the first snapshot.", row: 0, column: 0)
                 } else {
-                    try writeTable(worksheet, sheet: sheet, rows: rows, styles: styles) { row, field in
-                        sources.value(of: row, field)
-                    }
+                    try writeTable(
+                        worksheet, sheet: sheet, rows: rows, styles: styles,
+                        cells: sheet.columns.map { column in { sources.value(of: $0, column.field) } })
                 }
             }
         }
@@ -63,19 +63,20 @@ enum XLSXReport {
     /// Header row, then one row per item, rows strictly in order (constant-memory mode).
     private static func writeTable<Row>(
         _ sheet: XLSXWorksheet, sheet layout: XLSXLayout.Sheet, rows: [Row], styles: Styles,
-        value: (Row, String) -> XLSXValue
+        cells: [(Row) -> XLSXValue]
     ) throws {
         var widths = layout.columns.map { Double($0.header.count) + 3 }
         for (column, spec) in layout.columns.enumerated() {
             try sheet.write(spec.header, row: 0, column: column, format: styles.header)
         }
         let formats = try layout.columns.map { try styles.format(for: $0) }
+        let autoWidth = layout.columns.map { $0.width == nil }
         for (index, item) in rows.enumerated() {
             let row = index + 1
-            for (column, spec) in layout.columns.enumerated() {
-                let cell = value(item, spec.field)
+            for column in cells.indices {
+                let cell = cells[column](item)
                 try sheet.write(cell, row: row, column: column, format: formats[column])
-                if spec.width == nil { widths[column] = max(widths[column], estimatedWidth(cell)) }
+                if autoWidth[column] { widths[column] = max(widths[column], estimatedWidth(cell)) }
             }
         }
         for (column, spec) in layout.columns.enumerated() {
@@ -94,7 +95,7 @@ enum XLSXReport {
 
     static func estimatedWidth(_ value: XLSXValue) -> Double {
         switch value {
-        case .string(let text): return Double(min(text.count, 200)) + 2
+        case .string(let text): return Double(min(text.utf8.count, 200)) + 2  // bytes: close enough, and O(1)
         case .number, .integer: return 14
         case .bool: return 8
         case .date: return 21
@@ -245,6 +246,29 @@ struct SheetSources {
         case "suppression_ticket": return Self.text(finding.suppression?.ticket)
         case "suppression_expires": return Self.text(finding.suppression?.expires)
         default: return .blank
+        }
+    }
+
+    /// The cell of `field` for any key, resolved once per column rather than matched per cell.
+    func keyCell(_ field: String) -> (KeyRecord) -> XLSXValue {
+        switch field {
+        case "name": return { Self.text($0.name) }
+        case "hash": return { .string($0.identity) }
+        case "limit": return { Self.money($0.limit) }
+        case "limit_remaining": return { Self.money($0.limitRemaining) }
+        case "usage": return { Self.money($0.usage) }
+        case "usage_daily": return { Self.money($0.usageDaily) }
+        case "usage_weekly": return { Self.money($0.usageWeekly) }
+        case "usage_monthly": return { Self.money($0.usageMonthly) }
+        case "byok_usage": return { Self.money($0.byokUsage) }
+        case "byok_usage_daily": return { Self.money($0.byokUsageDaily) }
+        case "byok_usage_weekly": return { Self.money($0.byokUsageWeekly) }
+        case "byok_usage_monthly": return { Self.money($0.byokUsageMonthly) }
+        case "created_at": return { Self.time($0.createdAt) }
+        case "updated_at": return { Self.time($0.updatedAt) }
+        case "expires_at": return { Self.time($0.expiresAt) }
+        case "last_used_at": return { Self.time($0.lastUsedAt) }
+        default: return { value(of: $0, field) }
         }
     }
 
