@@ -67,8 +67,8 @@ public enum Auditor {
         var firstSeen = prior.firstSeen
         if firstSeen == nil, let previous = prior.snapshot {
             let seenAt = previous.takenAt ?? now
-            let earlier = evaluate(previous, previous: nil, policy: policy, now: seenAt)
-            firstSeen = Dictionary(earlier.map { ($0.id, seenAt) }, uniquingKeysWith: { first, _ in first })
+            firstSeen = Dictionary(
+                uniqueKeysWithValues: findingIDs(previous, policy: policy, now: seenAt).map { ($0, seenAt) })
         }
         for index in findings.indices {
             if let seen = firstSeen?[findings[index].id] {
@@ -99,9 +99,23 @@ public enum Auditor {
             }
             statuses.append(SuppressionStatus(suppression: suppression, state: state, matched: matched))
         }
-        // Sorted through indices: a Finding is large, and moving 100,000 of them through a merge sort costs.
-        let order = findings.indices.sorted { Finding.reportOrder(findings[$0], findings[$1]) }
+        // Sorted through small keys: a Finding is large, and copying two per comparison dominated the audit.
+        let keys = findings.map { (rank: -$0.severity.rank, rule: $0.rule, id: $0.id) }
+        let order = findings.indices.sorted { keys[$0] < keys[$1] }
         return AuditResult(findings: order.map { findings[$0] }, suppressions: statuses, policy: policy)
+    }
+
+    /// The ids of the key findings a snapshot has under `policy` (for a previous run without findings.json):
+    /// the rules run, but no Finding is built.
+    public static func findingIDs(_ snapshot: Snapshot, policy: Policy, now: Date) -> Set<String> {
+        let rules = RuleCatalog.all.filter { $0.scope == .key && policy.setting(for: $0.id).enabled }
+        let clock = now.timeIntervalSince1970
+        var ids = Set<String>()
+        for key in snapshot.keys {
+            let input = RuleInput(key: key, previous: nil, thresholds: policy.thresholds, now: clock)
+            for rule in rules where rule.evaluate(input) != nil { ids.insert(rule.id + ":" + key.identity) }
+        }
+        return ids
     }
 
     /// Key rules over every key, without suppressions or history.

@@ -22,15 +22,16 @@ public enum FindingsDocument {
             keys = snapshot.keys.count
             enabled = snapshot.enabledCount
             disabled = snapshot.disabledCount
-            let counted = audit.unsuppressed
-            findings = counted.count
-            suppressed = audit.findings.count - counted.count
             var rules: [String: Int] = [:]
             var severities: [Severity: Int] = [:]
-            for finding in counted {
-                rules[finding.rule, default: 0] += 1
-                severities[finding.severity, default: 0] += 1
+            var counted = 0
+            for index in audit.findings.indices where !audit.findings[index].suppressed {
+                counted += 1
+                rules[audit.findings[index].rule, default: 0] += 1
+                severities[audit.findings[index].severity, default: 0] += 1
             }
+            findings = counted
+            suppressed = audit.findings.count - counted
             byRule = RuleCatalog.all.map { ($0.id, rules[$0.id] ?? 0) }
             bySeverity = Severity.descending.map { ($0, severities[$0] ?? 0) }
         }
@@ -39,9 +40,21 @@ public enum FindingsDocument {
     public static func encode(
         audit: AuditResult, snapshot: Snapshot, snapshotReference: Snapshot.Reference, generatedAt: Date
     ) -> [UInt8] {
+        var all: [UInt8] = []
+        encode(audit: audit, snapshot: snapshot, snapshotReference: snapshotReference, generatedAt: generatedAt) {
+            all.append(contentsOf: $0)
+        }
+        return all
+    }
+
+    /// The same bytes in chunks of about 1 MiB (findings.json is 150 MB at 100,000 keys).
+    public static func encode<E: Error>(
+        audit: AuditResult, snapshot: Snapshot, snapshotReference: Snapshot.Reference, generatedAt: Date,
+        chunked emit: ([UInt8]) throws(E) -> Void
+    ) throws(E) {
         let summary = Summary(snapshot: snapshot, audit: audit)
         var out: [UInt8] = []
-        out.reserveCapacity(audit.findings.count * 900 + 4096)
+        out.reserveCapacity(1 << 20 + 65_536)
         func text(_ string: String) { out.append(contentsOf: Array(string.utf8)) }
         func member(_ name: String, _ value: JSONValue, last: Bool = false) {
             text("  \"\(name)\": ")
@@ -70,10 +83,14 @@ public enum FindingsDocument {
         for (index, finding) in audit.findings.enumerated() {
             text(index == 0 ? "\n    " : ",\n    ")
             JSONWriter.write(findingJSON(finding), into: &out, style: .compact)
+            if out.count >= 1 << 20 {
+                try emit(out)
+                out.removeAll(keepingCapacity: true)
+            }
         }
         text(audit.findings.isEmpty ? "]\n" : "\n  ]\n")
         text("}\n")
-        return out
+        try emit(out)
     }
 
     static func findingJSON(_ finding: Finding) -> JSONValue {

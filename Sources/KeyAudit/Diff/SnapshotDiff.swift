@@ -146,6 +146,17 @@ public struct SnapshotDiff: Sendable {
 
     /// Configuration fields that differ, in the order they appear (current first, then fields only the old key had).
     static func fieldChanges(_ old: JSONObject, _ new: JSONObject) -> [FieldChange] {
+        // Fast path: the same fields in the same order (nearly every key between two listings) compare
+        // position by position, without a lookup per field.
+        if old.keys == new.keys {
+            var changes: [FieldChange] = []
+            for index in new.keys.indices where !volatileFields.contains(new.keys[index]) {
+                if !old.values[index].sameValue(as: new.values[index]) {
+                    changes.append(FieldChange(field: new.keys[index], from: old.values[index], to: new.values[index]))
+                }
+            }
+            return changes
+        }
         var changes: [FieldChange] = []
         for (field, value) in zip(new.keys, new.values) where !volatileFields.contains(field) {
             let previous = old[field]

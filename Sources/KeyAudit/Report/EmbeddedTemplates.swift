@@ -562,14 +562,14 @@ sheets:
       - { header: Key hash, field: key_hash, width: 18 }
       - { header: Workspace, field: workspace }
       - { header: Finding, field: message, width: 60 }
-      - { header: Remediation, field: remediation, width: 60 }
+      # Each rule's remediation (with the Management API call) is listed once on the Summary sheet; add
+      # `- { header: Remediation, field: remediation, width: 60 }` here to repeat it on every row.
       - { header: Status, field: status }
       - { header: First seen (UTC), field: first_seen }
       - { header: Suppressed, field: suppressed }
       - { header: Suppression reason, field: suppression_reason, width: 30 }
       - { header: Suppression owner, field: suppression_owner }
       - { header: Suppression expires, field: suppression_expires }
-      - { header: Finding id, field: id, width: 24 }
   - name: Keys
     source: keys
     columns:

@@ -33,6 +33,21 @@ public final class RunFolder: @unchecked Sendable {
         try FileSystem.write(bytes, to: path(file))
     }
 
+    /// Writes a file from chunks as `produce` hands them over; returns the file's sha256.
+    @discardableResult
+    func write(
+        as file: String, _ produce: (_ emit: ([UInt8]) throws(KeyAuditError) -> Void) throws(KeyAuditError) -> Void
+    ) throws(KeyAuditError) -> String {
+        let output = try OutputFile(path: path(file))
+        var hash = Checksum.Stream()
+        try produce { (chunk: [UInt8]) throws(KeyAuditError) in
+            hash.update(chunk)
+            try output.write(chunk)
+        }
+        try output.close()
+        return hash.finalize()
+    }
+
     /// Writes SHA256SUMS over every other file, moves the folder into place and points `latest` at it.
     @discardableResult
     public func commit() throws(KeyAuditError) -> String {

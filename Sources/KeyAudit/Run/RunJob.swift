@@ -73,8 +73,6 @@ public struct RunJob: Sendable {
         }
         current.takenAt = request.now
         current.previous = previous?.reference
-        let snapshotBytes = current.encoded()
-        let snapshotReference = Snapshot.Reference(path: "snapshot.json", sha256: Checksum.sha256Hex(snapshotBytes))
 
         // 2. Stage the run folder; from here on a signal or error removes it.
         let folder = try RunFolder(output: output, name: output.newRunName(for: request.now))
@@ -83,20 +81,31 @@ public struct RunJob: Sendable {
             folder.discard()
             trap?.setStaging(nil)
         }
-        try folder.write(snapshotBytes, as: "snapshot.json")
+        let snapshotSHA = try folder.write(as: "snapshot.json") { emit throws(KeyAuditError) in
+            try current.encode(chunked: emit)
+        }
+        let snapshotReference = Snapshot.Reference(path: "snapshot.json", sha256: snapshotSHA)
 
         var audit: AuditResult?
         var diff: SnapshotDiff?
         if !request.snapshotOnly {
             // 3. Audit.
+            // Without the previous findings.json, its finding ids are recomputed once, for first_seen and the diff.
+            if var known = previous, known.firstSeen == nil {
+                let seenAt = known.snapshot.takenAt ?? request.now
+                known.firstSeen = Dictionary(
+                    uniqueKeysWithValues: Auditor.findingIDs(known.snapshot, policy: policy, now: seenAt).map { ($0, seenAt) })
+                previous = known
+            }
             let prior = PriorRun(
                 snapshot: previous?.snapshot, firstSeen: previous?.firstSeen, brokenChain: previous?.brokenChain)
             let result = Auditor.audit(current, prior: prior, policy: policy, now: request.now)
             audit = result
-            try folder.write(
-                FindingsDocument.encode(
-                    audit: result, snapshot: current, snapshotReference: snapshotReference, generatedAt: request.now),
-                as: FindingsDocument.fileName)
+            try folder.write(as: FindingsDocument.fileName) { emit throws(KeyAuditError) in
+                try FindingsDocument.encode(
+                    audit: result, snapshot: current, snapshotReference: snapshotReference, generatedAt: request.now,
+                    chunked: emit)
+            }
             if let broken = previous?.brokenChain {
                 logger.error(
                     "broken evidence chain: \(broken.path) no longer has the sha256 recorded for it; see the broken-chain finding")
@@ -104,14 +113,7 @@ public struct RunJob: Sendable {
 
             // 4. Diff.
             if let previous {
-                let previousIDs: Set<String>
-                if let seen = previous.firstSeen {
-                    previousIDs = Set(seen.keys)
-                } else {
-                    previousIDs = Set(
-                        Auditor.audit(previous.snapshot, policy: policy, now: previous.snapshot.takenAt ?? request.now)
-                            .findings.map(\.id))
-                }
+                let previousIDs = Set(previous.firstSeen?.keys ?? [:].keys)
                 let result = SnapshotDiff.compare(
                     previous: previous.snapshot,
                     from: .init(

@@ -20,7 +20,15 @@ public enum Checksum {
         return hex(hasher.finalize())
     }
 
-    private static func hex(_ digest: SHA256.Digest) -> String {
+    /// SHA-256 fed in pieces, for files written in chunks.
+    public struct Stream {
+        private var hasher = SHA256()
+        public init() {}
+        public mutating func update(_ bytes: [UInt8]) { hasher.update(data: bytes) }
+        public func finalize() -> String { Checksum.hex(hasher.finalize()) }
+    }
+
+    fileprivate static func hex(_ digest: SHA256.Digest) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
         out.reserveCapacity(64)

@@ -64,8 +64,16 @@ public struct Snapshot: Sendable {
     /// The snapshot.json bytes: the same snapshot always gives the same bytes. The header is indented,
     /// and each key is one compact line, so the file reads, greps and diffs well at 100,000 keys.
     public func encoded() -> [UInt8] {
+        var all: [UInt8] = []
+        encode { chunk in all.append(contentsOf: chunk) }
+        return all
+    }
+
+    /// The same bytes, handed to `emit` in chunks of about 1 MiB (written and hashed as they come, so a
+    /// 60 MB snapshot is never held twice).
+    public func encode<E: Error>(chunked emit: ([UInt8]) throws(E) -> Void) throws(E) {
         var out: [UInt8] = []
-        out.reserveCapacity(keys.count * 700 + 4096)
+        out.reserveCapacity(1 << 20 + 65_536)
         func line(_ text: String) { out.append(contentsOf: Array(text.utf8)) }
         func member(_ name: String, _ value: JSONValue, last: Bool = false) {
             line("  \"\(name)\": ")
@@ -89,10 +97,14 @@ public struct Snapshot: Sendable {
         for (index, key) in keys.enumerated() {
             line(index == 0 ? "\n    " : ",\n    ")
             JSONWriter.write(.object(key.raw), into: &out, style: .compact)
+            if out.count >= 1 << 20 {
+                try emit(out)
+                out.removeAll(keepingCapacity: true)
+            }
         }
         line(keys.isEmpty ? "]\n" : "\n  ]\n")
         line("}\n")
-        return out
+        try emit(out)
     }
 
     // MARK: - Reading

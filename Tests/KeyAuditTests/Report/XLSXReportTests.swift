@@ -76,7 +76,8 @@ struct XLSXReportTests {
         }
         let findings = try Table(book.sheet(named: "Findings"))
         for (index, finding) in context.audit.findings.enumerated() {
-            #expect(try findings.cell("Finding id", row: index)?.text == finding.id)
+            #expect(try findings.cell("Rule", row: index)?.text == finding.rule)
+            #expect(try findings.cell("Key hash", row: index)?.text == finding.keyHash)
             #expect(try findings.cell("Severity", row: index)?.text == finding.severity.rawValue)
         }
     }

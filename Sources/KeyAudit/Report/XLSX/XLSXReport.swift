@@ -163,6 +163,8 @@ enum XLSXReport {
             try line("Severity \(severity.rawValue)", .integer(count), format: nil)
         }
         for (rule, count) in summary.byRule { try line("Rule \(rule)", .integer(count)) }
+        try heading("How to fix each rule (Management API calls; {hash} is the key's hash)")
+        for rule in RuleCatalog.all { try line(rule.id, .string(rule.remediation)) }
     }
 
     /// Formats used by every sheet, created once.
