@@ -53,8 +53,22 @@ public struct PreviousRun: Sendable {
         return nil
     }
 
-    /// Whether the file `snapshot.previous` names still has the recorded sha256.
+    /// Whether the previous run's own snapshot still matches its SHA256SUMS, and the file its `previous`
+    /// names still has the recorded sha256: the two links a new run can check.
     static func chainCheck(_ snapshot: Snapshot, output: OutputDirectory, folder: String) -> BrokenChain? {
+        let sums = (folder as NSString).appendingPathComponent(RunFolder.checksumFile)
+        if let text = try? String(contentsOfFile: sums, encoding: .utf8),
+            let line = text.split(separator: "\n").first(where: { $0.hasSuffix("  snapshot.json") }),
+            let actual = try? Checksum.sha256Hex(fileAt: (folder as NSString).appendingPathComponent("snapshot.json")),
+            actual != String(line.prefix(64))
+        {
+            let name = (folder as NSString).lastPathComponent
+            return BrokenChain(path: "\(name)/snapshot.json", recorded: String(line.prefix(64)), actual: actual)
+        }
+        return predecessorCheck(snapshot, output: output, folder: folder)
+    }
+
+    static func predecessorCheck(_ snapshot: Snapshot, output: OutputDirectory, folder: String) -> BrokenChain? {
         guard let reference = snapshot.previous, !reference.path.hasPrefix("demo:") else { return nil }
         let candidates = [
             output.url(reference.path), ((folder as NSString).deletingLastPathComponent as NSString).appendingPathComponent(reference.path),

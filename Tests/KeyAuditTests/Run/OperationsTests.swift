@@ -241,14 +241,31 @@ struct OperationsTests {
         #expect(broken.stderr.contains("20261124T030000Z/snapshot.json"))
         #expect(broken.stderr.contains("altered"))
 
-        // The next run reports the broken chain as a finding.
+        // A run checks the links it can: its previous run's snapshot against that run's SHA256SUMS, and the
+        // predecessor that snapshot names. Editing the run before the previous one is caught as a finding.
+        let middle = output.url("20261125T030000Z/snapshot.json")
+        var middleBytes = [UInt8](FileManager.default.contents(atPath: middle) ?? Data())
+        middleBytes[middleBytes.count - 3] = UInt8(ascii: " ")
+        try Data(middleBytes).write(to: URL(fileURLWithPath: middle))
         let next = try await Self.run(
             ["run", "--demo", "--output", output.path, "--now", "2026-11-27T03:00:00Z", "--format", "md"])
         #expect(next.status == 0)
+        #expect(next.stderr.contains("broken evidence chain"))
         let findings = String(decoding: FileManager.default.contents(atPath: output.url("latest/findings.json")) ?? Data(), as: UTF8.self)
-        #expect(!findings.contains("broken-chain:snapshot"))  // the run before it is intact; its own link is checked
+        #expect(findings.contains("\"broken-chain:snapshot\""))
+        #expect(findings.contains("\"severity\":\"critical\""))
         let report = String(decoding: FileManager.default.contents(atPath: output.url("latest/report.md")) ?? Data(), as: UTF8.self)
-        #expect(report.contains("keyaudit"))
+        #expect(report.contains("Evidence chain broken"))
+        // And editing the latest run's own snapshot is caught by the run after it, through SHA256SUMS.
+        let latest = output.url("20261127T030000Z/snapshot.json")
+        var latestBytes = [UInt8](FileManager.default.contents(atPath: latest) ?? Data())
+        latestBytes[latestBytes.count - 3] = UInt8(ascii: " ")
+        try Data(latestBytes).write(to: URL(fileURLWithPath: latest))
+        let after = try await Self.run(
+            ["run", "--demo", "--output", output.path, "--now", "2026-11-28T03:00:00Z", "--format", "md"])
+        #expect(after.status == 0)
+        let afterFindings = String(decoding: FileManager.default.contents(atPath: output.url("latest/findings.json")) ?? Data(), as: UTF8.self)
+        #expect(afterFindings.contains("20261127T030000Z/snapshot.json"))
     }
 
     @Test("verify reports a file added to or changed in a run folder")
