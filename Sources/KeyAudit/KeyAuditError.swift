@@ -40,7 +40,8 @@ public enum KeyAuditError: Error, Sendable, Equatable {
             .locked(let text), .keyRejected(let text):
             return text
         case .interrupted(let signal):
-            return "interrupted by signal \(signal): the run was stopped, no run folder was written and `latest` is unchanged"
+            return
+                "interrupted by signal \(signal): the run was stopped, no run folder was written and `latest` is unchanged"
         }
     }
 }

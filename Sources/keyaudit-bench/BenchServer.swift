@@ -26,7 +26,8 @@ final class BenchServer: Sendable {
         let workspaces = Array(
             "{\"data\":[{\"id\":\"0febc8de-0000-4000-8000-000000000000\",\"name\":\"Default\",\"slug\":\"default\"}],\"total_count\":1}"
                 .utf8)
-        let delay = TimeAmount.nanoseconds(Int64(latency.components.seconds) * 1_000_000_000 + latency.components.attoseconds / 1_000_000_000)
+        let delay = TimeAmount.nanoseconds(
+            Int64(latency.components.seconds) * 1_000_000_000 + latency.components.attoseconds / 1_000_000_000)
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
@@ -68,7 +69,9 @@ final class BenchServer: Sendable {
                 if uri.contains("/workspaces") {
                     body = workspaces
                 } else {
-                    let offset = URLComponents(string: uri)?.queryItems?.first { $0.name == "offset" }?.value.flatMap(Int.init) ?? 0
+                    let offset =
+                        URLComponents(string: uri)?.queryItems?.first { $0.name == "offset" }?.value.flatMap(Int.init)
+                        ?? 0
                     body = offset % 100 == 0 && offset / 100 < pages.count ? pages[offset / 100] : page(offset)
                 }
                 let loop = context.eventLoop
@@ -78,7 +81,9 @@ final class BenchServer: Sendable {
                     var headers = HTTPHeaders()
                     headers.add(name: "content-type", value: "application/json")
                     headers.add(name: "content-length", value: String(body.count))
-                    context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+                    context.write(
+                        self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))),
+                        promise: nil)
                     context.write(self.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body)))), promise: nil)
                     context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
                 }

@@ -73,9 +73,11 @@ enum Generator {
             return (current, previous)
         }
         let now_ = keys(count: count, seed: 11, now: now)
-        try Data(("{\"data\": [" + now_.joined(separator: ",\n") + "]}\n").utf8).write(to: URL(fileURLWithPath: current))
+        try Data(("{\"data\": [" + now_.joined(separator: ",\n") + "]}\n").utf8).write(
+            to: URL(fileURLWithPath: current))
         let before = keys(count: count, seed: 11, now: now, usageScale: 0.97).dropFirst(count / 200)
-        try Data(("{\"keys\": [" + before.joined(separator: ",\n") + "]}\n").utf8).write(to: URL(fileURLWithPath: previous))
+        try Data(("{\"keys\": [" + before.joined(separator: ",\n") + "]}\n").utf8).write(
+            to: URL(fileURLWithPath: previous))
         return (current, previous)
     }
 }

@@ -83,7 +83,9 @@ let binaryFolder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPa
 let keyaudit = (binaryFolder as NSString).appendingPathComponent("keyaudit")
 let now = Timestamp.parse("2026-11-26T12:00:00Z")!
 let nowDate = Date(timeIntervalSince1970: now)
-print("keyaudit-bench: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory / 1_073_741_824) GiB, data in \(options.data)/")
+print(
+    "keyaudit-bench: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory / 1_073_741_824) GiB, data in \(options.data)/"
+)
 
 var wholeRuns: [(Int, Double, Int)] = []
 for size in options.sizes {
@@ -142,14 +144,22 @@ for size in options.sizes {
         for (name, seconds, rss) in table {
             print(row([name, String(format: "%.3f", seconds), String(rss / 1024)], widths: widths))
         }
-        print(row(["sum of stages", String(format: "%.3f", table.reduce(0) { $0 + $1.1 }), "peak \(memory().peak / 1024)"], widths: widths))
+        print(
+            row(
+                [
+                    "sum of stages", String(format: "%.3f", table.reduce(0) { $0 + $1.1 }),
+                    "peak \(memory().peak / 1024)",
+                ], widths: widths))
         try? FileManager.default.removeItem(atPath: out)
     }
     let output = (folder as NSString).appendingPathComponent("run-output")
     try? FileManager.default.removeItem(atPath: output)
     let whole = runChild(
         keyaudit,
-        ["run", "--from-snapshot", snap, "--previous", prev, "--output", output, "--now", "2026-11-26T12:00:00Z", "--quiet"])
+        [
+            "run", "--from-snapshot", snap, "--previous", prev, "--output", output, "--now", "2026-11-26T12:00:00Z",
+            "--quiet",
+        ])
     print(
         "whole run (keyaudit run --from-snapshot … --previous …): \(String(format: "%.2f", whole.seconds)) s, peak RSS \(whole.peakKB / 1024) MB, exit \(whole.status)"
     )
@@ -178,8 +188,10 @@ if !options.skipHTTP {
         setenv("OPENROUTER_MANAGEMENT_KEY", "sk-or-v1-bench", 1)
         let result = runChild(
             keyaudit,
-            ["snapshot", "--base-url", "http://127.0.0.1:\(server.port)/api/v1", "--output", output, "--concurrency",
-             String(concurrency), "--quiet"])
+            [
+                "snapshot", "--base-url", "http://127.0.0.1:\(server.port)/api/v1", "--output", output, "--concurrency",
+                String(concurrency), "--quiet",
+            ])
         print("  --concurrency \(concurrency): \(String(format: "%.2f", result.seconds)) s, exit \(result.status)")
         try? FileManager.default.removeItem(atPath: output)
     }

@@ -28,7 +28,9 @@ struct DiffCommand: ParsableCommand {
             guard last == 2 else { throw ValidationError("--last takes 2: the two newest runs") }
             guard paths.isEmpty else { throw ValidationError("give either OLD NEW or --last 2, not both") }
         } else {
-            guard paths.count == 2 else { throw ValidationError("give two snapshots or run folders: keyaudit diff OLD NEW") }
+            guard paths.count == 2 else {
+                throw ValidationError("give two snapshots or run folders: keyaudit diff OLD NEW")
+            }
         }
     }
 
@@ -66,17 +68,20 @@ struct RenderCommand: ParsableCommand {
         discussion: "Replaces the reports in RUN_DIR and refreshes its SHA256SUMS.")
 
     @Argument(help: ArgumentHelp("The run folder.", valueName: "run-dir")) var runDirectory: String
-    @Option(help: ArgumentHelp("Report formats: md, html, xlsx.", valueName: "list")) var format: String = "md,html,xlsx"
+    @Option(help: ArgumentHelp("Report formats: md, html, xlsx.", valueName: "list")) var format: String =
+        "md,html,xlsx"
     @Option(help: ArgumentHelp("Templates overriding the built-in ones.", valueName: "dir")) var templates: String?
 
     func run() throws {
         do {
             let folder = (runDirectory as NSString).resolvingSymlinksInPath
             var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue
+            else {
                 throw KeyAuditError.malformedData("\(runDirectory) is not a run folder")
             }
-            try RenderJob.render(runFolder: folder, formats: try ReportFormat.parseList(format), templatesDirectory: templates)
+            try RenderJob.render(
+                runFolder: folder, formats: try ReportFormat.parseList(format), templatesDirectory: templates)
         } catch let error as KeyAuditError {
             throw Terminal.fail(error, format: .text)
         }

@@ -45,8 +45,12 @@ struct SourceOptions: ParsableArguments {
         guard concurrency >= 1 && concurrency <= 64 else {
             throw ValidationError("--concurrency must be between 1 and 64")
         }
-        guard timeout > 0 && timeout.isFinite else { throw ValidationError("--timeout must be a positive number of seconds") }
-        guard maxRetries >= 0 && maxRetries <= 20 else { throw ValidationError("--max-retries must be between 0 and 20") }
+        guard timeout > 0 && timeout.isFinite else {
+            throw ValidationError("--timeout must be a positive number of seconds")
+        }
+        guard maxRetries >= 0 && maxRetries <= 20 else {
+            throw ValidationError("--max-retries must be between 0 and 20")
+        }
         guard !(demo && fromSnapshot != nil) else {
             throw ValidationError("--demo and --from-snapshot cannot be used together")
         }

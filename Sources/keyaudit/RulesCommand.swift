@@ -4,7 +4,8 @@ import KeyAudit
 
 struct RulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "rules", abstract: "List the audit rules: id, default severity, what they catch and how to fix it.")
+        commandName: "rules", abstract: "List the audit rules: id, default severity, what they catch and how to fix it."
+    )
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
 
@@ -44,10 +45,12 @@ struct PolicyCommand: ParsableCommand {
                 return
             }
             guard !FileManager.default.fileExists(atPath: file) else {
-                throw Terminal.fail(.usage("\(file) already exists; choose another name or remove it first"), format: .text)
+                throw Terminal.fail(
+                    .usage("\(file) already exists; choose another name or remove it first"), format: .text)
             }
             guard FileManager.default.createFile(atPath: file, contents: Data(PolicyFile.starter.utf8)) else {
-                throw Terminal.fail(.cannotWrite("cannot create \(file); check the folder exists and is writable"), format: .text)
+                throw Terminal.fail(
+                    .cannotWrite("cannot create \(file); check the folder exists and is writable"), format: .text)
             }
         }
     }

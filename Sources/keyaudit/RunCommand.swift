@@ -10,7 +10,8 @@ struct AuditOptions: ParsableArguments {
 
     @Option(
         name: .customLong("stale-after"),
-        help: ArgumentHelp("Days after which an unedited enabled key is stale (overrides the policy).", valueName: "days"))
+        help: ArgumentHelp(
+            "Days after which an unedited enabled key is stale (overrides the policy).", valueName: "days"))
     var staleAfter: Int?
 
     @Option(
@@ -29,7 +30,8 @@ struct AuditOptions: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
-            "Compare with this snapshot.json or run folder instead of the newest run under --output.", valueName: "path"))
+            "Compare with this snapshot.json or run folder instead of the newest run under --output.", valueName: "path"
+        ))
     var previous: String?
 
     @Option(help: ArgumentHelp("Keep only the newest N run folders after a successful run.", valueName: "n"))
@@ -103,7 +105,8 @@ enum RunDriver {
                 request.formats = []
             }
             let showProgress = !logging.quiet
-            let job = RunJob(request: request, logger: logger, trap: trap, onProgress: Terminal.progress(enabled: showProgress))
+            let job = RunJob(
+                request: request, logger: logger, trap: trap, onProgress: Terminal.progress(enabled: showProgress))
             let outcome: RunOutcome
             do {
                 outcome = try await job.run()
@@ -115,7 +118,8 @@ enum RunDriver {
             if let metrics { try MetricsFile.writeSuccess(path: metrics, started: started, outcome: outcome) }
             let counted = outcome.audit?.unsuppressed.count
             logger.info(
-                "wrote \(outcome.folder): \(outcome.snapshot.keys.count) keys\(counted.map { ", \($0) findings" } ?? "")")
+                "wrote \(outcome.folder): \(outcome.snapshot.keys.count) keys\(counted.map { ", \($0) findings" } ?? "")"
+            )
             if logging.verbose || (!logging.quiet && Terminal.stderrIsTerminal) {
                 print(outcome.folder)
             }
@@ -153,7 +157,8 @@ struct RunCommand: AsyncParsableCommand {
 struct SnapshotCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "snapshot",
-        abstract: "Store a snapshot of every key (snapshot.json and SHA256SUMS in a run folder), without audit or reports.")
+        abstract:
+            "Store a snapshot of every key (snapshot.json and SHA256SUMS in a run folder), without audit or reports.")
 
     @OptionGroup(title: "Keys") var source: SourceOptions
     @OptionGroup(title: "Output") var output: OutputOptions

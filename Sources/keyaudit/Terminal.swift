@@ -28,7 +28,9 @@ struct StderrLogHandler: LogHandler {
             var fields = [
                 ("time", Timestamp.format(Date())), ("level", event.level.rawValue), ("message", message),
             ]
-            for (key, value) in (metadata.merging(event.metadata ?? [:]) { _, new in new }).sorted(by: { $0.key < $1.key }) {
+            for (key, value) in (metadata.merging(event.metadata ?? [:]) { _, new in new }).sorted(by: {
+                $0.key < $1.key
+            }) {
                 fields.append((key, "\(value)"))
             }
             line = Terminal.jsonLine(fields) + "\n"

@@ -13,8 +13,11 @@ struct VerifyCommand: ParsableCommand {
 
     func run() throws {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: runDirectory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw Terminal.fail(.malformedData("\(runDirectory) is not a run folder; give the folder holding SHA256SUMS"), format: .text)
+        guard FileManager.default.fileExists(atPath: runDirectory, isDirectory: &isDirectory), isDirectory.boolValue
+        else {
+            throw Terminal.fail(
+                .malformedData("\(runDirectory) is not a run folder; give the folder holding SHA256SUMS"), format: .text
+            )
         }
         let report = ChainVerifier.verify(runFolder: (runDirectory as NSString).resolvingSymlinksInPath)
         if !quiet { for line in report.checked { print(line) } }

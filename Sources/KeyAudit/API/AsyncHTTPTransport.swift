@@ -21,14 +21,17 @@ public final class AsyncHTTPTransport: HTTPTransport {
         self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
-    public func get(url: String, headers: [(String, String)], timeout: Duration, maxBodyBytes: Int)
+    public func get(
+        url: String, headers: [(String, String)], timeout: Duration, maxBodyBytes: Int
+    )
         async throws(TransportError) -> HTTPResponse
     {
         var request = HTTPClientRequest(url: url)
         request.method = .GET
         for (name, value) in headers { request.headers.add(name: name, value: value) }
-        let timeAmount = TimeAmount.nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000
-            + timeout.components.attoseconds / 1_000_000_000)
+        let timeAmount = TimeAmount.nanoseconds(
+            Int64(timeout.components.seconds) * 1_000_000_000
+                + timeout.components.attoseconds / 1_000_000_000)
         do {
             // The deadline covers the whole exchange, body included: a server that stalls mid-body still times out.
             let deadline = NIODeadline.now() + timeAmount
@@ -100,7 +103,9 @@ struct ProxySettings: Sendable {
             throw .usage("HTTPS_PROXY is not a URL; expected http://host:port")
         }
         guard components.scheme?.lowercased() == "http" else {
-            throw .usage("HTTPS_PROXY uses scheme \(components.scheme ?? ""); only http:// proxies (CONNECT tunnels) are supported")
+            throw .usage(
+                "HTTPS_PROXY uses scheme \(components.scheme ?? ""); only http:// proxies (CONNECT tunnels) are supported"
+            )
         }
         return Proxy(
             host: host, port: components.port ?? 80, username: components.user, password: components.password)

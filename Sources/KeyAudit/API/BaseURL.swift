@@ -19,7 +19,8 @@ public struct BaseURL: Sendable, Equatable, CustomStringConvertible {
         guard components.user == nil, components.password == nil, components.query == nil,
             components.fragment == nil
         else {
-            throw .usage("--base-url must not carry credentials, a query or a fragment; expected e.g. \(Self.defaultValue)")
+            throw .usage(
+                "--base-url must not carry credentials, a query or a fragment; expected e.g. \(Self.defaultValue)")
         }
         switch scheme {
         case "https":
@@ -31,7 +32,8 @@ public struct BaseURL: Sendable, Equatable, CustomStringConvertible {
                 )
             }
         default:
-            throw .usage("--base-url \(text) has scheme \(scheme); only https (or http to a loopback address) is allowed")
+            throw .usage(
+                "--base-url \(text) has scheme \(scheme); only https (or http to a loopback address) is allowed")
         }
         var path = components.percentEncodedPath
         while path.hasSuffix("/") { path.removeLast() }

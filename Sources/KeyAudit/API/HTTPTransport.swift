@@ -28,7 +28,9 @@ public enum TransportError: Error, Sendable, Equatable {
 ///
 /// Production uses ``AsyncHTTPTransport``; anything else (a recording or faulty transport) can stand in.
 public protocol HTTPTransport: Sendable {
-    func get(url: String, headers: [(String, String)], timeout: Duration, maxBodyBytes: Int) async throws(TransportError)
+    func get(
+        url: String, headers: [(String, String)], timeout: Duration, maxBodyBytes: Int
+    ) async throws(TransportError)
         -> HTTPResponse
     func shutdown() async
 }

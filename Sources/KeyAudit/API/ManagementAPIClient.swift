@@ -155,7 +155,9 @@ public struct ManagementAPIClient: Sendable {
     }
 
     /// Lists a workspace until two checks agree that nothing moved while paging, at most 1 + `maxRelistings` times.
-    func listWorkspaceSettled(_ workspace: String?, concurrency: Int) async throws(KeyAuditError)
+    func listWorkspaceSettled(
+        _ workspace: String?, concurrency: Int
+    ) async throws(KeyAuditError)
         -> WorkspaceListing
     {
         var attempt = 0
@@ -204,7 +206,8 @@ public struct ManagementAPIClient: Sendable {
         for item in data {
             guard let object = item.objectValue else {
                 throw .malformedData(
-                    "GET /keys (offset \(offset)) returned a key that is not a JSON object; the API answer is malformed")
+                    "GET /keys (offset \(offset)) returned a key that is not a JSON object; the API answer is malformed"
+                )
             }
             page.append(object)
         }
@@ -303,7 +306,9 @@ public struct ManagementAPIClient: Sendable {
     }
 
     /// GET `path`, retried as the policy says, decoded as JSON. Statuses in `allowStatuses` are returned, not thrown.
-    func getJSON(_ path: String, query: [(String, String)], allowStatuses: Set<Int>) async throws(KeyAuditError)
+    func getJSON(
+        _ path: String, query: [(String, String)], allowStatuses: Set<Int>
+    ) async throws(KeyAuditError)
         -> Answer
     {
         let url = baseURL.url(path, query: query)
@@ -356,7 +361,8 @@ public struct ManagementAPIClient: Sendable {
                     wait = retry.backoff(retry: attempt)
                 case 404:
                     throw KeyAuditError.usage(
-                        "\(what) answered 404 Not Found at \(baseURL); check --base-url (expected \(BaseURL.defaultValue))")
+                        "\(what) answered 404 Not Found at \(baseURL); check --base-url (expected \(BaseURL.defaultValue))"
+                    )
                 default:
                     throw KeyAuditError.usage(
                         "\(what) was rejected with \(response.status) \(Self.reason(response.status))\(Self.apiMessage(response).map { ": \($0)" } ?? ""); check --workspace and --base-url"

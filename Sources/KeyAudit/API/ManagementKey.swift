@@ -10,11 +10,15 @@ public struct ManagementKey: Sendable, CustomStringConvertible, CustomDebugStrin
     public init(_ secret: String) throws(KeyAuditError) {
         let trimmed = secret.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else {
-            throw .keyRejected("the management key is empty: put the key in OPENROUTER_MANAGEMENT_KEY or in the file given to --key-file")
+            throw .keyRejected(
+                "the management key is empty: put the key in OPENROUTER_MANAGEMENT_KEY or in the file given to --key-file"
+            )
         }
         // A header value cannot hold control characters or spaces; refusing them also stops header injection.
         guard trimmed.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }) else {
-            throw .usage("the management key contains spaces, line breaks or non-ASCII characters: the key file must hold the key alone")
+            throw .usage(
+                "the management key contains spaces, line breaks or non-ASCII characters: the key file must hold the key alone"
+            )
         }
         self.secret = trimmed
     }

@@ -57,7 +57,9 @@ public struct BrokenChain: Sendable, Equatable {
 
 /// Runs every enabled rule over a snapshot and applies the policy's suppressions.
 public enum Auditor {
-    public static func audit(_ snapshot: Snapshot, prior: PriorRun = PriorRun(), policy: Policy, now: Date)
+    public static func audit(
+        _ snapshot: Snapshot, prior: PriorRun = PriorRun(), policy: Policy, now: Date
+    )
         -> AuditResult
     {
         var findings = evaluate(snapshot, previous: prior.snapshot, policy: policy, now: now)
@@ -152,7 +154,8 @@ public enum Auditor {
             guard policy.setting(for: rule.id).enabled else { return }
             findings.append(
                 Finding(
-                    id: "\(rule.id):snapshot", rule: rule.id, severity: policy.setting(for: rule.id).severity ?? severity,
+                    id: "\(rule.id):snapshot", rule: rule.id,
+                    severity: policy.setting(for: rule.id).severity ?? severity,
                     keyHash: nil, keyName: nil, workspaceId: nil, title: rule.title, message: message,
                     evidence: JSONObject(evidence), remediation: rule.remediation, suppression: nil, firstSeen: now,
                     status: .new))

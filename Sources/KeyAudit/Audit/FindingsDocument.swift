@@ -66,7 +66,8 @@ public enum FindingsDocument {
         member("generated_at", .string(Timestamp.format(generatedAt)))
         member(
             "snapshot",
-            .object(JSONObject([("path", .string(snapshotReference.path)), ("sha256", .string(snapshotReference.sha256))])))
+            .object(
+                JSONObject([("path", .string(snapshotReference.path)), ("sha256", .string(snapshotReference.sha256))])))
         member("policy", policyJSON(audit.policy))
         member(
             "summary",

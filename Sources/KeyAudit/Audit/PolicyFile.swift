@@ -6,7 +6,9 @@ import Yams
 public enum PolicyFile {
     public static func load(path: String) throws(KeyAuditError) -> Policy {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw .usage("cannot read --policy \(path): no such file or not readable; `keyaudit policy init` writes a starting file")
+            throw .usage(
+                "cannot read --policy \(path): no such file or not readable; `keyaudit policy init` writes a starting file"
+            )
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw .usage("--policy \(path) is not UTF-8 text")
@@ -54,7 +56,8 @@ public enum PolicyFile {
             if let value = thresholds["limit_remaining_share"] {
                 let share = try reader.double(value, "thresholds.limit_remaining_share")
                 guard share >= 0, share <= 1 else {
-                    throw reader.error(value, "thresholds.limit_remaining_share must be between 0 and 1 (e.g. 0.1 for 10%)")
+                    throw reader.error(
+                        value, "thresholds.limit_remaining_share must be between 0 and 1 (e.g. 0.1 for 10%)")
                 }
                 policy.thresholds.limitRemainingShare = share
             }
@@ -99,7 +102,8 @@ public enum PolicyFile {
                 let rule = try required("rule", "give a rule id or \"*\"")
                 guard rule == "*" || RuleCatalog.rule(rule) != nil else {
                     throw reader.error(
-                        entry["rule"] ?? item, "\(field).rule \"\(rule)\" is not a rule id; `keyaudit rules` lists them")
+                        entry["rule"] ?? item, "\(field).rule \"\(rule)\" is not a rule id; `keyaudit rules` lists them"
+                    )
                 }
                 let reason = try required("reason", "say why the risk is accepted")
                 let owner = try required("owner", "name who accepted the risk")
@@ -203,7 +207,8 @@ private struct NodeReader {
             guard let name = keyNode.string else { throw error(keyNode, "\(field) has a key that is not text") }
             if let allowed, !allowed.contains(name) {
                 throw error(
-                    keyNode, "\(field) has an unknown setting \"\(name)\"; expected one of \(allowed.joined(separator: ", "))")
+                    keyNode,
+                    "\(field) has an unknown setting \"\(name)\"; expected one of \(allowed.joined(separator: ", "))")
             }
             if result.keyNodes[name] != nil { throw error(keyNode, "\(field).\(name) is given twice") }
             result.ordered.append((name, value))

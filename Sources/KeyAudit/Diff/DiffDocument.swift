@@ -57,10 +57,14 @@ extension SnapshotDiff {
                                                 change.changes.map { field in
                                                     // An absent side is left out and named: null and absent stay distinct.
                                                     var entry = JSONObject()
-                                                    if let from = field.from { entry["from"] = from } else {
+                                                    if let from = field.from {
+                                                        entry["from"] = from
+                                                    } else {
                                                         entry["from_absent"] = .bool(true)
                                                     }
-                                                    if let to = field.to { entry["to"] = to } else {
+                                                    if let to = field.to {
+                                                        entry["to"] = to
+                                                    } else {
                                                         entry["to_absent"] = .bool(true)
                                                     }
                                                     return (field.field, .object(entry))
@@ -74,7 +78,8 @@ extension SnapshotDiff {
                     .object(
                         JSONObject([
                             ("elapsed_seconds", spend.elapsedSeconds.map { .double($0) } ?? .null),
-                            ("usage_growth", .money(spend.usageGrowth)), ("byok_usage_growth", .money(spend.byokGrowth)),
+                            ("usage_growth", .money(spend.usageGrowth)),
+                            ("byok_usage_growth", .money(spend.byokGrowth)),
                             ("total_growth", .money(spend.total)),
                             ("top", .array(spend.top(Self.topSpenders).map(spendJSON))),
                             ("keys", .array(spend.keys.map(spendJSON))),
@@ -108,11 +113,15 @@ extension SnapshotDiff {
         )
         if !added.isEmpty {
             lines.append("Added:")
-            lines += added.map { "  + \(name(String($0.hash.prefix(12))))  \(name($0.name))  [\(name($0.workspaceId ?? "-"))]" }
+            lines += added.map {
+                "  + \(name(String($0.hash.prefix(12))))  \(name($0.name))  [\(name($0.workspaceId ?? "-"))]"
+            }
         }
         if !removed.isEmpty {
             lines.append("Removed:")
-            lines += removed.map { "  - \(name(String($0.hash.prefix(12))))  \(name($0.name))  [\(name($0.workspaceId ?? "-"))]" }
+            lines += removed.map {
+                "  - \(name(String($0.hash.prefix(12))))  \(name($0.name))  [\(name($0.workspaceId ?? "-"))]"
+            }
         }
         if !changed.isEmpty {
             lines.append("Reconfigured:")

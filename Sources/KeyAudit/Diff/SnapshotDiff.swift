@@ -119,7 +119,8 @@ public struct SnapshotDiff: Sendable {
             }
             let changes = fieldChanges(old.raw, key.raw)
             if !changes.isEmpty {
-                changed.append(KeyChange(hash: key.identity, name: key.name, workspaceId: key.workspaceId, changes: changes))
+                changed.append(
+                    KeyChange(hash: key.identity, name: key.name, workspaceId: key.workspaceId, changes: changes))
             }
             let spend = KeySpend(
                 hash: key.identity, name: key.name, usageFrom: old.usage ?? 0, usageTo: key.usage ?? 0,

@@ -417,7 +417,9 @@ struct _JSONParserState: ~Copyable {
     /// The (at most 16) bytes as two little-endian words, zero-padded. With `canOverread`, up to 16 bytes from
     /// `bytes` may be read (the caller checked they are inside the input).
     @inline(__always)
-    private static func paddedWords(_ bytes: UnsafePointer<UInt8>, length: Int, canOverread: Bool)
+    private static func paddedWords(
+        _ bytes: UnsafePointer<UInt8>, length: Int, canOverread: Bool
+    )
         -> (UInt64, UInt64)
     {
         if canOverread {

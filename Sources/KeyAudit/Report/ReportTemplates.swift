@@ -22,7 +22,9 @@ public struct ReportTemplates: Sendable {
     static let htmlPragma = "{{% CONTENT_TYPE: SAFEHTML}}"
 
     /// Loads and parses everything the formats need; any syntax error is a usage error naming file, line, column.
-    public static func load(overrides directory: String?, formats: [ReportFormat]) throws(KeyAuditError)
+    public static func load(
+        overrides directory: String?, formats: [ReportFormat]
+    ) throws(KeyAuditError)
         -> ReportTemplates
     {
         _ = contentTypes
@@ -36,7 +38,8 @@ public struct ReportTemplates: Sendable {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
             for name in names where name.hasSuffix(".mustache") || name.hasSuffix(".yml") {
                 let path = (directory as NSString).appendingPathComponent(name)
-                guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
+                guard let data = FileManager.default.contents(atPath: path),
+                    let text = String(data: data, encoding: .utf8)
                 else {
                     throw .usage("cannot read template \(path); check its permissions and that it is UTF-8")
                 }
@@ -73,7 +76,9 @@ public struct ReportTemplates: Sendable {
         }
         for format in formats where format != .xlsx {
             guard library.getTemplate(named: "report.\(format.rawValue)") != nil else {
-                throw .usage("no report.\(format.rawValue).mustache template; restore it in --templates or drop \(format.rawValue) from --format")
+                throw .usage(
+                    "no report.\(format.rawValue).mustache template; restore it in --templates or drop \(format.rawValue) from --format"
+                )
             }
         }
         var layout: XLSXLayout?
@@ -132,7 +137,9 @@ struct MarkdownContentType: MustacheContentType {
         // GitHub turns bare URLs into links; a key name must not become a clickable link in a security report.
         if Self.hasAutolink(out) {
             out = out.replacingOccurrences(of: "://", with: "\\://")
-            for prefix in ["www.", "WWW.", "Www."] { out = out.replacingOccurrences(of: prefix, with: prefix.dropLast() + "\\.") }
+            for prefix in ["www.", "WWW.", "Www."] {
+                out = out.replacingOccurrences(of: prefix, with: prefix.dropLast() + "\\.")
+            }
         }
         return out
     }
@@ -142,10 +149,13 @@ struct MarkdownContentType: MustacheContentType {
         let bytes = Array(text.utf8)
         guard bytes.count >= 3 else { return false }
         for index in 0..<(bytes.count - 2) {
-            if bytes[index] == UInt8(ascii: ":"), bytes[index + 1] == UInt8(ascii: "/"), bytes[index + 2] == UInt8(ascii: "/") {
+            if bytes[index] == UInt8(ascii: ":"), bytes[index + 1] == UInt8(ascii: "/"),
+                bytes[index + 2] == UInt8(ascii: "/")
+            {
                 return true
             }
-            if index + 3 < bytes.count, bytes[index] | 0x20 == UInt8(ascii: "w"), bytes[index + 1] | 0x20 == UInt8(ascii: "w"),
+            if index + 3 < bytes.count, bytes[index] | 0x20 == UInt8(ascii: "w"),
+                bytes[index + 1] | 0x20 == UInt8(ascii: "w"),
                 bytes[index + 2] | 0x20 == UInt8(ascii: "w"), bytes[index + 3] == UInt8(ascii: ".")
             {
                 return true
@@ -163,7 +173,9 @@ struct HTMLScalarContentType: MustacheContentType {
 
     static func escape(_ text: String) -> String {
         // Most values (numbers, dates, hashes) need nothing: return them as they are.
-        if !text.utf8.contains(where: { $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 || $0 == 0x27 || $0 < 0x20 || $0 >= 0x80 }) {
+        if !text.utf8.contains(where: {
+            $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 || $0 == 0x27 || $0 < 0x20 || $0 >= 0x80
+        }) {
             return text
         }
         var out = ""

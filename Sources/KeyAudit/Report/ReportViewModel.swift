@@ -40,23 +40,24 @@ public enum ReportViewModel {
                 "path": broken.path, "recorded_sha256": broken.recorded, "actual_sha256": broken.actual,
             ]
         }
-        model["policy"] = [
-            "source": audit.policy.source,
-            "stale_after_days": thresholds.staleAfterDays,
-            "expiring_within_days": thresholds.expiringWithinDays,
-            "unused_after_days": thresholds.unusedAfterDays,
-            "limit_remaining_share": String(format: "%g%%", thresholds.limitRemainingShare * 100),
-            "limit_remaining_share_raw": thresholds.limitRemainingShare,
-            "suppression_warning_days": thresholds.suppressionWarningDays,
-            "rules": RuleCatalog.all.map { rule -> [String: Any] in
-                let setting = audit.policy.setting(for: rule.id)
-                return [
-                    "id": rule.id, "title": rule.title, "enabled": setting.enabled,
-                    "severity": (setting.severity ?? rule.defaultSeverity).rawValue,
-                    "overridden": setting.severity != nil || !setting.enabled,
-                ]
-            },
-        ] as [String: Any]
+        model["policy"] =
+            [
+                "source": audit.policy.source,
+                "stale_after_days": thresholds.staleAfterDays,
+                "expiring_within_days": thresholds.expiringWithinDays,
+                "unused_after_days": thresholds.unusedAfterDays,
+                "limit_remaining_share": String(format: "%g%%", thresholds.limitRemainingShare * 100),
+                "limit_remaining_share_raw": thresholds.limitRemainingShare,
+                "suppression_warning_days": thresholds.suppressionWarningDays,
+                "rules": RuleCatalog.all.map { rule -> [String: Any] in
+                    let setting = audit.policy.setting(for: rule.id)
+                    return [
+                        "id": rule.id, "title": rule.title, "enabled": setting.enabled,
+                        "severity": (setting.severity ?? rule.defaultSeverity).rawValue,
+                        "overridden": setting.severity != nil || !setting.enabled,
+                    ]
+                },
+            ] as [String: Any]
         let summaryFields: [String: Any?] = [
             "keys": summary.keys, "enabled": summary.enabled, "disabled": summary.disabled,
             "findings": summary.findings, "suppressed": summary.suppressed,
@@ -150,7 +151,8 @@ public enum ReportViewModel {
             return JSONWriter.string(value, style: .compact)
         }
         let elapsed = diff.spend.elapsedSeconds.map { seconds -> String in
-            seconds >= 86_400 * 2 ? String(format: "%.1f days", seconds / 86_400) : String(format: "%.1f hours", seconds / 3600)
+            seconds >= 86_400 * 2
+                ? String(format: "%.1f days", seconds / 86_400) : String(format: "%.1f hours", seconds / 3600)
         }
         return [
             "from_path": diff.from.path, "from_taken_at": diff.from.takenAt.map(Timestamp.display) ?? none,

@@ -24,7 +24,9 @@ public enum ReportWriter {
                     EmbeddedTemplates.files[XLSXLayout.fileName] ?? "", name: "templates/\(XLSXLayout.fileName)")
             }
             let path = (directory as NSString).appendingPathComponent(ReportFormat.xlsx.fileName)
-            workbook.start { () throws(KeyAuditError) in try XLSXReport.write(context: context, layout: layout, to: path) }
+            workbook.start { () throws(KeyAuditError) in
+                try XLSXReport.write(context: context, layout: layout, to: path)
+            }
         }
         var failure: KeyAuditError?
         let textFormats = formats.filter { $0 != .xlsx }

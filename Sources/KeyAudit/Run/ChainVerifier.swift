@@ -45,7 +45,8 @@ public enum ChainVerifier {
             let outputFolder = (folder as NSString).deletingLastPathComponent
             let candidate = path.hasPrefix("/") ? path : (outputFolder as NSString).appendingPathComponent(path)
             guard FileManager.default.fileExists(atPath: candidate) else {
-                report.end = "\(path) is not present (pruned by --keep, or not part of this bundle); the chain was verified up to it"
+                report.end =
+                    "\(path) is not present (pruned by --keep, or not part of this bundle); the chain was verified up to it"
                 return report
             }
             guard let actual = try? Checksum.sha256Hex(fileAt: candidate) else {
@@ -80,7 +81,9 @@ public enum ChainVerifier {
             }
             listed.insert(name)
             let file = (folder as NSString).appendingPathComponent(name)
-            guard let actual = try? Checksum.sha256Hex(fileAt: file) else { return "\(file): listed in SHA256SUMS but missing" }
+            guard let actual = try? Checksum.sha256Hex(fileAt: file) else {
+                return "\(file): listed in SHA256SUMS but missing"
+            }
             guard actual == parts[0] else {
                 return "\(file) does not match SHA256SUMS (recorded \(parts[0]), found \(actual)): it was altered"
             }
@@ -88,7 +91,8 @@ public enum ChainVerifier {
         }
         let present = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
         for name in present.sorted() where name != RunFolder.checksumFile && !listed.contains(name) {
-            return "\((folder as NSString).appendingPathComponent(name)) is not listed in SHA256SUMS: it was added after the run"
+            return
+                "\((folder as NSString).appendingPathComponent(name)) is not listed in SHA256SUMS: it was added after the run"
         }
         return nil
     }

@@ -37,7 +37,8 @@ final class OutputFile {
         self.path = path
         descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, FileSystem.fileMode)
         guard descriptor >= 0 else {
-            throw .cannotWrite("cannot create \(path): \(String(cString: strerror(errno))); check free space and permissions")
+            throw .cannotWrite(
+                "cannot create \(path): \(String(cString: strerror(errno))); check free space and permissions")
         }
         fchmod(descriptor, FileSystem.fileMode)
         buffer.reserveCapacity(Self.flushThreshold + 65_536)
@@ -69,7 +70,8 @@ final class OutputFile {
             }
             if written < 0 {
                 if errno == EINTR { continue }
-                throw .cannotWrite("cannot write \(path): \(String(cString: strerror(errno))); free some space or fix permissions")
+                throw .cannotWrite(
+                    "cannot write \(path): \(String(cString: strerror(errno))); free some space or fix permissions")
             }
             offset += written
         }

@@ -13,7 +13,9 @@ public enum MetricsFile {
             ])
         if let audit = outcome.audit {
             var counts: [String: Int] = [:]
-            for finding in audit.unsuppressed { counts["\(finding.rule)\u{0}\(finding.severity.rawValue)", default: 0] += 1 }
+            for finding in audit.unsuppressed {
+                counts["\(finding.rule)\u{0}\(finding.severity.rawValue)", default: 0] += 1
+            }
             metrics.gauge(
                 "keyaudit_findings", help: "Unsuppressed findings of the last successful run, by rule and severity.",
                 samples: counts.sorted { $0.key < $1.key }.map { key, count in
@@ -83,13 +85,15 @@ public enum MetricsFile {
             family(name, type: "counter", help: help, samples: [([:], value)])
         }
 
-        private mutating func family(_ name: String, type: String, help: String, samples: [([String: String], Double)]) {
+        private mutating func family(_ name: String, type: String, help: String, samples: [([String: String], Double)])
+        {
             text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
             for (labels, value) in samples {
                 let labelText =
                     labels.isEmpty
                     ? ""
-                    : "{" + labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\(Self.escape($0.value))\"" }
+                    : "{"
+                        + labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\(Self.escape($0.value))\"" }
                         .joined(separator: ",") + "}"
                 text += "\(name)\(labelText) \(Self.number(value))\n"
             }

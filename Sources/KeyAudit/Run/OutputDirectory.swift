@@ -35,11 +35,14 @@ public struct OutputDirectory: Sendable {
                 try FileManager.default.createDirectory(
                     atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
             } catch {
-                throw .cannotWrite("cannot create --output \(path): \(FileSystem.reason(error)); check the path and permissions")
+                throw .cannotWrite(
+                    "cannot create --output \(path): \(FileSystem.reason(error)); check the path and permissions")
             }
         }
         guard access(path, W_OK | X_OK) == 0 else {
-            throw .cannotWrite("--output \(path) is not writable: \(String(cString: strerror(errno))); fix its permissions or choose another --output")
+            throw .cannotWrite(
+                "--output \(path) is not writable: \(String(cString: strerror(errno))); fix its permissions or choose another --output"
+            )
         }
     }
 

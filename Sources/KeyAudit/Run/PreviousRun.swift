@@ -16,8 +16,10 @@ public struct PreviousRun: Sendable {
         let (snapshot, sha, file) = try Snapshot.load(path: path)
         let folder = (file as NSString).deletingLastPathComponent
         return PreviousRun(
-            snapshot: snapshot, reference: Snapshot.Reference(path: relative(file, to: output), sha256: sha), file: file,
-            firstSeen: FindingsDocument.firstSeen(fileAt: (folder as NSString).appendingPathComponent(FindingsDocument.fileName)),
+            snapshot: snapshot, reference: Snapshot.Reference(path: relative(file, to: output), sha256: sha),
+            file: file,
+            firstSeen: FindingsDocument.firstSeen(
+                fileAt: (folder as NSString).appendingPathComponent(FindingsDocument.fileName)),
             brokenChain: chainCheck(snapshot, output: output, folder: folder))
     }
 
@@ -27,12 +29,15 @@ public struct PreviousRun: Sendable {
         var candidates = output.runFolders().reversed().map { $0 }
         if let latest = output.latestTarget(), let index = candidates.firstIndex(of: latest), index != 0 {
             // `latest` normally is the newest; if it is not, trust the folder names (a clock set back) but warn.
-            logger.notice("`latest` points at \(latest), not at the newest run folder \(candidates[0]); using \(candidates[0])")
+            logger.notice(
+                "`latest` points at \(latest), not at the newest run folder \(candidates[0]); using \(candidates[0])")
         }
-        if FileManager.default.fileExists(atPath: output.url(OutputDirectory.latestName)) || isLink(output.url(OutputDirectory.latestName)),
+        if FileManager.default.fileExists(atPath: output.url(OutputDirectory.latestName))
+            || isLink(output.url(OutputDirectory.latestName)),
             output.latestTarget() == nil, !candidates.isEmpty
         {
-            logger.warning("\(output.url(OutputDirectory.latestName)) is not a valid link to a run folder; it will be replaced")
+            logger.warning(
+                "\(output.url(OutputDirectory.latestName)) is not a valid link to a run folder; it will be replaced")
         }
         while let name = candidates.first {
             candidates.removeFirst()
@@ -71,7 +76,8 @@ public struct PreviousRun: Sendable {
     static func predecessorCheck(_ snapshot: Snapshot, output: OutputDirectory, folder: String) -> BrokenChain? {
         guard let reference = snapshot.previous, !reference.path.hasPrefix("demo:") else { return nil }
         let candidates = [
-            output.url(reference.path), ((folder as NSString).deletingLastPathComponent as NSString).appendingPathComponent(reference.path),
+            output.url(reference.path),
+            ((folder as NSString).deletingLastPathComponent as NSString).appendingPathComponent(reference.path),
             reference.path,
         ]
         guard let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
@@ -79,7 +85,8 @@ public struct PreviousRun: Sendable {
             return nil
         }
         guard let actual = try? Checksum.sha256Hex(fileAt: path) else { return nil }
-        return actual == reference.sha256 ? nil : BrokenChain(path: reference.path, recorded: reference.sha256, actual: actual)
+        return actual == reference.sha256
+            ? nil : BrokenChain(path: reference.path, recorded: reference.sha256, actual: actual)
     }
 
     static func relative(_ file: String, to output: OutputDirectory) -> String {

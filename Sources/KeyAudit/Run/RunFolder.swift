@@ -54,7 +54,8 @@ public final class RunFolder: @unchecked Sendable {
         try RunFolder.writeChecksums(in: stagingPath)
         guard rename(stagingPath, finalPath) == 0 else {
             throw .cannotWrite(
-                "cannot move the finished run into \(finalPath): \(String(cString: strerror(errno))); check permissions")
+                "cannot move the finished run into \(finalPath): \(String(cString: strerror(errno))); check permissions"
+            )
         }
         committed = true
         FileSystem.syncFolder(output.path)

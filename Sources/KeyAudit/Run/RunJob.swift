@@ -94,7 +94,9 @@ public struct RunJob: Sendable {
             if var known = previous, known.firstSeen == nil {
                 let seenAt = known.snapshot.takenAt ?? request.now
                 known.firstSeen = Dictionary(
-                    uniqueKeysWithValues: Auditor.findingIDs(known.snapshot, policy: policy, now: seenAt).map { ($0, seenAt) })
+                    uniqueKeysWithValues: Auditor.findingIDs(known.snapshot, policy: policy, now: seenAt).map {
+                        ($0, seenAt)
+                    })
                 previous = known
             }
             let prior = PriorRun(
@@ -108,7 +110,8 @@ public struct RunJob: Sendable {
             }
             if let broken = previous?.brokenChain {
                 logger.error(
-                    "broken evidence chain: \(broken.path) no longer has the sha256 recorded for it; see the broken-chain finding")
+                    "broken evidence chain: \(broken.path) no longer has the sha256 recorded for it; see the broken-chain finding"
+                )
             }
 
             // 4. Diff.
@@ -120,7 +123,9 @@ public struct RunJob: Sendable {
                         path: previous.reference.path, takenAt: previous.snapshot.takenAt,
                         sha256: previous.reference.sha256),
                     previousFindingIDs: previousIDs, current: current,
-                    to: .init(path: "\(folder.name)/snapshot.json", takenAt: current.takenAt, sha256: snapshotReference.sha256),
+                    to: .init(
+                        path: "\(folder.name)/snapshot.json", takenAt: current.takenAt, sha256: snapshotReference.sha256
+                    ),
                     currentFindingIDs: Set(result.findings.map(\.id)))
                 diff = result
                 try folder.write(result.encoded(), as: SnapshotDiff.fileName)
@@ -128,7 +133,8 @@ public struct RunJob: Sendable {
 
             // 5. Reports.
             let context = ReportContext(
-                runName: folder.name, generatedAt: request.now, snapshot: current, snapshotSHA256: snapshotReference.sha256,
+                runName: folder.name, generatedAt: request.now, snapshot: current,
+                snapshotSHA256: snapshotReference.sha256,
                 audit: result, diff: diff, brokenChain: previous?.brokenChain, rowLimit: request.reportRowLimit)
             try ReportWriter.write(request.formats, context: context, templates: templates, into: folder)
         }
@@ -153,7 +159,8 @@ public struct RunJob: Sendable {
         }
         let client = ManagementAPIClient(
             transport: transport, baseURL: api.baseURL, key: api.key, retry: api.retry,
-            deadline: ContinuousClock.now + request.timeout, timeoutDescription: "\(request.timeout.components.seconds)s",
+            deadline: ContinuousClock.now + request.timeout,
+            timeoutDescription: "\(request.timeout.components.seconds)s",
             stats: stats, logger: logger)
         let listing: AccountListing
         do {
@@ -169,7 +176,8 @@ public struct RunJob: Sendable {
             )
         }
         return Snapshot(
-            takenAt: request.now, source: api.baseURL.string, workspaces: listing.workspaces, coverage: listing.coverage,
+            takenAt: request.now, source: api.baseURL.string, workspaces: listing.workspaces,
+            coverage: listing.coverage,
             previous: nil, keys: listing.keys.map(KeyRecord.init))
     }
 }

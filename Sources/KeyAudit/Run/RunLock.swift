@@ -14,7 +14,8 @@ public final class RunLock: @unchecked Sendable {
         let path = output.url(Self.fileName)
         descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
         guard descriptor >= 0 else {
-            throw .cannotWrite("cannot create the lock file \(path): \(String(cString: strerror(errno))); check permissions")
+            throw .cannotWrite(
+                "cannot create the lock file \(path): \(String(cString: strerror(errno))); check permissions")
         }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             let holder = Self.readHolder(descriptor)

@@ -36,7 +36,8 @@ public struct StoredRun: Sendable {
     /// The audit as stored in findings.json (so re-rendered reports say exactly what the run said).
     public func storedAudit() throws(KeyAuditError) -> AuditResult {
         guard let data = FileManager.default.contents(atPath: findingsPath) else {
-            throw .malformedData("\(findingsPath) is missing; `keyaudit render` needs a run folder written by `keyaudit run`")
+            throw .malformedData(
+                "\(findingsPath) is missing; `keyaudit render` needs a run folder written by `keyaudit run`")
         }
         let document: JSONValue
         do {
@@ -136,7 +137,8 @@ public enum RenderJob {
         let staging = output.url("\(OutputDirectory.stagingPrefix)render-\(getpid())")
         try? FileManager.default.removeItem(atPath: staging)
         guard mkdir(staging, FileSystem.folderMode) == 0 else {
-            throw .cannotWrite("cannot create a temporary folder in \(output.path): \(String(cString: strerror(errno)))")
+            throw .cannotWrite(
+                "cannot create a temporary folder in \(output.path): \(String(cString: strerror(errno)))")
         }
         defer { try? FileManager.default.removeItem(atPath: staging) }
         let context = ReportContext(

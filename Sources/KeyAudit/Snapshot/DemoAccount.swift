@@ -22,7 +22,10 @@ public enum DemoAccount {
                 JSONObject([
                     ("id", .string(pair.0)), ("name", .string(pair.1)), ("slug", .string(pair.1.lowercased())),
                     ("description", .string("\(pair.1) keys")),
-                    ("created_at", .string(Timestamp.format(Date(timeIntervalSince1970: clock - Double(400 + index) * 86_400)))),
+                    (
+                        "created_at",
+                        .string(Timestamp.format(Date(timeIntervalSince1970: clock - Double(400 + index) * 86_400)))
+                    ),
                     ("updated_at", .null),
                 ]))
         }
@@ -53,12 +56,19 @@ public enum DemoAccount {
         var policy = Policy()
         policy.source = "built-in demo policy"
         func day(_ offset: Double) -> (String, Date) {
-            let date = Date(timeIntervalSince1970: (now.timeIntervalSince1970 / 86_400).rounded(.down) * 86_400 + offset * 86_400)
+            let date = Date(
+                timeIntervalSince1970: (now.timeIntervalSince1970 / 86_400).rounded(.down) * 86_400 + offset * 86_400)
             return (String(Timestamp.format(date).prefix(10)), date.addingTimeInterval(86_400))
         }
         let entries: [(String, String, String, String, String?, Double)] = [
-            ("ci-runner-*", "no-limit", "CI runners are capped by the CI budget", "platform@example.com", "SEC-101", 120),
-            ("svc-batch-export", "stale-key", "Rotation scheduled with the Q1 migration", "data@example.com", "SEC-214", 7),
+            (
+                "ci-runner-*", "no-limit", "CI runners are capped by the CI budget", "platform@example.com", "SEC-101",
+                120
+            ),
+            (
+                "svc-batch-export", "stale-key", "Rotation scheduled with the Q1 migration", "data@example.com",
+                "SEC-214", 7
+            ),
             ("legacy-*", "*", "Legacy integrations, decommission pending", "sre@example.com", nil, -3),
             ("does-not-exist-*", "no-limit", "Left over from a removed team", "sec@example.com", "SEC-9", 60),
         ]
@@ -114,7 +124,10 @@ public enum DemoAccount {
                 ("hash", .string(hashValue)), ("name", .string(name)),
                 ("label", .string("sk-or-v1-\(hashValue.prefix(3))...\(hashValue.suffix(4))")),
                 ("disabled", .bool(false)), ("limit", .double(limit)),
-                ("limit_remaining", money(max(limit * 0.4, limit - usage.truncatingRemainder(dividingBy: limit * 0.6)))),
+                (
+                    "limit_remaining",
+                    money(max(limit * 0.4, limit - usage.truncatingRemainder(dividingBy: limit * 0.6)))
+                ),
                 ("limit_reset", .string(random.pick(["daily", "weekly", "monthly", "monthly"]))),
                 ("include_byok_in_limit", .bool(true)), ("usage", money(usage)),
                 ("usage_daily", money(usage / 300)), ("usage_weekly", money(usage / 40)),
@@ -148,7 +161,9 @@ public enum DemoAccount {
             for environment in ["prod", "staging"] {
                 for suffix in ["", "-2", "-3", "-4", "-5"].prefix(random.int(2...5)) {
                     let fields = base(name: "customer-\(customer)-\(environment)\(suffix)", workspace: 1)
-                    keys.append(DemoKey(now: JSONObject(fields), before: JSONObject(usageDropped(fields, by: random.unit() * 3))))
+                    keys.append(
+                        DemoKey(
+                            now: JSONObject(fields), before: JSONObject(usageDropped(fields, by: random.unit() * 3))))
                     index += 1
                 }
             }
@@ -156,7 +171,8 @@ public enum DemoAccount {
         for service in services {
             for copy in 1...random.int(3...6) {
                 let fields = base(name: "svc-\(service)-\(copy)", workspace: 0)
-                keys.append(DemoKey(now: JSONObject(fields), before: JSONObject(usageDropped(fields, by: random.unit() * 5))))
+                keys.append(
+                    DemoKey(now: JSONObject(fields), before: JSONObject(usageDropped(fields, by: random.unit() * 5))))
             }
         }
         for person in people {
@@ -167,8 +183,10 @@ public enum DemoAccount {
         }
 
         // 2. Keys bent into each finding.
-        func add(_ name: String, workspace: Int, previous: ((inout [(String, JSONValue)]) -> Void)? = nil,
-                 absentBefore: Bool = false, _ change: (inout [(String, JSONValue)]) -> Void) {
+        func add(
+            _ name: String, workspace: Int, previous: ((inout [(String, JSONValue)]) -> Void)? = nil,
+            absentBefore: Bool = false, _ change: (inout [(String, JSONValue)]) -> Void
+        ) {
             var fields = base(name: name, workspace: workspace)
             change(&fields)
             var before = fields
@@ -184,9 +202,10 @@ public enum DemoAccount {
                 set(&fields, "updated_at", offset == 2 ? .null : iso(created + 10 * day))
             }
         }
-        for (offset, name) in ["ci-runner-1", "ci-runner-2", "svc-prototype", "customer-hooli-trial", "dev-bob-scratch"]
-            .enumerated()
-        {
+        for (offset, name) in [
+            "ci-runner-1", "ci-runner-2", "svc-prototype", "customer-hooli-trial", "dev-bob-scratch",
+        ]
+        .enumerated() {
             add(name, workspace: offset % 3) { fields in  // no-limit (null, and absent on one)
                 if offset == 4 { set(&fields, "limit", nil) } else { set(&fields, "limit", .null) }
                 set(&fields, "limit_remaining", .null)
@@ -204,7 +223,9 @@ public enum DemoAccount {
         for name in ["customer-wonka-2019", "dev-erin-old", "legacy-reporting"] {
             add(name, workspace: 1) { fields in  // disabled, historical spend only (low)
                 set(&fields, "disabled", .bool(true))
-                for counter in ["usage_daily", "usage_weekly", "usage_monthly"] { set(&fields, counter, .number(JSONNumber(0))) }
+                for counter in ["usage_daily", "usage_weekly", "usage_monthly"] {
+                    set(&fields, counter, .number(JSONNumber(0)))
+                }
             }
         }
         add("customer-stark-pilot", workspace: 1) { set(&$0, "expires_at", iso(now - 20 * day)) }  // expired
@@ -239,7 +260,8 @@ public enum DemoAccount {
         }
         // Hostile names: the reports must show them as text, never as markup, table cells or formulas.
         let hostile = [
-            "<script>alert(1)</script>", "pipe | in | name", "two\nlines", "=HYPERLINK(\"http://evil.example\",\"click\")",
+            "<script>alert(1)</script>", "pipe | in | name", "two\nlines",
+            "=HYPERLINK(\"http://evil.example\",\"click\")",
             "+cmd|' /C calc'!A0", "emoji 🔑🚀 key", "עברית RTL \u{202E}txt.exe", "**bold** _it_ `code` [link](x)",
             "", String(repeating: "long-name-", count: 30),
         ]
@@ -251,7 +273,8 @@ public enum DemoAccount {
         // 3. Changes since yesterday: added, removed, reconfigured, renamed, newly disabled.
         add("customer-vandelay-prod", workspace: 1, absentBefore: true) { _ in }
         add("svc-summarizer-canary", workspace: 0, absentBefore: true) { _ in }
-        add("customer-nakatomi-main", workspace: 1, previous: { set(&$0, "limit", .number(JSONNumber(250))) }) { fields in
+        add("customer-nakatomi-main", workspace: 1, previous: { set(&$0, "limit", .number(JSONNumber(250))) }) {
+            fields in
             set(&fields, "limit", .null)  // limit removed overnight
             set(&fields, "limit_remaining", .null)
         }

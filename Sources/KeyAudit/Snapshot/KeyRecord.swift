@@ -50,7 +50,8 @@ public struct KeyRecord: Sendable {
         var reader = FieldReader(raw)
         let hash = reader.string("hash", required: true)
         if let hash, !Self.isWellFormedHash(hash) {
-            reader.problems.append(FieldProblem(field: "hash", problem: "is not 64 hexadecimal characters", value: hash))
+            reader.problems.append(
+                FieldProblem(field: "hash", problem: "is not 64 hexadecimal characters", value: hash))
         }
         self.hash = hash
         self.name = reader.string("name", required: true)

@@ -118,7 +118,8 @@ public struct Snapshot: Sendable {
         do {
             document = try JSONParser.parse(bytes)
         } catch {
-            throw .malformedData("\(origin) is not valid JSON (\(error)); point at a snapshot.json or a GET /keys response")
+            throw .malformedData(
+                "\(origin) is not valid JSON (\(error)); point at a snapshot.json or a GET /keys response")
         }
         let items: [JSONValue]
         var header: JSONObject?
@@ -128,7 +129,8 @@ public struct Snapshot: Sendable {
         case .object(let object):
             if let version = object["schema_version"] {
                 guard let number = version.doubleValue, number == number.rounded() else {
-                    throw .malformedData("\(origin) has a schema_version that is not a whole number; it is not a keyaudit snapshot")
+                    throw .malformedData(
+                        "\(origin) has a schema_version that is not a whole number; it is not a keyaudit snapshot")
                 }
                 guard Int(number) <= schemaVersion else {
                     throw .malformedData(
@@ -143,17 +145,20 @@ public struct Snapshot: Sendable {
                 items = data
             } else {
                 throw .malformedData(
-                    "\(origin) has neither a \"keys\" nor a \"data\" array; it is not a snapshot or a GET /keys response")
+                    "\(origin) has neither a \"keys\" nor a \"data\" array; it is not a snapshot or a GET /keys response"
+                )
             }
         default:
-            throw .malformedData("\(origin) holds a JSON \(document.kindName), not a snapshot; expected an object or an array of keys")
+            throw .malformedData(
+                "\(origin) holds a JSON \(document.kindName), not a snapshot; expected an object or an array of keys")
         }
         var keys: [KeyRecord] = []
         keys.reserveCapacity(items.count)
         for (index, item) in items.enumerated() {
             guard case .object(let object) = item else {
                 throw .malformedData(
-                    "\(origin): item \(index) of the key list is a JSON \(item.kindName), not a key object; the file is corrupt")
+                    "\(origin): item \(index) of the key list is a JSON \(item.kindName), not a key object; the file is corrupt"
+                )
             }
             keys.append(KeyRecord(object))
         }

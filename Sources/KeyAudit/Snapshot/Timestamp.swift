@@ -111,7 +111,8 @@ public enum Timestamp {
     /// `2026-11-26 12:00 UTC`: for people reading a report.
     public static func display(_ date: Date) -> String {
         let (y, mo, d, h, mi, _) = components(date)
-        return digits(y, 4) + "-" + digits(mo, 2) + "-" + digits(d, 2) + " " + digits(h, 2) + ":" + digits(mi, 2) + " UTC"
+        return digits(y, 4) + "-" + digits(mo, 2) + "-" + digits(d, 2) + " " + digits(h, 2) + ":" + digits(mi, 2)
+            + " UTC"
     }
 
     /// Zero-padded decimal; String(format:) goes through Foundation's formatter, which costs microseconds a call.

@@ -25,8 +25,10 @@ struct CLIErrorTests {
         let output = TemporaryFolder("cli-errors")
         let result = try await StandInServer.with(account.handler) { server in
             try await CLI.run(
-                ["run", "--base-url", server.baseURL, "--output", output.path, "--now", "2026-01-15T12:00:00Z",
-                 "--max-retries", "1"] + extra,
+                [
+                    "run", "--base-url", server.baseURL, "--output", output.path, "--now", "2026-01-15T12:00:00Z",
+                    "--max-retries", "1",
+                ] + extra,
                 environment: CLI.environment(["OPENROUTER_MANAGEMENT_KEY": key ?? account.managementKey]),
                 timeout: timeout)
         }
@@ -38,14 +40,18 @@ struct CLIErrorTests {
         _ result: CLIResult, _ output: TemporaryFolder, status: Int32, mentions: [String], key: String,
         sourceLocation: SourceLocation = #_sourceLocation
     ) {
-        #expect(result.status == status, "exit \(result.status), stderr: \(result.stderr)", sourceLocation: sourceLocation)
+        #expect(
+            result.status == status, "exit \(result.status), stderr: \(result.stderr)", sourceLocation: sourceLocation)
         let lines = result.stderr.split(separator: "\n")
         #expect(lines.count == 1, "stderr should be one line: \(result.stderr)", sourceLocation: sourceLocation)
         #expect(result.stderr.hasPrefix("keyaudit: error: "), sourceLocation: sourceLocation)
         for word in mentions {
-            #expect(result.stderr.contains(word), "stderr lacks \"\(word)\": \(result.stderr)", sourceLocation: sourceLocation)
+            #expect(
+                result.stderr.contains(word), "stderr lacks \"\(word)\": \(result.stderr)",
+                sourceLocation: sourceLocation)
         }
-        #expect(output.runFolders().isEmpty, "a run folder appeared: \(output.allFiles())", sourceLocation: sourceLocation)
+        #expect(
+            output.runFolders().isEmpty, "a run folder appeared: \(output.allFiles())", sourceLocation: sourceLocation)
         #expect(!output.allFiles().contains { $0.hasPrefix(".keyaudit-tmp") }, sourceLocation: sourceLocation)
         #expect(!output.allFiles().contains("latest"), sourceLocation: sourceLocation)
         #expect(!output.anyFileContains(key), "the key was written to a file", sourceLocation: sourceLocation)
@@ -134,11 +140,14 @@ struct CLIErrorTests {
         let account = Self.account(keys: 5)
         let keyPath = folder.url("world-readable")
         _ = FileManager.default.createFile(
-            atPath: keyPath, contents: Data((account.managementKey + "\n").utf8), attributes: [.posixPermissions: 0o644])
+            atPath: keyPath, contents: Data((account.managementKey + "\n").utf8), attributes: [.posixPermissions: 0o644]
+        )
         let result = try await StandInServer.with(account.handler) { server in
             try await CLI.run(
-                ["run", "--base-url", server.baseURL, "--key-file", keyPath, "--output", output.path,
-                 "--now", "2026-01-15T12:00:00Z", "--format", "md"],
+                [
+                    "run", "--base-url", server.baseURL, "--key-file", keyPath, "--output", output.path,
+                    "--now", "2026-01-15T12:00:00Z", "--format", "md",
+                ],
                 environment: CLI.environment())
         }
         #expect(result.status == 0, "\(result.stderr)")

@@ -4,12 +4,17 @@ import Testing
 
 @Suite("Base URL, proxy and key handling")
 struct ConfigurationTests {
-    @Test("plain http is refused except to loopback", arguments: [
-        ("https://openrouter.ai/api/v1", true), ("http://127.0.0.1:8080/api/v1", true), ("http://127.1.2.3/api", true),
-        ("http://localhost:9/api/v1", true), ("http://[::1]:9/api/v1", true), ("http://openrouter.ai/api/v1", false),
-        ("http://10.0.0.1/api/v1", false), ("http://127.0.0.1.evil.example/api", false), ("ftp://openrouter.ai", false),
-        ("not a url", false), ("https://user:pw@openrouter.ai/api/v1", false),
-    ])
+    @Test(
+        "plain http is refused except to loopback",
+        arguments: [
+            ("https://openrouter.ai/api/v1", true), ("http://127.0.0.1:8080/api/v1", true),
+            ("http://127.1.2.3/api", true),
+            ("http://localhost:9/api/v1", true), ("http://[::1]:9/api/v1", true),
+            ("http://openrouter.ai/api/v1", false),
+            ("http://10.0.0.1/api/v1", false), ("http://127.0.0.1.evil.example/api", false),
+            ("ftp://openrouter.ai", false),
+            ("not a url", false), ("https://user:pw@openrouter.ai/api/v1", false),
+        ])
     func baseURL(text: String, accepted: Bool) {
         let result = Result { () throws(KeyAuditError) in try BaseURL(text) }
         switch result {
@@ -27,11 +32,19 @@ struct ConfigurationTests {
         let proxy = try #require(try settings.proxy(for: target))
         #expect(proxy.host == "proxy.corp" && proxy.port == 3128 && proxy.username == "user")
         #expect(try ProxySettings(environment: ["https_proxy": "proxy.corp:8080"]).proxy(for: target)?.port == 8080)
-        #expect(try ProxySettings(environment: ["HTTPS_PROXY": "http://p:1", "NO_PROXY": "example.com,.openrouter.ai"]).proxy(for: target) == nil)
-        #expect(try ProxySettings(environment: ["HTTPS_PROXY": "http://p:1", "no_proxy": "*"]).proxy(for: target) == nil)
-        #expect(try ProxySettings(environment: ["HTTPS_PROXY": "http://p:1", "NO_PROXY": "rai"]).proxy(for: target) != nil)
-        #expect(try ProxySettings(environment: ["HTTPS_PROXY": "http://p:1"]).proxy(for: BaseURL("http://127.0.0.1:9/api")) == nil)
-        #expect(throws: KeyAuditError.self) { try ProxySettings(environment: ["HTTPS_PROXY": "socks5://p:1"]).proxy(for: target) }
+        #expect(
+            try ProxySettings(environment: ["HTTPS_PROXY": "http://p:1", "NO_PROXY": "example.com,.openrouter.ai"])
+                .proxy(for: target) == nil)
+        #expect(
+            try ProxySettings(environment: ["HTTPS_PROXY": "http://p:1", "no_proxy": "*"]).proxy(for: target) == nil)
+        #expect(
+            try ProxySettings(environment: ["HTTPS_PROXY": "http://p:1", "NO_PROXY": "rai"]).proxy(for: target) != nil)
+        #expect(
+            try ProxySettings(environment: ["HTTPS_PROXY": "http://p:1"]).proxy(for: BaseURL("http://127.0.0.1:9/api"))
+                == nil)
+        #expect(throws: KeyAuditError.self) {
+            try ProxySettings(environment: ["HTTPS_PROXY": "socks5://p:1"]).proxy(for: target)
+        }
     }
 
     @Test("the key is never shown: description, interpolation and errors carry a placeholder")

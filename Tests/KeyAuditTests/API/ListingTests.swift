@@ -147,7 +147,8 @@ struct ListingTests {
         let account = Self.account([(Self.workspaceA, 250, 5)])
         let added = StandInLocked(false)
         let extra = StandInAccount.makeKeys(
-            count: 3, disabled: 0, workspace: Self.workspaceA, seed: 99, now: StandInAccount.referenceNow.addingTimeInterval(60))
+            count: 3, disabled: 0, workspace: Self.workspaceA, seed: 99,
+            now: StandInAccount.referenceNow.addingTimeInterval(60))
         let pending = StandInLocked(extra)
         account.onPageServed = { offset, _ in
             let first = added.withLock { done -> Bool in
@@ -217,6 +218,7 @@ struct ListingTests {
         let (listing, requests) = try await Self.list(account, workspaces: [Self.workspaceB])
         #expect(listing.keys.count == 15)
         #expect(listing.coverage.mode == .selectedWorkspaces)
-        #expect(requests.filter { $0.path.hasSuffix("/keys") }.allSatisfy { $0.query["workspace_id"] == Self.workspaceB })
+        #expect(
+            requests.filter { $0.path.hasSuffix("/keys") }.allSatisfy { $0.query["workspace_id"] == Self.workspaceB })
     }
 }

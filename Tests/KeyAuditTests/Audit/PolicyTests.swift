@@ -32,7 +32,9 @@ private enum PolicyKit {
     }
 
     /// One high finding (no-limit).
-    static func noLimit(_ n: Int, _ name: String) -> KeyRecord { key(n, name: name, [("limit", nil), ("limit_remaining", nil)]) }
+    static func noLimit(_ n: Int, _ name: String) -> KeyRecord {
+        key(n, name: name, [("limit", nil), ("limit_remaining", nil)])
+    }
     /// One medium finding (stale-key).
     static func stale(_ n: Int, _ name: String) -> KeyRecord { key(n, name: name, [("updated_at", at(-200 * day))]) }
     /// One low finding (expiring-soon).
@@ -222,13 +224,16 @@ struct PolicyTests {
 
     static let malformed: [Malformed] = [
         Malformed(
-            label: "bad YAML syntax", yaml: "version: 1\nthresholds:\n  stale_after_days: [90\n  unused_after_days: 3\n",
+            label: "bad YAML syntax",
+            yaml: "version: 1\nthresholds:\n  stale_after_days: [90\n  unused_after_days: 3\n",
             line: 4, contains: ["fix the YAML syntax"]),
         Malformed(
-            label: "unknown rule id", yaml: "rules:\n  no-limit:\n    enabled: false\n  stale-keys:\n    enabled: false\n",
+            label: "unknown rule id",
+            yaml: "rules:\n  no-limit:\n    enabled: false\n  stale-keys:\n    enabled: false\n",
             line: 4, contains: ["rules.stale-keys", "is not a rule id", "stale-key, no-limit"]),
         Malformed(
-            label: "unknown threshold setting", yaml: "thresholds:\n  stale_after_days: 30\n  stale_days: 30\n", line: 3,
+            label: "unknown threshold setting", yaml: "thresholds:\n  stale_after_days: 30\n  stale_days: 30\n",
+            line: 3,
             contains: ["thresholds", "unknown setting \"stale_days\"", "stale_after_days"]),
         Malformed(
             label: "unknown top-level setting", yaml: "version: 1\nthreshold:\n  stale_after_days: 30\n", line: 2,
@@ -241,10 +246,12 @@ struct PolicyTests {
             contains: ["suppressions[0].expires is missing", "YYYY-MM-DD"]),
         Malformed(
             label: "missing owner in the second entry",
-            yaml: suppressionHead + "    reason: r\n    owner: o\n    expires: 2027-01-01\n  - key: x\n    rule: \"*\"\n    reason: r\n    expires: 2027-01-01\n",
+            yaml: suppressionHead
+                + "    reason: r\n    owner: o\n    expires: 2027-01-01\n  - key: x\n    rule: \"*\"\n    reason: r\n    expires: 2027-01-01\n",
             line: 7, contains: ["suppressions[1].owner is missing"]),
         Malformed(
-            label: "empty reason", yaml: suppressionHead + "    reason: \"\"\n    owner: o\n    expires: 2027-01-01\n", line: 4,
+            label: "empty reason", yaml: suppressionHead + "    reason: \"\"\n    owner: o\n    expires: 2027-01-01\n",
+            line: 4,
             contains: ["suppressions[0].reason is empty"]),
         Malformed(
             label: "stale_after_days: soon", yaml: "version: 1\nthresholds:\n  stale_after_days: soon\n", line: 3,
@@ -268,21 +275,25 @@ struct PolicyTests {
             label: "unknown severity", yaml: "rules:\n  no-limit:\n    severity: severe\n", line: 3,
             contains: ["rules.no-limit.severity", "\"severe\"", "not a severity"]),
         Malformed(
-            label: "bad date", yaml: suppressionHead + "    reason: r\n    owner: o\n    expires: 2027-02-30\n", line: 6,
+            label: "bad date", yaml: suppressionHead + "    reason: r\n    owner: o\n    expires: 2027-02-30\n",
+            line: 6,
             contains: ["suppressions[0].expires", "\"2027-02-30\"", "not a date"]),
         Malformed(
-            label: "expires in words", yaml: suppressionHead + "    reason: r\n    owner: o\n    expires: next quarter\n",
+            label: "expires in words",
+            yaml: suppressionHead + "    reason: r\n    owner: o\n    expires: next quarter\n",
             line: 6, contains: ["suppressions[0].expires", "\"next quarter\"", "YYYY-MM-DD"]),
         Malformed(
             label: "unknown rule in a suppression",
-            yaml: "suppressions:\n  - key: x\n    rule: stale\n    reason: r\n    owner: o\n    expires: 2027-01-01\n", line: 3,
+            yaml: "suppressions:\n  - key: x\n    rule: stale\n    reason: r\n    owner: o\n    expires: 2027-01-01\n",
+            line: 3,
             contains: ["suppressions[0].rule", "\"stale\"", "not a rule id"]),
         Malformed(
             label: "unknown field in a suppression",
             yaml: suppressionHead + "    reason: r\n    owner: o\n    expiry: 2027-01-01\n", line: 6,
             contains: ["suppressions[0]", "unknown setting \"expiry\""]),
         Malformed(
-            label: "reason as a list", yaml: suppressionHead + "    reason: [a, b]\n    owner: o\n    expires: 2027-01-01\n",
+            label: "reason as a list",
+            yaml: suppressionHead + "    reason: [a, b]\n    owner: o\n    expires: 2027-01-01\n",
             line: 4, contains: ["suppressions[0].reason must be text"]),
         Malformed(
             label: "suppressions not a list", yaml: "suppressions:\n  key: x\n", line: 2,
@@ -308,7 +319,8 @@ struct PolicyTests {
     @Test("a setting given twice names the line of that setting, not of the mapping around it")
     func duplicateSetting() throws {
         let message = try #require(
-            P.usageError("version: 1\nthresholds:\n  unused_after_days: 3\n  stale_after_days: 30\n  stale_after_days: 400\n"))
+            P.usageError(
+                "version: 1\nthresholds:\n  unused_after_days: 3\n  stale_after_days: 30\n  stale_after_days: 400\n"))
         #expect(message.contains("stale_after_days"), "\(message)")
         // Line 4 (first occurrence) or 5 (the repeat) both point at the problem; line 3 is an innocent setting.
         #expect(
@@ -317,7 +329,9 @@ struct PolicyTests {
 
     @Test("PolicyFile.load names a missing file and exits 64")
     func missingFile() {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("keyaudit-no-such-policy-\(UUID()).yml").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "keyaudit-no-such-policy-\(UUID()).yml"
+        ).path
         do {
             _ = try PolicyFile.load(path: path)
             Issue.record("a missing policy file loaded")
@@ -407,7 +421,8 @@ struct PolicyTests {
     @Test("suppression_warning_days sets the expiring-soon window")
     func warningWindow() throws {
         let policy = try P.parse(
-            "thresholds:\n  suppression_warning_days: 30\n" + P.suppressionsYAML([("svc-*", "stale-key", "2026-12-20")]))
+            "thresholds:\n  suppression_warning_days: 30\n" + P.suppressionsYAML([("svc-*", "stale-key", "2026-12-20")])
+        )
         let result = Auditor.audit(P.snapshot([P.stale(1, "svc-old")]), policy: policy, now: P.now)
         #expect(result.suppressions.map(\.state) == [.expiringSoon])
     }
@@ -475,7 +490,9 @@ struct PolicyTests {
         FailOnCase(level: "new", triggered: true),
     ]
 
-    private func failOnAudit(firstSeen: [String: Date]? = nil, suppressionExpires: String = "2030-01-01") throws -> AuditResult {
+    private func failOnAudit(
+        firstSeen: [String: Date]? = nil, suppressionExpires: String = "2030-01-01"
+    ) throws -> AuditResult {
         let policy = try P.parse(P.suppressionsYAML([("ci-*", "no-limit", suppressionExpires)]))
         let keys = [P.stale(1, "svc-old"), P.noLimit(2, "ci-runner"), P.expiring(3, "trial")]
         return Auditor.audit(P.snapshot(keys), prior: PriorRun(firstSeen: firstSeen), policy: policy, now: P.now)
@@ -564,12 +581,14 @@ struct PolicyTests {
         let day1 = P.now.addingTimeInterval(-2 * P.day)
         let day0 = Date(timeIntervalSince1970: 1_780_000_000)
         let run1 = Auditor.audit(
-            P.snapshot(keys, takenAt: day1), prior: PriorRun(firstSeen: ["stale-key:\(P.hash(1))": day0]), policy: Policy(),
+            P.snapshot(keys, takenAt: day1), prior: PriorRun(firstSeen: ["stale-key:\(P.hash(1))": day0]),
+            policy: Policy(),
             now: day1)
         let file = directory.appendingPathComponent("findings.json")
         let bytes = FindingsDocument.encode(
             audit: run1, snapshot: P.snapshot(keys, takenAt: day1),
-            snapshotReference: Snapshot.Reference(path: "run1/snapshot.json", sha256: String(repeating: "0", count: 64)),
+            snapshotReference: Snapshot.Reference(
+                path: "run1/snapshot.json", sha256: String(repeating: "0", count: 64)),
             generatedAt: day1)
         try Data(bytes).write(to: file)
         let seen = try #require(FindingsDocument.firstSeen(fileAt: file.path))
@@ -596,7 +615,8 @@ struct PolicyTests {
         let audit = Auditor.audit(snapshot, policy: policy, now: P.now)
         let bytes = FindingsDocument.encode(
             audit: audit, snapshot: snapshot,
-            snapshotReference: Snapshot.Reference(path: "20261126T120000Z/snapshot.json", sha256: String(repeating: "f", count: 64)),
+            snapshotReference: Snapshot.Reference(
+                path: "20261126T120000Z/snapshot.json", sha256: String(repeating: "f", count: 64)),
             generatedAt: P.now)
         return (bytes, audit)
     }
@@ -626,7 +646,10 @@ struct PolicyTests {
         #expect(policy["rules"]?.objectValue?.keys == RuleCatalog.all.map(\.id))
 
         let summary = try #require(document["summary"])
-        #expect(summary.objectValue?.keys == ["keys", "enabled", "disabled", "findings", "suppressed", "by_rule", "by_severity"])
+        #expect(
+            summary.objectValue?.keys == [
+                "keys", "enabled", "disabled", "findings", "suppressed", "by_rule", "by_severity",
+            ])
         #expect(summary["keys"] == 7)
         #expect(summary["enabled"] == 6)
         #expect(summary["disabled"] == 1)

@@ -25,7 +25,8 @@ private enum RuleKit {
 
     static func fields(hash: String, name: String) -> JSONObject {
         JSONObject([
-            ("hash", .string(hash)), ("name", .string(name)), ("label", .string("sk-or-v1-\(hash.prefix(3))...\(hash.suffix(4))")),
+            ("hash", .string(hash)), ("name", .string(name)),
+            ("label", .string("sk-or-v1-\(hash.prefix(3))...\(hash.suffix(4))")),
             ("disabled", false), ("limit", 100), ("limit_remaining", 80), ("limit_reset", "monthly"),
             ("include_byok_in_limit", true), ("usage", 20), ("usage_daily", 1), ("usage_weekly", 5),
             ("usage_monthly", 20), ("byok_usage", 0), ("byok_usage_daily", 0), ("byok_usage_weekly", 0),
@@ -101,7 +102,6 @@ struct RuleTests {
         var testDescription: String { label }
     }
 
-
     /// Runs one case through `Auditor.audit` and checks the finding of `rule` (or its absence) precisely.
     private func check(_ rule: String, _ row: RuleCase, apiCall: String? = nil) throws {
         let key = K.key(7, name: "svc-\(rule)", row.set, remove: row.remove)
@@ -136,7 +136,8 @@ struct RuleTests {
         for (field, value) in row.evidence {
             #expect(
                 K.same(finding.evidence[field], value),
-                "\(row.label): evidence \(field) is \(finding.evidence[field].map { "\($0)" } ?? "absent"), expected \(value)")
+                "\(row.label): evidence \(field) is \(finding.evidence[field].map { "\($0)" } ?? "absent"), expected \(value)"
+            )
         }
         if let text = row.message {
             #expect(finding.message.contains(text), "\(row.label): message \"\(finding.message)\" lacks \"\(text)\"")
@@ -185,7 +186,8 @@ struct RuleTests {
     @Test("enabled and disabled twins: the same risky key gives enabled-only rules, or disabled-with-usage only")
     func twins() {
         let risky: [(String, JSONValue)] = [
-            ("limit", nil), ("limit_remaining", nil), ("updated_at", K.at(-200 * K.day)), ("created_at", K.at(-300 * K.day)),
+            ("limit", nil), ("limit_remaining", nil), ("updated_at", K.at(-200 * K.day)),
+            ("created_at", K.at(-300 * K.day)),
             ("expires_at", K.at(5 * K.day)), ("last_used_at", K.at(-100 * K.day)),
         ]
         let enabled = K.audit([K.key(1, risky)])
@@ -198,9 +200,12 @@ struct RuleTests {
     // MARK: - stale-key
 
     static let staleCases: [RuleCase] = [
-        RuleCase(label: "updated_at exactly 90 days ago is not stale", set: [("updated_at", K.at(-90 * K.day))], severity: nil),
         RuleCase(
-            label: "updated_at 90 days + 1 s ago is stale", set: [("updated_at", K.at(-90 * K.day - 1))], severity: .medium,
+            label: "updated_at exactly 90 days ago is not stale", set: [("updated_at", K.at(-90 * K.day))],
+            severity: nil),
+        RuleCase(
+            label: "updated_at 90 days + 1 s ago is stale", set: [("updated_at", K.at(-90 * K.day - 1))],
+            severity: .medium,
             evidence: [
                 ("reference_field", "updated_at"), ("reference_timestamp", "2026-08-28T11:59:59Z"), ("age_days", 90),
                 ("stale_after_days", 90),
@@ -209,7 +214,9 @@ struct RuleTests {
         RuleCase(
             label: "updated_at null falls back to created_at (90 days + 1 s)",
             set: [("updated_at", nil), ("created_at", K.at(-90 * K.day - 1))], severity: .medium,
-            evidence: [("reference_field", "created_at"), ("reference_timestamp", "2026-08-28T11:59:59Z"), ("age_days", 90)],
+            evidence: [
+                ("reference_field", "created_at"), ("reference_timestamp", "2026-08-28T11:59:59Z"), ("age_days", 90),
+            ],
             message: "not reviewed or rotated for 90 days"),
         RuleCase(
             label: "updated_at null, created_at exactly 90 days ago is not stale",
@@ -217,7 +224,8 @@ struct RuleTests {
         RuleCase(
             label: "updated_at absent falls back to created_at", set: [("created_at", K.at(-120 * K.day))],
             remove: ["updated_at"], severity: .medium,
-            evidence: [("reference_field", "created_at"), ("age_days", 120)], message: "not reviewed or rotated for 120 days"),
+            evidence: [("reference_field", "created_at"), ("age_days", 120)],
+            message: "not reviewed or rotated for 120 days"),
         RuleCase(
             label: "an old key edited recently is not stale",
             set: [("created_at", K.at(-400 * K.day)), ("updated_at", K.at(-89 * K.day))], severity: nil),
@@ -230,7 +238,8 @@ struct RuleTests {
         RuleCase(
             label: "fractional seconds with offset, 90 days + 0.5 s: stale",
             set: [("updated_at", "2026-08-28T13:59:59.500000+02:00")], severity: .medium,
-            evidence: [("reference_field", "updated_at"), ("age_days", 90)], message: "not reviewed or rotated for 90 days"),
+            evidence: [("reference_field", "updated_at"), ("age_days", 90)],
+            message: "not reviewed or rotated for 90 days"),
         RuleCase(
             label: "365 days", set: [("updated_at", K.at(-365 * K.day - 7200))], severity: .medium,
             evidence: [("age_days", 365)], message: "not reviewed or rotated for 365 days"),
@@ -367,13 +376,15 @@ struct RuleTests {
     static let expiredCases: [RuleCase] = [
         RuleCase(
             label: "expired 20 days ago", set: [("expires_at", K.at(-20 * K.day))], severity: .medium,
-            evidence: [("expires_at", "2026-11-06T12:00:00Z"), ("expired_days_ago", 20)], message: "expired 20 days ago"),
+            evidence: [("expires_at", "2026-11-06T12:00:00Z"), ("expired_days_ago", 20)], message: "expired 20 days ago"
+        ),
         RuleCase(
             label: "expires exactly now", set: [("expires_at", K.at(0))], severity: .medium,
             evidence: [("expired_days_ago", 0)]),
         RuleCase(label: "expires 1 s from now: not expired", set: [("expires_at", K.at(1))], severity: nil),
         RuleCase(
-            label: "disabled and expired: still not deleted", set: [("disabled", true), ("expires_at", K.at(-3 * K.day))],
+            label: "disabled and expired: still not deleted",
+            set: [("disabled", true), ("expires_at", K.at(-3 * K.day))],
             severity: .medium, evidence: [("expired_days_ago", 3)]),
         RuleCase(label: "expires_at null", set: [("expires_at", nil)], severity: nil),
         RuleCase(label: "expires_at absent", remove: ["expires_at"], severity: nil),
@@ -412,7 +423,8 @@ struct RuleTests {
         var policy = Policy()
         policy.thresholds.expiringWithinDays = 30
         let result = K.audit(
-            [K.key(1, [("expires_at", K.at(20 * K.day))]), K.key(2, [("expires_at", K.at(31 * K.day))])], policy: policy)
+            [K.key(1, [("expires_at", K.at(20 * K.day))]), K.key(2, [("expires_at", K.at(31 * K.day))])], policy: policy
+        )
         #expect(result.findings.map(\.id) == ["expiring-soon:\(K.hash(1))"])
         #expect(K.same(result.findings.first?.evidence["expiring_within_days"], 30))
     }
@@ -422,7 +434,10 @@ struct RuleTests {
     static let exhaustedCases: [RuleCase] = [
         RuleCase(
             label: "5 of 100 left", set: [("limit_remaining", 5)], severity: .medium,
-            evidence: [("limit", 100), ("limit_remaining", 5), ("remaining_share", K.num("0.05")), ("limit_remaining_share", K.num("0.1"))],
+            evidence: [
+                ("limit", 100), ("limit_remaining", 5), ("remaining_share", K.num("0.05")),
+                ("limit_remaining_share", K.num("0.1")),
+            ],
             message: "$5.00 of its $100.00 limit left (5.0%, threshold 10%)"),
         RuleCase(label: "exactly 10% left is not under 10%", set: [("limit_remaining", 10)], severity: nil),
         RuleCase(label: "9.99 of 100 left", set: [("limit_remaining", K.num("9.99"))], severity: .medium),
@@ -461,7 +476,8 @@ struct RuleTests {
             evidence: [("byok_usage", K.num("12.5")), ("limit", 100), ("include_byok_in_limit", false)],
             message: "$12.50 of BYOK spend is not counted against its $100.00 limit"),
         RuleCase(
-            label: "BYOK usage 0.00000001", set: [("include_byok_in_limit", false), ("byok_usage", K.num("0.00000001"))],
+            label: "BYOK usage 0.00000001",
+            set: [("include_byok_in_limit", false), ("byok_usage", K.num("0.00000001"))],
             severity: .medium),
         RuleCase(label: "BYOK usage 0", set: [("include_byok_in_limit", false), ("byok_usage", 0)], severity: nil),
         RuleCase(
@@ -474,7 +490,8 @@ struct RuleTests {
 
     @Test("byok-outside-limit", arguments: byokCases)
     func byokOutsideLimit(_ row: RuleCase) throws {
-        try check("byok-outside-limit", row, apiCall: "PATCH /api/v1/keys/<hash> with {\"include_byok_in_limit\": true}")
+        try check(
+            "byok-outside-limit", row, apiCall: "PATCH /api/v1/keys/<hash> with {\"include_byok_in_limit\": true}")
     }
 
     // MARK: - limit-never-resets
@@ -487,7 +504,8 @@ struct RuleTests {
         RuleCase(label: "monthly", set: [("limit_reset", "monthly")], severity: nil),
         RuleCase(label: "weekly", set: [("limit_reset", "weekly")], severity: nil),
         RuleCase(label: "daily", set: [("limit_reset", "daily")], severity: nil),
-        RuleCase(label: "no limit at all (no-limit's business)", set: [("limit", nil), ("limit_reset", nil)], severity: nil),
+        RuleCase(
+            label: "no limit at all (no-limit's business)", set: [("limit", nil), ("limit_reset", nil)], severity: nil),
         RuleCase(label: "disabled twin", set: [("disabled", true), ("limit_reset", nil)], severity: nil),
     ]
 
@@ -509,18 +527,21 @@ struct RuleTests {
             evidence: [("unused_days", 60)]),
         RuleCase(
             label: "last_used_at null, no usage, created 75 days ago: never used",
-            set: [("last_used_at", nil), ("created_at", K.at(-75 * K.day)), ("usage", 0)] + K.zeroCounters, severity: .low,
+            set: [("last_used_at", nil), ("created_at", K.at(-75 * K.day)), ("usage", 0)] + K.zeroCounters,
+            severity: .low,
             evidence: [("last_used_at", nil), ("unused_days", 75), ("unused_after_days", 60)],
             message: "never used in the 75 days since it was created"),
         RuleCase(
-            label: "last_used_at null, created 30 days ago", set: [("last_used_at", nil), ("created_at", K.at(-30 * K.day))],
+            label: "last_used_at null, created 30 days ago",
+            set: [("last_used_at", nil), ("created_at", K.at(-30 * K.day))],
             severity: nil),
         RuleCase(
             label: "last_used_at absent (older API): nothing to judge, however old the key",
             set: [("created_at", K.at(-400 * K.day))], remove: ["last_used_at"], severity: nil),
         RuleCase(
             label: "disabled twin", set: [("disabled", true), ("last_used_at", K.at(-200 * K.day))], severity: nil),
-        RuleCase(label: "unreadable last_used_at is not guessed", set: [("last_used_at", "a while ago")], severity: nil),
+        RuleCase(
+            label: "unreadable last_used_at is not guessed", set: [("last_used_at", "a while ago")], severity: nil),
     ]
 
     @Test("unused-key never claims \"never used\" for a key that shows lifetime usage")
@@ -531,7 +552,9 @@ struct RuleTests {
         let claims = result.findings.filter { $0.rule == "unused-key" && $0.message.contains("never used") }
         #expect(claims.isEmpty, "\(claims.map(\.message))")
         // With no usage at all, it is never used.
-        let idle = K.audit([K.key(2, [("last_used_at", nil), ("created_at", K.at(-400 * K.day)), ("usage", 0)] + K.zeroCounters)])
+        let idle = K.audit([
+            K.key(2, [("last_used_at", nil), ("created_at", K.at(-400 * K.day)), ("usage", 0)] + K.zeroCounters)
+        ])
         #expect(idle.findings.map(\.message) == ["never used in the 400 days since it was created"])
     }
 
@@ -559,7 +582,8 @@ struct RuleTests {
         #expect(finding.keyName == "svc-import-broken")
         #expect(
             finding.message
-                == "cannot read: usage is not a number (\"n/a\"); updated_at is not an RFC 3339 timestamp (\"yesterday\")")
+                == "cannot read: usage is not a number (\"n/a\"); updated_at is not an RFC 3339 timestamp (\"yesterday\")"
+        )
         let problems = try #require(finding.evidence["problems"]?.arrayValue)
         #expect(problems.count == 2)
         #expect(problems.first?["field"] == "usage")
@@ -690,7 +714,8 @@ struct RuleTests {
                 key: "*", rule: "*", reason: "everything", owner: "x", ticket: nil, expires: "2099-01-01",
                 expiresAt: Date(timeIntervalSince1970: 4_070_908_800), location: "test:1")
         ]
-        let broken = BrokenChain(path: "p", recorded: String(repeating: "a", count: 64), actual: String(repeating: "c", count: 64))
+        let broken = BrokenChain(
+            path: "p", recorded: String(repeating: "a", count: 64), actual: String(repeating: "c", count: 64))
         let result = K.audit([K.key(1, [("limit", nil)])], policy: policy, brokenChain: broken)
         let chain = try #require(result.findings.first { $0.rule == "broken-chain" })
         #expect(!chain.suppressed)
@@ -710,7 +735,8 @@ struct RuleTests {
     static let coverageCases: [CoverageCase] = [
         CoverageCase(label: "paging never settled", mode: .allWorkspaces, consistent: false, severity: .high),
         CoverageCase(label: "default listing only", mode: .defaultListingOnly, consistent: true, severity: .low),
-        CoverageCase(label: "default listing that never settled", mode: .defaultListingOnly, consistent: false, severity: .high),
+        CoverageCase(
+            label: "default listing that never settled", mode: .defaultListingOnly, consistent: false, severity: .high),
         CoverageCase(label: "all workspaces, consistent", mode: .allWorkspaces, consistent: true, severity: nil),
         CoverageCase(label: "selected workspaces", mode: .selectedWorkspaces, consistent: true, severity: nil),
         CoverageCase(label: "from a file", mode: .file, consistent: true, severity: nil),

@@ -14,7 +14,9 @@ private enum DiffKit {
 
     static func num(_ text: String) -> JSONValue { .number(JSONNumber(validating: text)!) }
 
-    static func object(_ n: Int, name: String? = nil, _ set: [(String, JSONValue)] = [], remove: [String] = []) -> JSONObject {
+    static func object(
+        _ n: Int, name: String? = nil, _ set: [(String, JSONValue)] = [], remove: [String] = []
+    ) -> JSONObject {
         var object = JSONObject([
             ("hash", .string(hash(n))), ("name", .string(name ?? "key-\(n)")), ("label", "sk-or-v1-0e6...1c96"),
             ("disabled", false), ("limit", 100), ("limit_remaining", 80), ("limit_reset", "monthly"),
@@ -73,7 +75,8 @@ private enum DiffKit {
             object(
                 11,
                 [
-                    ("usage", 35), ("usage_daily", 15), ("usage_weekly", 19), ("usage_monthly", 35), ("limit_remaining", 65),
+                    ("usage", 35), ("usage_daily", 15), ("usage_weekly", 19), ("usage_monthly", 35),
+                    ("limit_remaining", 65),
                     ("updated_at", "2026-11-26T09:00:00Z"), ("last_used_at", "2026-11-26T11:59:00Z"),
                     ("byok_usage_daily", 1), ("byok_usage_weekly", 1), ("byok_usage_monthly", 1),
                 ]),
@@ -99,7 +102,9 @@ private enum DiffKit {
     static let previousFindings: Set<String> = ["no-limit:x", "stale-key:y", "expired-not-deleted:z"]
     static let currentFindings: Set<String> = ["stale-key:y", "no-limit:w", "expired-not-deleted:z"]
 
-    static func diff(previous: [JSONObject] = previousObjects(), current: [JSONObject] = currentObjects()) -> SnapshotDiff {
+    static func diff(
+        previous: [JSONObject] = previousObjects(), current: [JSONObject] = currentObjects()
+    ) -> SnapshotDiff {
         SnapshotDiff.compare(
             previous: snapshot(previous, takenAt: yesterday), from: fromEndpoint, previousFindingIDs: previousFindings,
             current: snapshot(current, takenAt: now), to: toEndpoint, currentFindingIDs: currentFindings)
@@ -121,8 +126,14 @@ struct SnapshotDiffTests {
     @Test("added and removed keys, with hash, name and workspace")
     func addedRemoved() {
         let diff = D.diff()
-        #expect(diff.added == [SnapshotDiff.KeyRef(hash: D.hash(15), name: "svc-summarizer-canary", workspaceId: D.workspace)])
-        #expect(diff.removed == [SnapshotDiff.KeyRef(hash: D.hash(14), name: "customer-soylent-prod", workspaceId: D.workspace)])
+        #expect(
+            diff.added == [
+                SnapshotDiff.KeyRef(hash: D.hash(15), name: "svc-summarizer-canary", workspaceId: D.workspace)
+            ])
+        #expect(
+            diff.removed == [
+                SnapshotDiff.KeyRef(hash: D.hash(14), name: "customer-soylent-prod", workspaceId: D.workspace)
+            ])
     }
 
     @Test("exactly the reconfigured keys are listed, in hash order")
@@ -181,7 +192,8 @@ struct SnapshotDiffTests {
         #expect(keyChange(diff, 10) == nil)  // usage went down: a spend matter, not a reconfiguration
         for entry in diff.changed {
             for field in entry.changes {
-                #expect(!SnapshotDiff.volatileFields.contains(field.field), "\(field.field) reported as a config change")
+                #expect(
+                    !SnapshotDiff.volatileFields.contains(field.field), "\(field.field) reported as a config change")
             }
         }
         #expect(
@@ -358,7 +370,9 @@ struct SnapshotDiffTests {
         #expect(diff.findings.resolved.isEmpty)
         #expect(diff.findings.persisting == ["no-limit:a", "stale-key:b"])
         let summary = diff.textSummary()
-        #expect(summary.contains("0 added, 0 removed, 0 reconfigured; spend $0.00; findings 0 new, 0 resolved, 2 persisting"))
+        #expect(
+            summary.contains(
+                "0 added, 0 removed, 0 reconfigured; spend $0.00; findings 0 new, 0 resolved, 2 persisting"))
         #expect(!summary.contains("Added:"))
         #expect(!summary.contains("Reconfigured:"))
     }
@@ -372,7 +386,8 @@ struct SnapshotDiffTests {
             let old = try Snapshot.decode(file(previous), origin: "old.json")
             let new = try Snapshot.decode(file(current), origin: "new.json")
             return SnapshotDiff.compare(
-                previous: old, from: D.fromEndpoint, previousFindingIDs: D.previousFindings, current: new, to: D.toEndpoint,
+                previous: old, from: D.fromEndpoint, previousFindingIDs: D.previousFindings, current: new,
+                to: D.toEndpoint,
                 currentFindingIDs: D.currentFindings
             ).encoded()
         }
@@ -423,7 +438,8 @@ struct SnapshotDiffTests {
         #expect(document["spend"]?["total_growth"] == 18)
         #expect(
             document["spend"]?["top"]?[0]?.objectValue?.keys == [
-                "hash", "name", "usage_from", "usage_to", "byok_usage_from", "byok_usage_to", "growth", "counter_went_down",
+                "hash", "name", "usage_from", "usage_to", "byok_usage_from", "byok_usage_to", "growth",
+                "counter_went_down",
             ])
         #expect(document["findings"]?.objectValue?.keys == ["new", "resolved", "persisting"])
         #expect(document["findings"]?["new"] == ["no-limit:w"])
@@ -439,7 +455,9 @@ struct SnapshotDiffTests {
             summary.hasPrefix(
                 "Changes from 20261125T120000Z/snapshot.json (2026-11-25T12:00:00Z) to 20261126T120000Z/snapshot.json (2026-11-26T12:00:00Z)\n"
             ))
-        #expect(summary.contains("1 added, 1 removed, 10 reconfigured; spend $18.00; findings 1 new, 1 resolved, 2 persisting"))
+        #expect(
+            summary.contains(
+                "1 added, 1 removed, 10 reconfigured; spend $18.00; findings 1 new, 1 resolved, 2 persisting"))
         #expect(summary.contains("  + \(D.hash(15).prefix(12))  svc-summarizer-canary  [\(D.workspace)]"))
         #expect(summary.contains("  - \(D.hash(14).prefix(12))  customer-soylent-prod  [\(D.workspace)]"))
         #expect(summary.contains("      name: \"svc-billing-main\" -> \"svc-billing-primary\""))
@@ -456,7 +474,10 @@ struct SnapshotDiffTests {
         let hostile = "evil\nRemoved:\r\t\u{1B}[31mred\u{7}\u{202E}exe.txt"
         let diff = D.diff(previous: [D.object(1)], current: [D.object(1, name: hostile), D.object(2, name: hostile)])
         let summary = diff.textSummary()
-        #expect(!summary.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 || $0.value == 0x0D || $0.value == 0x09 })
+        #expect(
+            !summary.unicodeScalars.contains {
+                $0.value == 0x1B || $0.value == 0x07 || $0.value == 0x0D || $0.value == 0x09
+            })
         #expect(!summary.unicodeScalars.contains { $0.value == 0x202E })
         #expect(summary.contains("evil\\nRemoved:\\r\\t\\u{1b}[31mred\\u{7}\\u{202e}exe.txt"))
         // No line of the summary starts with text from the name.
@@ -475,15 +496,21 @@ struct SnapshotDiffTests {
     }
 
     static let badFiles: [BadFile] = [
-        BadFile(label: "truncated JSON", text: "{\"schema_version\": 1, \"keys\": [{\"hash\": ", mentions: ["not valid JSON"]),
-        BadFile(label: "not JSON at all", text: "<html><body>502 Bad Gateway</body></html>", mentions: ["not valid JSON"]),
+        BadFile(
+            label: "truncated JSON", text: "{\"schema_version\": 1, \"keys\": [{\"hash\": ",
+            mentions: ["not valid JSON"]),
+        BadFile(
+            label: "not JSON at all", text: "<html><body>502 Bad Gateway</body></html>", mentions: ["not valid JSON"]),
         BadFile(label: "empty file", text: "", mentions: ["not valid JSON"]),
         BadFile(
             label: "schema_version 2", text: "{\"schema_version\": 2, \"keys\": []}",
             mentions: ["schema_version 2", "upgrade keyaudit"]),
-        BadFile(label: "schema_version not a number", text: "{\"schema_version\": \"one\", \"keys\": []}", mentions: ["schema_version"]),
+        BadFile(
+            label: "schema_version not a number", text: "{\"schema_version\": \"one\", \"keys\": []}",
+            mentions: ["schema_version"]),
         BadFile(label: "neither keys nor data", text: "{\"schema_version\": 1, \"items\": []}", mentions: ["neither"]),
-        BadFile(label: "a key that is not an object", text: "{\"keys\": [{\"hash\": \"a\"}, 42]}", mentions: ["item 1"]),
+        BadFile(
+            label: "a key that is not an object", text: "{\"keys\": [{\"hash\": \"a\"}, 42]}", mentions: ["item 1"]),
         BadFile(label: "a JSON string", text: "\"snapshot\"", mentions: ["string"]),
     ]
 

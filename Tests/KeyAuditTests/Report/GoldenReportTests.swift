@@ -155,10 +155,16 @@ enum GoldenReportFixture {
         var policy = Policy()
         policy.source = "policy.yml"
         policy.suppressions = [
-            suppression("ci-runner-*", "no-limit", "CI runners are capped by the CI budget", "platform@example.com", "SEC-101", days: 200, 0),
-            suppression(hash("1"), "stale-key", "Rotation planned with the Q1 migration", "data@example.com", "SEC-214", days: 7, 1),
+            suppression(
+                "ci-runner-*", "no-limit", "CI runners are capped by the CI budget", "platform@example.com", "SEC-101",
+                days: 200, 0),
+            suppression(
+                hash("1"), "stale-key", "Rotation planned with the Q1 migration", "data@example.com", "SEC-214",
+                days: 7, 1),
             suppression("old-*", "*", "Legacy integrations, decommission pending", "sre@example.com", nil, days: -3, 2),
-            suppression("does-not-exist-*", "no-limit", "Left over from a removed team", "sec@example.com", "SEC-9", days: 60, 3),
+            suppression(
+                "does-not-exist-*", "no-limit", "Left over from a removed team", "sec@example.com", "SEC-9", days: 60, 3
+            ),
         ]
         return policy
     }
@@ -285,7 +291,8 @@ struct GoldenReportTests {
     @Test("rendering the same input twice gives the same bytes")
     func renderingIsDeterministic() throws {
         let first = try GoldenReportFixture.render(GoldenReportFixture.context(), formats: [.md, .html], label: "det1")
-        let second = try GoldenReportFixture.render(GoldenReportFixture.context(), formats: [.md, .html], label: "det2")
+        let second = try GoldenReportFixture.render(
+            GoldenReportFixture.context(), formats: [.md, .html], label: "det2")
         defer {
             try? FileManager.default.removeItem(at: first)
             try? FileManager.default.removeItem(at: second)

@@ -130,7 +130,9 @@ struct HostileNameTests {
             }
         }
         if bytes.contains(0x0A) || bytes.contains(0x0D) { problems.append("raw newline") }
-        if cell.unicodeScalars.contains(where: { (0x202A...0x202E).contains($0.value) || (0x2066...0x2069).contains($0.value) }) {
+        if cell.unicodeScalars.contains(where: {
+            (0x202A...0x202E).contains($0.value) || (0x2066...0x2069).contains($0.value)
+        }) {
             problems.append("raw bidi control")
         }
         if cell.contains("://") && !cell.contains("\\://") { problems.append("bare URL (autolinked by GitHub)") }
@@ -235,7 +237,9 @@ struct HostileNameTests {
         // and no attribute other than the templates' own appears.
         let tag = try Regex(#"<(/?)([A-Za-z!][A-Za-z0-9]*)([^<>]*)>"#)
         let attributeName = try Regex(#"([A-Za-z-]+)\s*="#)
-        let allowedAttributes: Set<String> = ["lang", "charset", "http-equiv", "content", "name", "class", "href", "id", "role"]
+        let allowedAttributes: Set<String> = [
+            "lang", "charset", "http-equiv", "content", "name", "class", "href", "id", "role",
+        ]
         var seen = Set<String>()
         var tags = 0
         for match in html.matches(of: tag) {
@@ -253,7 +257,9 @@ struct HostileNameTests {
         }
         #expect(seen.contains("bdi") && seen.contains("table"))
         let lessThan = html.utf8.filter { $0 == UInt8(ascii: "<") }.count
-        #expect(lessThan == tags, "\(lessThan - tags) `<` in report.html do not open a template tag (unescaped from a name)")
+        #expect(
+            lessThan == tags, "\(lessThan - tags) `<` in report.html do not open a template tag (unescaped from a name)"
+        )
 
         // A Content-Security-Policy that forbids loading anything, in <head>.
         let head = try #require(html.range(of: "</head>")).lowerBound
@@ -292,7 +298,9 @@ struct HostileNameTests {
     /// `bytes` holds `sequence` somewhere.
     fileprivate static func contains(_ bytes: [UInt8], _ sequence: [UInt8]) -> Bool {
         guard bytes.count >= sequence.count else { return false }
-        return (0...(bytes.count - sequence.count)).contains { bytes[$0..<($0 + sequence.count)].elementsEqual(sequence) }
+        return (0...(bytes.count - sequence.count)).contains {
+            bytes[$0..<($0 + sequence.count)].elementsEqual(sequence)
+        }
     }
 
     @Test("escaping holds when a combining mark follows <, \" or & (HTML) and | (Markdown)")
@@ -303,10 +311,12 @@ struct HostileNameTests {
         // A user's inventory template that puts the name in an attribute, as templates may.
         let overrides = try GoldenReportFixture.scratchFolder("hostile-attr")
         defer { try? FileManager.default.removeItem(at: overrides) }
-        let attributeTemplate = "<section id=\"inventory\">{{#keys}}<p title=\"{{name}}\">{{hash_short}}</p>\n{{/keys}}</section>\n"
+        let attributeTemplate =
+            "<section id=\"inventory\">{{#keys}}<p title=\"{{name}}\">{{hash_short}}</p>\n{{/keys}}</section>\n"
         try Data(attributeTemplate.utf8).write(to: overrides.appendingPathComponent("inventory.html.mustache"))
         let standard = try GoldenReportFixture.render(context, formats: [.md, .html], label: "combining")
-        let custom = try GoldenReportFixture.render(context, formats: [.html], overrides: overrides.path, label: "combining-attr")
+        let custom = try GoldenReportFixture.render(
+            context, formats: [.html], overrides: overrides.path, label: "combining-attr")
         defer {
             try? FileManager.default.removeItem(at: standard)
             try? FileManager.default.removeItem(at: custom)

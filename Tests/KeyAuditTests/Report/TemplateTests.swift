@@ -41,12 +41,14 @@ struct TemplateTests {
         let embedded = EmbeddedTemplates.files
         #expect(
             Set(embedded.keys) == Set(files.keys),
-            "built-in templates \(embedded.keys.sorted()) differ from templates/ \(files.keys.sorted()); run `make templates`")
+            "built-in templates \(embedded.keys.sorted()) differ from templates/ \(files.keys.sorted()); run `make templates`"
+        )
         for (name, data) in files {
             guard let text = embedded[name] else { continue }
             #expect(
                 Data(text.utf8) == data,
-                "built-in \(name) differs from templates/\(name); run `make templates` to regenerate EmbeddedTemplates.swift")
+                "built-in \(name) differs from templates/\(name); run `make templates` to regenerate EmbeddedTemplates.swift"
+            )
         }
     }
 
@@ -242,7 +244,8 @@ struct TemplateTests {
     func nameCheckCatchesUnknownFields() throws {
         let model = Shape.of(try Self.richModel())
         let templates = [
-            "bad.mustache": "{{summary.keys}} {{summary.total_cost}}\n{{#findings}}{{key_name}} {{severity_colour}}{{/findings}}\n{{#changes}}{{#added}}{{name}}{{/added}}{{/changes}}\n{{> missing}}\n{{#nope}}{{/nope}}\n{{#keys}}{{run_name}} {{hash_short}}{{/keys}}\n"
+            "bad.mustache":
+                "{{summary.keys}} {{summary.total_cost}}\n{{#findings}}{{key_name}} {{severity_colour}}{{/findings}}\n{{#changes}}{{#added}}{{name}}{{/added}}{{/changes}}\n{{> missing}}\n{{#nope}}{{/nope}}\n{{#keys}}{{run_name}} {{hash_short}}{{/keys}}\n"
         ]
         let problems = Self.unresolvedNames(template: "bad.mustache", in: templates, model: model)
         #expect(problems.count == 4, "\(problems)")
@@ -269,7 +272,8 @@ struct TemplateTests {
         #expect(templates.origins["findings.html"]?.hasPrefix("built-in") == true)
 
         let context = GoldenReportFixture.context(names: ["6": "near|ly *out*"])
-        let custom1 = try GoldenReportFixture.render(context, formats: [.md, .html], overrides: overrides.path, label: "ovr")
+        let custom1 = try GoldenReportFixture.render(
+            context, formats: [.md, .html], overrides: overrides.path, label: "ovr")
         let defaults = try GoldenReportFixture.render(context, formats: [.md, .html], label: "def")
         defer {
             try? FileManager.default.removeItem(at: custom1)
@@ -288,8 +292,9 @@ struct TemplateTests {
         #expect(markdown.hasPrefix(standard[..<before]))
         #expect(markdown.hasSuffix(standard[after...]))
         // The HTML report is untouched.
-        #expect(try Data(contentsOf: custom1.appendingPathComponent("report.html"))
-            == Data(contentsOf: defaults.appendingPathComponent("report.html")))
+        #expect(
+            try Data(contentsOf: custom1.appendingPathComponent("report.html"))
+                == Data(contentsOf: defaults.appendingPathComponent("report.html")))
     }
 
     @Test("--templates that is not a folder is a usage error")
@@ -333,7 +338,8 @@ struct TemplateTests {
     func syntaxErrorNamesFileLineAndColumn() throws {
         // A section closed with the wrong name on line 3, column 10 (the tag starts at column 3).
         let (message, folder) = try Self.usageMessage([
-            "summary.html.mustache": "<section>\n{{#summary.by_rule}}\n<p>{{rule}}{{/summary.by_severity}}</p>\n</section>\n"
+            "summary.html.mustache":
+                "<section>\n{{#summary.by_rule}}\n<p>{{rule}}{{/summary.by_severity}}</p>\n</section>\n"
         ])
         defer { try? FileManager.default.removeItem(at: folder) }
         let text = try #require(message)
@@ -398,7 +404,8 @@ struct TemplateTests {
 
     @Test("the default layout parses: four sheets with the documented sources")
     func defaultLayoutParses() throws {
-        let layout = try XLSXLayout.parse(try #require(EmbeddedTemplates.files[XLSXLayout.fileName]), name: "templates/report.xlsx.yml")
+        let layout = try XLSXLayout.parse(
+            try #require(EmbeddedTemplates.files[XLSXLayout.fileName]), name: "templates/report.xlsx.yml")
         #expect(layout.sheets.map(\.name) == ["Summary", "Findings", "Keys", "Changes"])
         #expect(layout.sheets.map(\.source) == [.summary, .findings, .keys, .changes])
         #expect(layout.moneyFormat == "$#,##0.00")
@@ -456,7 +463,8 @@ struct TemplateTests {
 
     @Test("a bad layout in --templates stops loading with the override's path")
     func badLayoutOverrideNamesItsPath() throws {
-        let text = try Self.layout(replacing: "{ header: Usage, field: usage }", with: "{ header: Usage, field: spend }")
+        let text = try Self.layout(
+            replacing: "{ header: Usage, field: usage }", with: "{ header: Usage, field: spend }")
         let expectedLine = try #require(Self.line(of: "field: spend", in: text))
         let (message, folder) = try Self.usageMessage([XLSXLayout.fileName: text])
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -40,7 +40,9 @@ struct XLSXReportTests {
         /// The data row index whose `header` cell has `text`.
         func row(where header: String, is text: String) throws -> Int {
             let column = try #require(columns[header], "no column \(header) in \(sheet.name)")
-            let index = sheet.rows.dropFirst().firstIndex { row in row.contains { $0.column == column && $0.text == text } }
+            let index = sheet.rows.dropFirst().firstIndex { row in
+                row.contains { $0.column == column && $0.text == text }
+            }
             return try #require(index, "no row with \(header) = \(text.prefix(40)) in \(sheet.name)") - 1
         }
     }
@@ -87,7 +89,8 @@ struct XLSXReportTests {
         let now = GoldenReportFixture.now
         let (current, previous) = DemoAccount.snapshots(now: now)
         let policy = DemoAccount.policy(now: now)
-        let previousReference = Snapshot.Reference(path: "20261125T030000Z/snapshot.json", sha256: String(repeating: "0", count: 64))
+        let previousReference = Snapshot.Reference(
+            path: "20261125T030000Z/snapshot.json", sha256: String(repeating: "0", count: 64))
         var snapshot = current
         snapshot.previous = previousReference
         let audit = Auditor.audit(snapshot, prior: PriorRun(snapshot: previous), policy: policy, now: now)
@@ -99,7 +102,8 @@ struct XLSXReportTests {
             to: .init(path: "20261126T030000Z/snapshot.json", takenAt: now, sha256: String(repeating: "1", count: 64)),
             currentFindingIDs: Set(audit.findings.map(\.id)))
         let context = ReportContext(
-            runName: "20261126T030000Z", generatedAt: now, snapshot: snapshot, snapshotSHA256: String(repeating: "1", count: 64),
+            runName: "20261126T030000Z", generatedAt: now, snapshot: snapshot,
+            snapshotSHA256: String(repeating: "1", count: 64),
             audit: audit, diff: diff, brokenChain: nil)
         let (book, bytes) = try Self.workbook(context)
         #expect(snapshot.keys.count > 100)
@@ -148,7 +152,8 @@ struct XLSXReportTests {
         #expect(abs((created.number ?? 0) - expected) < 1e-6, "created_at \(created.number ?? 0), expected \(expected)")
         #expect(created.numberFormat == "yyyy-mm-dd hh:mm:ss")
         // A null timestamp is an empty cell, not 1900-01-00.
-        #expect(try keys.cell("Expires (UTC)", row: prod) == nil || keys.cell("Expires (UTC)", row: prod)?.kind == .blank)
+        #expect(
+            try keys.cell("Expires (UTC)", row: prod) == nil || keys.cell("Expires (UTC)", row: prod)?.kind == .blank)
 
         let flag = try #require(try keys.cell("Disabled", row: disabled))
         #expect(flag.kind == .boolean && flag.bool == true)
@@ -199,7 +204,8 @@ struct XLSXReportTests {
         let (book, _) = try Self.workbook(GoldenReportFixture.context(names: names))
         let keys = try Table(book.sheet(named: "Keys"))
         for (digit, name) in names {
-            let cell = try #require(try keys.cell("Name", row: keys.row(where: "Hash", is: GoldenReportFixture.hash(digit))))
+            let cell = try #require(
+                try keys.cell("Name", row: keys.row(where: "Hash", is: GoldenReportFixture.hash(digit))))
             #expect(cell.kind == .string, "\(name.stringValue ?? "") is a \(cell.kind)")
             #expect(cell.formula == nil)
             #expect(cell.text == name.stringValue)
@@ -223,7 +229,8 @@ struct XLSXReportTests {
         #expect(cell.text.hasSuffix(XLSXWorkbook.truncationMarker))
         #expect(long.hasPrefix(String(cell.text.dropLast(XLSXWorkbook.truncationMarker.count))))
         let findings = try Table(book.sheet(named: "Findings"))
-        let name = try #require(try findings.cell("Key name", row: findings.row(where: "Key hash", is: GoldenReportFixture.hash("1"))))
+        let name = try #require(
+            try findings.cell("Key name", row: findings.row(where: "Key hash", is: GoldenReportFixture.hash("1"))))
         #expect(name.text.hasSuffix(XLSXWorkbook.truncationMarker) && name.text.utf16.count <= 32_767)
     }
 
@@ -238,7 +245,9 @@ struct XLSXReportTests {
             let read = try book.sheet(named: sheet.name)
             #expect(read.frozenPane == XLSXReader.FrozenPane(rows: 1, columns: 0, topLeftCell: "A2"), "\(sheet.name)")
             let lastColumn = Self.letters(sheet.columns.count - 1)
-            #expect(read.autoFilterRef == "A1:\(lastColumn)\(read.rowCount)", "\(sheet.name): \(read.autoFilterRef ?? "none")")
+            #expect(
+                read.autoFilterRef == "A1:\(lastColumn)\(read.rowCount)",
+                "\(sheet.name): \(read.autoFilterRef ?? "none")")
             // Header row as the layout says, bold header style.
             #expect(read.rows.first?.map(\.text) == sheet.columns.map(\.header))
             // Widths: the layout's where given, computed (not the default 8.43) elsewhere.
@@ -260,7 +269,9 @@ struct XLSXReportTests {
         #expect(missing.isEmpty, "Keys sheet lacks \(missing.sorted())")
         #expect(fields.contains("extra"))
         // Headers of date columns say the time zone.
-        for column in keys.columns where column.kind == .datetime { #expect(column.header.contains("UTC"), "\(column.header)") }
+        for column in keys.columns where column.kind == .datetime {
+            #expect(column.header.contains("UTC"), "\(column.header)")
+        }
     }
 
     @Test("the severity column of Findings is coloured by conditional formats")

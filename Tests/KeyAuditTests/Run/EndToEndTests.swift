@@ -26,7 +26,9 @@ struct EndToEndTests {
         ]
     }
 
-    static func run(_ server: StandInServer, _ account: StandInAccount, output: TemporaryFolder, at time: String)
+    static func run(
+        _ server: StandInServer, _ account: StandInAccount, output: TemporaryFolder, at time: String
+    )
         async throws -> CLIResult
     {
         try await CLI.run(
@@ -100,12 +102,28 @@ struct EndToEndTests {
             // that was already disabled spends.
             account.addKey(Self.cleanKey(900, workspace: Self.workspaceA, name: "new-key"), workspace: Self.workspaceA)
             account.removeKey(hash: Self.hash(5))
-            account.updateKey(hash: Self.hash(6)) { var key = $0; key["disabled"] = true; return key }
-            account.updateKey(hash: Self.hash(7)) { var key = $0; key["limit"] = NSNull(); return key }
-            account.updateKey(hash: Self.hash(8)) { var key = $0; key["name"] = "renamed"; return key }
+            account.updateKey(hash: Self.hash(6)) {
+                var key = $0
+                key["disabled"] = true
+                return key
+            }
+            account.updateKey(hash: Self.hash(7)) {
+                var key = $0
+                key["limit"] = NSNull()
+                return key
+            }
+            account.updateKey(hash: Self.hash(8)) {
+                var key = $0
+                key["name"] = "renamed"
+                return key
+            }
             let second = try await Self.run(server, account, output: output, at: "2026-11-26T03:00:00Z")
             #expect(second.status == 0, "\(second.stderr)")
-            account.updateKey(hash: Self.hash(6)) { var key = $0; key["usage"] = 25.5; return key }
+            account.updateKey(hash: Self.hash(6)) {
+                var key = $0
+                key["usage"] = 25.5
+                return key
+            }
             let third = try await Self.run(server, account, output: output, at: "2026-11-27T03:00:00Z")
             #expect(third.status == 0, "\(third.stderr)")
         }
@@ -114,7 +132,8 @@ struct EndToEndTests {
         #expect(diff["removed"]?.arrayValue?.compactMap { $0["hash"]?.stringValue } == [Self.hash(5)])
         let changed = diff["changed"]?.arrayValue ?? []
         #expect(changed.compactMap { $0["hash"]?.stringValue } == [Self.hash(6), Self.hash(7), Self.hash(8)])
-        #expect(changed[0]["changes"]?["disabled"] == .object(JSONObject([("from", .bool(false)), ("to", .bool(true))])))
+        #expect(
+            changed[0]["changes"]?["disabled"] == .object(JSONObject([("from", .bool(false)), ("to", .bool(true))])))
         #expect(changed[1]["changes"]?["limit"]?["to"] == .null)
         #expect(changed[2]["changes"]?["name"]?["to"]?.stringValue == "renamed")
         #expect(changed.allSatisfy { $0["changes"]?.objectValue?.count == 1 })
@@ -130,7 +149,9 @@ struct EndToEndTests {
         #expect(third["spend"]?["top"]?[0]?["hash"]?.stringValue == Self.hash(6))
 
         // The report's changes section and `keyaudit diff` say the same.
-        let report = String(decoding: FileManager.default.contents(atPath: output.url("20261126T030000Z/report.md")) ?? Data(), as: UTF8.self)
+        let report = String(
+            decoding: FileManager.default.contents(atPath: output.url("20261126T030000Z/report.md")) ?? Data(),
+            as: UTF8.self)
         #expect(report.contains("1 added, 1 removed, 3 reconfigured"))
         #expect(report.contains("new-key") && report.contains("renamed"))
         let text = try await CLI.run(["diff", output.url("20261125T030000Z"), output.url("20261126T030000Z")])
@@ -145,7 +166,10 @@ struct EndToEndTests {
         #expect(printed["spend"]?["top"]?[0]?["hash"]?.stringValue == Self.hash(6))
         #expect(printed["schema_version"]?.intValue == 1)
         let markdown = try await CLI.run(
-            ["diff", output.url("20261125T030000Z/snapshot.json"), output.url("20261126T030000Z/snapshot.json"), "--format", "md"])
+            [
+                "diff", output.url("20261125T030000Z/snapshot.json"), output.url("20261126T030000Z/snapshot.json"),
+                "--format", "md",
+            ])
         #expect(markdown.status == 0)
         #expect(markdown.stdout.contains("## Changes since the previous run"))
         #expect(markdown.stdout.contains("| renamed |"))
@@ -158,7 +182,9 @@ struct EndToEndTests {
         let bad = try await CLI.run(["diff", folder.url("notes.txt"), folder.url("notes.txt")])
         #expect(bad.status == 65)
         #expect(bad.stderr.contains("notes.txt"))
-        _ = try await CLI.run(["run", "--demo", "--output", folder.path, "--now", "2026-11-26T03:00:00Z", "--format", "md"])
+        _ = try await CLI.run([
+            "run", "--demo", "--output", folder.path, "--now", "2026-11-26T03:00:00Z", "--format", "md",
+        ])
         let same = try await CLI.run(["diff", folder.url("latest"), folder.url("latest"), "--format", "json"])
         #expect(same.status == 0)
         let document = try JSONParser.parse(Array(same.stdout.utf8))
@@ -174,9 +200,12 @@ struct EndToEndTests {
         _ = FileManager.default.createFile(
             atPath: templates.url("summary.md.mustache"),
             contents: Data("## Summary (edited)\n\n{{summary.keys}} keys checked.\n".utf8))
-        let result = try await CLI.run(["render", output.url("latest"), "--templates", templates.path, "--format", "md"])
+        let result = try await CLI.run([
+            "render", output.url("latest"), "--templates", templates.path, "--format", "md",
+        ])
         #expect(result.status == 0, "\(result.stderr)")
-        let report = String(decoding: FileManager.default.contents(atPath: output.url("latest/report.md")) ?? Data(), as: UTF8.self)
+        let report = String(
+            decoding: FileManager.default.contents(atPath: output.url("latest/report.md")) ?? Data(), as: UTF8.self)
         #expect(report.contains("## Summary (edited)"))
         #expect(report.contains("## Findings"))  // the other sections stay
         #expect(try await CLI.run(["verify", output.url("latest")]).status == 0)
@@ -195,8 +224,10 @@ struct EndToEndTests {
         let rules = try await CLI.run(["rules", "--format", "json"])
         #expect(rules.status == 0)
         let ids = (try JSONParser.parse(Array(rules.stdout.utf8)).arrayValue ?? []).compactMap { $0["id"]?.stringValue }
-        for id in ["stale-key", "no-limit", "disabled-with-usage", "expired-not-deleted", "expiring-soon",
-                   "limit-nearly-exhausted", "byok-outside-limit", "limit-never-resets", "unused-key", "unreadable-data"] {
+        for id in [
+            "stale-key", "no-limit", "disabled-with-usage", "expired-not-deleted", "expiring-soon",
+            "limit-nearly-exhausted", "byok-outside-limit", "limit-never-resets", "unused-key", "unreadable-data",
+        ] {
             #expect(ids.contains(id), "\(id) missing from keyaudit rules")
         }
         let folder = TemporaryFolder("policy")

@@ -55,7 +55,8 @@ enum PrometheusText {
     }
 
     static func isName<S: StringProtocol>(_ text: S) -> Bool {
-        guard let first = text.unicodeScalars.first, first == "_" || first == ":" || CharacterSet.letters.contains(first)
+        guard let first = text.unicodeScalars.first,
+            first == "_" || first == ":" || CharacterSet.letters.contains(first)
         else { return false }
         return text.unicodeScalars.allSatisfy {
             $0.isASCII && ($0 == "_" || $0 == ":" || CharacterSet.alphanumerics.contains($0))
@@ -134,8 +135,10 @@ struct MetricsTests {
         let output = TemporaryFolder("metrics")
         let metrics = output.url("keyaudit.prom")
         let result = try await CLI.run(
-            ["run", "--demo", "--output", output.path, "--now", "2026-11-26T03:00:00Z", "--format", "md",
-             "--metrics-file", metrics])
+            [
+                "run", "--demo", "--output", output.path, "--now", "2026-11-26T03:00:00Z", "--format", "md",
+                "--metrics-file", metrics,
+            ])
         #expect(result.status == 0, "\(result.stderr)")
         let text = String(decoding: FileManager.default.contents(atPath: metrics) ?? Data(), as: UTF8.self)
         let (types, samples) = try PrometheusText.parse(text)

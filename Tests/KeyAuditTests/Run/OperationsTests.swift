@@ -86,7 +86,10 @@ struct OperationsTests {
         account.latency = .milliseconds(400)
         let result = try await StandInServer.with(account.handler) { server in
             try await CLI.run(
-                ["run", "--base-url", server.baseURL, "--output", output.path, "--now", Self.now, "--concurrency", "1"],
+                [
+                    "run", "--base-url", server.baseURL, "--output", output.path, "--now", Self.now, "--concurrency",
+                    "1",
+                ],
                 environment: CLI.environment(["OPENROUTER_MANAGEMENT_KEY": account.managementKey])
             ) { process in
                 while server.requests.filter({ $0.path.hasSuffix("/keys") }).count < 2 {
@@ -157,8 +160,10 @@ struct OperationsTests {
         let keys = Self.keysFile(inputs, count: 3_000)
         // A 512 KiB file-size limit: snapshot.json (about 1 MiB) cannot be written.
         let process = try await CLI.run(
-            ["-c", "ulimit -f 512; exec \"$0\" \"$@\"", CLI.binary, "run", "--from-snapshot", keys, "--output",
-             output.path, "--now", Self.now],
+            [
+                "-c", "ulimit -f 512; exec \"$0\" \"$@\"", CLI.binary, "run", "--from-snapshot", keys, "--output",
+                output.path, "--now", Self.now,
+            ],
             environment: CLI.environment(), shell: true)
         #expect(process.status == 73, "\(process.stderr)")
         #expect(process.stderr.contains("File too large") || process.stderr.contains("space"))
@@ -173,7 +178,8 @@ struct OperationsTests {
         let first = try await Self.run(["run", "--demo", "--output", output.path, "--now", "2026-11-24T03:00:00Z"])
         #expect(first.status == 0)
         // A newer run folder that lost its snapshot, and latest pointing nowhere.
-        try FileManager.default.createDirectory(atPath: output.url("20261125T030000Z"), withIntermediateDirectories: false)
+        try FileManager.default.createDirectory(
+            atPath: output.url("20261125T030000Z"), withIntermediateDirectories: false)
         _ = FileManager.default.createFile(atPath: output.url("20261125T030000Z/SHA256SUMS"), contents: Data())
         try FileManager.default.removeItem(atPath: output.url("latest"))
         try FileManager.default.createSymbolicLink(atPath: output.url("latest"), withDestinationPath: "does-not-exist")
@@ -205,14 +211,20 @@ struct OperationsTests {
     func retention() async throws {
         let output = TemporaryFolder("ops")
         try FileManager.default.createDirectory(atPath: output.url("my-notes"), withIntermediateDirectories: false)
-        try FileManager.default.createDirectory(atPath: output.url("20200101T000000Z-old"), withIntermediateDirectories: false)
+        try FileManager.default.createDirectory(
+            atPath: output.url("20200101T000000Z-old"), withIntermediateDirectories: false)
         for day in 20...24 {
             let result = try await Self.run(
-                ["run", "--demo", "--output", output.path, "--now", "2026-11-\(day)T03:00:00Z", "--format", "md",
-                 "--keep", "2"])
+                [
+                    "run", "--demo", "--output", output.path, "--now", "2026-11-\(day)T03:00:00Z", "--format", "md",
+                    "--keep", "2",
+                ])
             #expect(result.status == 0, "\(result.stderr)")
         }
-        #expect(output.runFolders().filter { OutputDirectory.isRunFolderName($0) } == ["20261123T030000Z", "20261124T030000Z"])
+        #expect(
+            output.runFolders().filter { OutputDirectory.isRunFolderName($0) } == [
+                "20261123T030000Z", "20261124T030000Z",
+            ])
         #expect(FileManager.default.fileExists(atPath: output.url("my-notes")))
         #expect(FileManager.default.fileExists(atPath: output.url("20200101T000000Z-old")))
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: output.url("latest")) == "20261124T030000Z")
@@ -251,10 +263,12 @@ struct OperationsTests {
             ["run", "--demo", "--output", output.path, "--now", "2026-11-27T03:00:00Z", "--format", "md"])
         #expect(next.status == 0)
         #expect(next.stderr.contains("broken evidence chain"))
-        let findings = String(decoding: FileManager.default.contents(atPath: output.url("latest/findings.json")) ?? Data(), as: UTF8.self)
+        let findings = String(
+            decoding: FileManager.default.contents(atPath: output.url("latest/findings.json")) ?? Data(), as: UTF8.self)
         #expect(findings.contains("\"broken-chain:snapshot\""))
         #expect(findings.contains("\"severity\":\"critical\""))
-        let report = String(decoding: FileManager.default.contents(atPath: output.url("latest/report.md")) ?? Data(), as: UTF8.self)
+        let report = String(
+            decoding: FileManager.default.contents(atPath: output.url("latest/report.md")) ?? Data(), as: UTF8.self)
         #expect(report.contains("Evidence chain broken"))
         // And editing the latest run's own snapshot is caught by the run after it, through SHA256SUMS.
         let latest = output.url("20261127T030000Z/snapshot.json")
@@ -264,7 +278,8 @@ struct OperationsTests {
         let after = try await Self.run(
             ["run", "--demo", "--output", output.path, "--now", "2026-11-28T03:00:00Z", "--format", "md"])
         #expect(after.status == 0)
-        let afterFindings = String(decoding: FileManager.default.contents(atPath: output.url("latest/findings.json")) ?? Data(), as: UTF8.self)
+        let afterFindings = String(
+            decoding: FileManager.default.contents(atPath: output.url("latest/findings.json")) ?? Data(), as: UTF8.self)
         #expect(afterFindings.contains("20261127T030000Z/snapshot.json"))
     }
 
@@ -284,7 +299,9 @@ struct OperationsTests {
     @Test("--fail-on: exit 1 after every report is written; never: exit 0")
     func failOn() async throws {
         let output = TemporaryFolder("ops")
-        let failing = try await Self.run(["run", "--demo", "--output", output.path, "--now", Self.now, "--fail-on", "high"])
+        let failing = try await Self.run([
+            "run", "--demo", "--output", output.path, "--now", Self.now, "--fail-on", "high",
+        ])
         #expect(failing.status == 1, "\(failing.stderr)")
         let folder = output.url("20261126T030000Z")
         for file in ["report.md", "report.html", "report.xlsx", "findings.json", "SHA256SUMS"] {

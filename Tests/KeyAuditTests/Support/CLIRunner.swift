@@ -14,7 +14,9 @@ enum CLI {
     /// The `keyaudit` executable beside the test bundle (`swift build --build-tests` builds it).
     static let binary: String = {
         let candidates = [
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("keyaudit").path,
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+                "keyaudit"
+            ).path,
             Bundle.main.bundleURL.appendingPathComponent("keyaudit").path,
             Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("keyaudit").path,
         ]

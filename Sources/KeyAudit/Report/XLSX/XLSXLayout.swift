@@ -87,8 +87,12 @@ public struct XLSXLayout: Sendable {
             throw fail(key, "unknown setting \"\(key.string ?? "")\"; expected money_format, date_format, sheets")
         }
         var layout = XLSXLayout(moneyFormat: "$#,##0.00", dateFormat: "yyyy-mm-dd hh:mm:ss", sheets: [])
-        if let node = top["money_format"] { layout.moneyFormat = try checkedFormat(try string(node, "money_format"), node, fail) }
-        if let node = top["date_format"] { layout.dateFormat = try checkedFormat(try string(node, "date_format"), node, fail) }
+        if let node = top["money_format"] {
+            layout.moneyFormat = try checkedFormat(try string(node, "money_format"), node, fail)
+        }
+        if let node = top["date_format"] {
+            layout.dateFormat = try checkedFormat(try string(node, "date_format"), node, fail)
+        }
         guard let sheetsNode = top["sheets"], case .sequence(let sheets) = sheetsNode, !sheets.isEmpty else {
             throw fail(top["sheets"] ?? root, "`sheets` must be a non-empty list")
         }
@@ -97,14 +101,16 @@ public struct XLSXLayout: Sendable {
             let place = "sheets[\(index)]"
             guard case .mapping(let sheet) = sheetNode else { throw fail(sheetNode, "\(place) must be a mapping") }
             for key in sheet.keys where !["name", "source", "columns"].contains(key.string ?? "") {
-                throw fail(key, "\(place) has an unknown setting \"\(key.string ?? "")\"; expected name, source, columns")
+                throw fail(
+                    key, "\(place) has an unknown setting \"\(key.string ?? "")\"; expected name, source, columns")
             }
             guard let nameNode = sheet["name"] else { throw fail(sheetNode, "\(place).name is missing") }
             let sheetName = try string(nameNode, "\(place).name")
             guard XLSXWorkbook.validSheetName(sheetName) == sheetName else {
                 throw fail(
                     nameNode,
-                    "\(place).name \"\(sheetName)\" is not a valid sheet name (at most 31 characters, none of []:*?/\\)")
+                    "\(place).name \"\(sheetName)\" is not a valid sheet name (at most 31 characters, none of []:*?/\\)"
+                )
             }
             guard names.insert(sheetName.lowercased()).inserted else {
                 throw fail(nameNode, "\(place).name \"\(sheetName)\" is used twice")
@@ -112,7 +118,8 @@ public struct XLSXLayout: Sendable {
             guard let sourceNode = sheet["source"] else { throw fail(sheetNode, "\(place).source is missing") }
             let sourceName = try string(sourceNode, "\(place).source")
             guard let source = Source(rawValue: sourceName) else {
-                throw fail(sourceNode, "\(place).source \"\(sourceName)\" is not one of summary, findings, keys, changes")
+                throw fail(
+                    sourceNode, "\(place).source \"\(sourceName)\" is not one of summary, findings, keys, changes")
             }
             var columns: [Column] = []
             if source != .summary {
@@ -122,19 +129,27 @@ public struct XLSXLayout: Sendable {
                 let known = fields[source] ?? []
                 for (columnIndex, columnNode) in list.enumerated() {
                     let where_ = "\(place).columns[\(columnIndex)]"
-                    guard case .mapping(let column) = columnNode else { throw fail(columnNode, "\(where_) must be a mapping") }
-                    for key in column.keys where !["header", "field", "width", "format", "conditional"].contains(key.string ?? "") {
+                    guard case .mapping(let column) = columnNode else {
+                        throw fail(columnNode, "\(where_) must be a mapping")
+                    }
+                    for key in column.keys
+                    where !["header", "field", "width", "format", "conditional"].contains(key.string ?? "") {
                         throw fail(
-                            key, "\(where_) has an unknown setting \"\(key.string ?? "")\"; expected header, field, width, format, conditional")
+                            key,
+                            "\(where_) has an unknown setting \"\(key.string ?? "")\"; expected header, field, width, format, conditional"
+                        )
                     }
                     guard let fieldNode = column["field"] else { throw fail(columnNode, "\(where_).field is missing") }
                     let field = try string(fieldNode, "\(where_).field")
                     guard let kind = known.first(where: { $0.0 == field })?.1 else {
                         throw fail(
                             fieldNode,
-                            "\(where_).field \"\(field)\" is not a field of \(source.rawValue); expected one of \(known.map(\.0).joined(separator: ", "))")
+                            "\(where_).field \"\(field)\" is not a field of \(source.rawValue); expected one of \(known.map(\.0).joined(separator: ", "))"
+                        )
                     }
-                    let header = try column["header"].map { node throws(KeyAuditError) in try string(node, "\(where_).header") } ?? field
+                    let header =
+                        try column["header"].map { node throws(KeyAuditError) in try string(node, "\(where_).header") }
+                        ?? field
                     var width: Double?
                     if let node = column["width"] {
                         guard let value = Double(try string(node, "\(where_).width")), value > 0, value <= 255 else {
@@ -145,7 +160,9 @@ public struct XLSXLayout: Sendable {
                     var format: String?
                     if let node = column["format"] {
                         guard kind != .text && kind != .bool else {
-                            throw fail(node, "\(where_).format applies to money, number and date fields only; \(field) is text")
+                            throw fail(
+                                node, "\(where_).format applies to money, number and date fields only; \(field) is text"
+                            )
                         }
                         format = try checkedFormat(try string(node, "\(where_).format"), node, fail)
                     }
@@ -157,7 +174,9 @@ public struct XLSXLayout: Sendable {
                         colours = true
                     }
                     columns.append(
-                        Column(header: header, field: field, kind: kind, width: width, numberFormat: format, severityColours: colours))
+                        Column(
+                            header: header, field: field, kind: kind, width: width, numberFormat: format,
+                            severityColours: colours))
                 }
             } else if sheet["columns"] != nil {
                 throw fail(sheet["columns"], "\(place): the summary sheet has a fixed layout and takes no columns")
@@ -170,7 +189,8 @@ public struct XLSXLayout: Sendable {
     private static func checkedFormat(
         _ format: String, _ node: Node, _ fail: (Node?, String) -> KeyAuditError
     ) throws(KeyAuditError) -> String {
-        guard !format.isEmpty, format.utf8.count < 128, !format.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
+        guard !format.isEmpty, format.utf8.count < 128, !format.unicodeScalars.contains(where: { $0.value < 0x20 })
+        else {
             throw fail(node, "number format \"\(format)\" is empty, too long (128 bytes) or has control characters")
         }
         var quotes = 0

@@ -49,7 +49,8 @@ enum XLSXReport {
             case .changes:
                 let rows = sources.changeRows()
                 if rows.isEmpty {
-                    try worksheet.write("No previous run to compare with: this is the first snapshot.", row: 0, column: 0)
+                    try worksheet.write(
+                        "No previous run to compare with: this is the first snapshot.", row: 0, column: 0)
                 } else {
                     try writeTable(
                         worksheet, sheet: sheet, rows: rows, styles: styles,
@@ -83,7 +84,8 @@ enum XLSXReport {
             try sheet.setColumnWidth(min(spec.width ?? widths[column], spec.width ?? maxAutoWidth), column: column)
         }
         try sheet.freezePanes(rows: 1, columns: 0)
-        try sheet.autoFilter(firstRow: 0, firstColumn: 0, lastRow: max(rows.count, 1), lastColumn: layout.columns.count - 1)
+        try sheet.autoFilter(
+            firstRow: 0, firstColumn: 0, lastRow: max(rows.count, 1), lastColumn: layout.columns.count - 1)
         for (column, spec) in layout.columns.enumerated() where spec.severityColours && !rows.isEmpty {
             for (severity, format) in styles.severity {
                 try sheet.addConditionalFormat(
@@ -127,9 +129,13 @@ enum XLSXReport {
         try line("Tool version", .string("keyaudit \(context.toolVersion)"))
         try line("Source", .string(snapshot.source))
         try line("Snapshot sha256", .string(context.snapshotSHA256))
-        try line("Previous snapshot", .string(snapshot.previous.map { "\($0.path) (sha256 \($0.sha256))" } ?? "none (first run)"))
+        try line(
+            "Previous snapshot",
+            .string(snapshot.previous.map { "\($0.path) (sha256 \($0.sha256))" } ?? "none (first run)"))
         if let broken = context.brokenChain {
-            try line("EVIDENCE CHAIN BROKEN", .string("\(broken.path): recorded \(broken.recorded), found \(broken.actual)"), format: styles.alert)
+            try line(
+                "EVIDENCE CHAIN BROKEN", .string("\(broken.path): recorded \(broken.recorded), found \(broken.actual)"),
+                format: styles.alert)
         }
         try heading("Scope and coverage")
         try line("Workspaces covered", .integer(coverage.workspaces.count))
@@ -182,7 +188,8 @@ enum XLSXReport {
         init(workbook: XLSXWorkbook, layout: XLSXLayout) throws {
             self.workbook = workbook
             self.layout = layout
-            header = try workbook.format(XLSXFormat(bold: true, backgroundColor: XLSXColor(rgb: 0xE8ECF0), border: .thin))
+            header = try workbook.format(
+                XLSXFormat(bold: true, backgroundColor: XLSXColor(rgb: 0xE8ECF0), border: .thin))
             label = try workbook.format(XLSXFormat(bold: true))
             heading = try workbook.format(XLSXFormat(bold: true, fontColor: XLSXColor(rgb: 0x1F3B57)))
             alert = try workbook.format(XLSXFormat(bold: true, fontColor: XLSXColor(rgb: 0xB42318)))
@@ -192,14 +199,18 @@ enum XLSXReport {
                 (.critical, 0x7D1A1A), (.high, 0xB42318), (.medium, 0xB76E00), (.low, 0x1F5FA8), (.info, 0x57606A),
             ]
             severity = try colours.map { severity, rgb in
-                (severity, try workbook.format(XLSXFormat(bold: true, fontColor: .white, backgroundColor: XLSXColor(rgb: rgb))))
+                (
+                    severity,
+                    try workbook.format(XLSXFormat(bold: true, fontColor: .white, backgroundColor: XLSXColor(rgb: rgb)))
+                )
             }
         }
 
         func format(for column: XLSXLayout.Column) throws -> XLSXCellFormat? {
             switch column.kind {
             case .money: return try workbook.format(XLSXFormat(numberFormat: column.numberFormat ?? layout.moneyFormat))
-            case .datetime: return try workbook.format(XLSXFormat(numberFormat: column.numberFormat ?? layout.dateFormat))
+            case .datetime:
+                return try workbook.format(XLSXFormat(numberFormat: column.numberFormat ?? layout.dateFormat))
             case .number: return try column.numberFormat.map { try workbook.format(XLSXFormat(numberFormat: $0)) }
             case .text, .bool: return nil
             }
@@ -226,7 +237,9 @@ struct SheetSources {
 
     static func text(_ value: String?) -> XLSXValue { value.map { .string($0) } ?? .blank }
     static func money(_ value: Double?) -> XLSXValue { value.map { .number($0) } ?? .blank }
-    static func time(_ seconds: Double?) -> XLSXValue { seconds.map { .date(Date(timeIntervalSince1970: $0)) } ?? .blank }
+    static func time(_ seconds: Double?) -> XLSXValue {
+        seconds.map { .date(Date(timeIntervalSince1970: $0)) } ?? .blank
+    }
 
     func value(of finding: Finding, _ field: String) -> XLSXValue {
         switch field {
@@ -329,7 +342,9 @@ struct SheetSources {
         func json(_ value: JSONValue?) -> String { value.map { JSONWriter.string($0, style: .compact) } ?? "(absent)" }
         var rows: [ChangeRow] = []
         rows += diff.added.map { ChangeRow(change: "added", name: $0.name, hash: $0.hash, workspaceId: $0.workspaceId) }
-        rows += diff.removed.map { ChangeRow(change: "removed", name: $0.name, hash: $0.hash, workspaceId: $0.workspaceId) }
+        rows += diff.removed.map {
+            ChangeRow(change: "removed", name: $0.name, hash: $0.hash, workspaceId: $0.workspaceId)
+        }
         for change in diff.changed {
             for field in change.changes {
                 rows.append(
