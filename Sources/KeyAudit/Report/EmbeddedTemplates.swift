@@ -175,7 +175,7 @@ No previous run to compare with: this is the first snapshot in this output folde
 <thead><tr><th>Severity</th><th>Rule</th><th>Key</th><th>Hash</th><th>Workspace</th><th>Finding</th><th>Remediation</th><th>Status</th><th>Suppression</th></tr></thead>
 <tbody>
 {{#findings}}
-<tr{{#suppressed}} class="suppressed"{{/suppressed}}><td><span class="sev sev-{{severity}}">{{severity}}</span></td><td><code>{{rule}}</code></td><td class="name"><bdi>{{key_name}}</bdi></td><td><code>{{key_hash_short}}</code></td><td>{{workspace}}</td><td class="text">{{message}}</td><td class="text">{{remediation}}</td><td>{{#is_new}}<span class="tag tag-new">new</span>{{/is_new}}{{^is_new}}<span class="tag">persisting</span>{{/is_new}} since {{first_seen}}</td><td>{{#suppression}}suppressed until {{expires}}: {{reason}} ({{owner}}, {{ticket}}){{/suppression}}{{^suppression}}—{{/suppression}}</td></tr>
+<tr{{#suppressed}} class="suppressed"{{/suppressed}}><td><span class="sev sev-{{severity}}">{{severity}}</span></td><td class="id"><code>{{rule}}</code></td><td class="name"><bdi>{{key_name}}</bdi></td><td class="id"><code>{{key_hash_short}}</code></td><td>{{workspace}}</td><td class="text">{{message}}</td><td class="text">{{remediation}}</td><td>{{#is_new}}<span class="tag tag-new">new</span>{{/is_new}}{{^is_new}}<span class="tag">persisting</span>{{/is_new}} since {{first_seen}}</td><td>{{#suppression}}suppressed until {{expires}}: {{reason}} ({{owner}}, {{ticket}}){{/suppression}}{{^suppression}}—{{/suppression}}</td></tr>
 {{/findings}}
 </tbody>
 </table>
@@ -406,6 +406,7 @@ th { background: var(--bg-alt); }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.name { min-width: 9rem; max-width: 28rem; overflow-wrap: anywhere; unicode-bidi: isolate; }
 td.text { min-width: 14rem; overflow-wrap: anywhere; }
+td.id { white-space: nowrap; } td.id code { word-break: normal; }
 tbody tr:nth-child(even) { background: #fbfcfd; }
 .sev { display: inline-block; min-width: 5.2em; padding: 0 .4em; border-radius: 3px; color: #fff; font-weight: 600; text-align: center; }
 .sev-critical { background: var(--critical); } .sev-high { background: var(--high); } .sev-medium { background: var(--medium); }
