@@ -54,32 +54,9 @@ enum Terminal {
         }
     }
 
+    /// One compact JSON object per line, escaped by the project's JSON writer.
     static func jsonLine(_ fields: [(String, String)]) -> String {
-        var object = ""
-        for (index, (key, value)) in fields.enumerated() {
-            object += (index == 0 ? "{" : ",") + quote(key) + ":" + quote(value)
-        }
-        return object + "}"
-    }
-
-    static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    out += String(format: "\\u%04x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
+        JSONWriter.string(.object(JSONObject(fields.map { ($0.0, .string($0.1)) })), style: .compact)
     }
 
     /// Prints the error as one line and turns it into the documented exit code.

@@ -7,6 +7,15 @@ public struct AuditResult: Sendable {
     public var policy: Policy
 
     public var unsuppressed: [Finding] { findings.filter { !$0.suppressed } }
+
+    /// Unsuppressed findings per key identity (the reports' and the workbook's "findings" column).
+    public func unsuppressedCountByKey() -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for finding in findings where !finding.suppressed {
+            if let hash = finding.keyHash { counts[hash, default: 0] += 1 }
+        }
+        return counts
+    }
 }
 
 /// How one suppression of the policy fared in this run.

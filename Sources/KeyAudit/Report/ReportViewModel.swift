@@ -16,11 +16,8 @@ public enum ReportViewModel {
         let audit = context.audit
         let summary = FindingsDocument.Summary(snapshot: snapshot, audit: audit)
         let workspaces = context.workspaceNames()
-        var findingsPerKey: [String: Int] = [:]
-        for finding in audit.findings where !finding.suppressed {
-            if let hash = finding.keyHash { findingsPerKey[hash, default: 0] += 1 }
-        }
-        let totalSpend = snapshot.keys.reduce(0.0) { $0 + ($1.usage ?? 0) + ($1.byokUsage ?? 0) }
+        let findingsPerKey = audit.unsuppressedCountByKey()
+        let totalSpend = snapshot.totalSpend
         let thresholds = audit.policy.thresholds
 
         var model: [String: Any] = [

@@ -57,6 +57,8 @@ public struct Snapshot: Sendable {
     }
 
     public var enabledCount: Int { keys.count(where: \.isEnabled) }
+    /// Lifetime spend of every key: usage plus BYOK usage.
+    public var totalSpend: Double { keys.reduce(0) { $0 + ($1.usage ?? 0) + ($1.byokUsage ?? 0) } }
     public var disabledCount: Int { keys.count(where: \.isDisabled) }
 
     // MARK: - Writing

@@ -157,7 +157,7 @@ enum XLSXReport {
         try line("Total", .integer(summary.keys))
         try line("Enabled", .integer(summary.enabled))
         try line("Disabled", .integer(summary.disabled))
-        let spend = snapshot.keys.reduce(0.0) { $0 + ($1.usage ?? 0) + ($1.byokUsage ?? 0) }
+        let spend = snapshot.totalSpend
         try line("Total spend (lifetime usage + BYOK)", .number(spend), format: styles.money)
         if let diff = context.diff {
             try line("Spend since the previous run", .number(diff.spend.total), format: styles.money)
@@ -228,11 +228,7 @@ struct SheetSources {
     init(context: ReportContext) {
         self.context = context
         workspaces = context.workspaceNames()
-        var counts: [String: Int] = [:]
-        for finding in context.audit.findings where !finding.suppressed {
-            if let hash = finding.keyHash { counts[hash, default: 0] += 1 }
-        }
-        findingsPerKey = counts
+        findingsPerKey = context.audit.unsuppressedCountByKey()
     }
 
     static func text(_ value: String?) -> XLSXValue { value.map { .string($0) } ?? .blank }
