@@ -104,17 +104,20 @@ for size in options.sizes {
             return value
         }
         let current = try stage("decode current") { try Snapshot.load(path: snap) }
-        let previous = try stage("decode previous") { try Snapshot.load(path: prev) }
+        let previous = try stage("decode previous, compared with current") {
+            try PriorSnapshot.load(path: prev, policy: Policy(), now: nowDate, against: current.snapshot)
+        }
         var snapshot = current.snapshot
         snapshot.takenAt = nowDate
         snapshot.previous = .init(path: "prev.json", sha256: previous.sha256)
         let encoded = stage("encode snapshot.json") { snapshot.encoded() }
+        snapshot.releaseRawObjects()
         let audit = stage("audit") {
-            Auditor.audit(snapshot, prior: PriorRun(snapshot: previous.snapshot), policy: Policy(), now: nowDate)
+            Auditor.audit(snapshot, prior: PriorRun(condensed: previous.prior), policy: Policy(), now: nowDate)
         }
         let diff = stage("diff") {
             SnapshotDiff.compare(
-                previous: previous.snapshot, from: .init(path: "prev.json", takenAt: nil, sha256: previous.sha256),
+                previous: previous.prior, from: .init(path: "prev.json", takenAt: nil, sha256: previous.sha256),
                 previousFindingIDs: [], current: snapshot, to: .init(path: "snap.json", takenAt: nowDate, sha256: ""),
                 currentFindingIDs: Set(audit.findings.map(\.id)))
         }
@@ -154,12 +157,21 @@ for size in options.sizes {
     }
     let output = (folder as NSString).appendingPathComponent("run-output")
     try? FileManager.default.removeItem(atPath: output)
-    let whole = runChild(
+    let metrics = (folder as NSString).appendingPathComponent("run.prom")
+    var whole = runChild(
         keyaudit,
         [
             "run", "--from-snapshot", snap, "--previous", prev, "--output", output, "--now", "2026-11-26T12:00:00Z",
-            "--quiet",
+            "--quiet", "--metrics-file", metrics,
         ])
+    // wait4's ru_maxrss of a child started by posix_spawn (vfork) includes this process's own peak; the
+    // child's VmHWM, which it reports in its metrics file, does not.
+    if let text = try? String(contentsOfFile: metrics, encoding: .utf8),
+        let line = text.split(separator: "\n").first(where: { $0.hasPrefix("keyaudit_peak_resident_bytes ") }),
+        let bytes = line.split(separator: " ").last.flatMap({ Double($0) })
+    {
+        whole.peakKB = Int(bytes / 1024)
+    }
     print(
         "whole run (keyaudit run --from-snapshot … --previous …): \(String(format: "%.2f", whole.seconds)) s, peak RSS \(whole.peakKB / 1024) MB, exit \(whole.status)"
     )

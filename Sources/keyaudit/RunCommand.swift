@@ -116,7 +116,7 @@ enum RunDriver {
             }
             Terminal.endProgress(enabled: showProgress)
             if let metrics { try MetricsFile.writeSuccess(path: metrics, started: started, outcome: outcome) }
-            let counted = outcome.audit?.unsuppressed.count
+            let counted = outcome.audit?.unsuppressedCount
             logger.info(
                 "wrote \(outcome.folder): \(outcome.snapshot.keys.count) keys\(counted.map { ", \($0) findings" } ?? "")"
             )

@@ -167,8 +167,45 @@ public enum FindingsDocument {
 
     /// Finding id → first_seen (and the ids) of a findings.json; nil when unreadable (the caller recomputes).
     public static func firstSeen(fileAt path: String) -> [String: Date]? {
-        guard let data = FileManager.default.contents(atPath: path),
-            let document = try? JSONParser.parse([UInt8](data)),
+        guard let bytes = FileSystem.readBytes(path) else { return nil }
+        return firstSeenByLine(bytes) ?? firstSeenByParsing(bytes)
+    }
+
+    /// The usual case, a findings.json this tool wrote: the header is indented and each finding is one
+    /// compact line, so each line is parsed on its own. A 150 MB file (100,000 keys) parsed whole would
+    /// hold about 600 MB; line by line it holds one finding at a time. nil: not in that layout.
+    static func firstSeenByLine(_ bytes: [UInt8]) -> [String: Date]? {
+        let versionPrefix = Array("  \"schema_version\": ".utf8)
+        let findingPrefix = Array("    {\"id\":".utf8)
+        var result: [String: Date] = [:]
+        var sawVersion = false
+        var start = 0
+        while start < bytes.count {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
+            let line = bytes[start..<end]
+            start = end + 1
+            if !sawVersion, line.starts(with: versionPrefix) {
+                let digits = line.dropFirst(versionPrefix.count).prefix { $0 >= 48 && $0 <= 57 }
+                guard let version = Int(String(decoding: digits, as: UTF8.self)), version <= schemaVersion else {
+                    return nil
+                }
+                sawVersion = true
+                continue
+            }
+            guard sawVersion, line.starts(with: findingPrefix) else { continue }
+            var object = line.dropFirst(4)
+            if object.last == UInt8(ascii: ",") { object = object.dropLast() }
+            guard let finding = try? JSONParser.parse(object), let id = finding["id"]?.stringValue else {
+                return nil
+            }
+            result[id] =
+                finding["first_seen"]?.stringValue.flatMap(Timestamp.date) ?? Date(timeIntervalSince1970: 0)
+        }
+        return sawVersion ? result : nil
+    }
+
+    static func firstSeenByParsing(_ bytes: [UInt8]) -> [String: Date]? {
+        guard let document = try? JSONParser.parse(bytes),
             let version = document["schema_version"]?.doubleValue, Int(version) <= schemaVersion,
             let findings = document["findings"]?.arrayValue
         else { return nil }

@@ -33,7 +33,7 @@ public struct Rule: Sendable {
 struct RuleInput {
     var key: KeyRecord
     /// The same key (by hash) in the previous snapshot, if there was one.
-    var previous: KeyRecord?
+    var previous: PriorSnapshot.Key?
     var thresholds: Policy.Thresholds
     /// The run's clock, seconds since 1970.
     var now: Double

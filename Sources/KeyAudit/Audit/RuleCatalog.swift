@@ -33,7 +33,7 @@ public enum RuleCatalog {
             guard key.isEnabled else { return nil }
             // created_at stands in only when updated_at is null or absent; an unreadable updated_at is
             // unreadable-data's to report, not a reason to judge by the creation date.
-            if let updated = key.raw["updated_at"], updated != .null, key.updatedAt == nil { return nil }
+            if key.presence(of: "updated_at") == .value, key.updatedAt == nil { return nil }
             let (field, reference): (String, Double?) =
                 key.updatedAt != nil ? ("updated_at", key.updatedAt) : ("created_at", key.createdAt)
             guard let reference else { return nil }
@@ -61,11 +61,8 @@ public enum RuleCatalog {
             let key = input.key
             guard key.isEnabled else { return nil }
             // A limit that is present but unreadable is reported by unreadable-data, not guessed at here.
-            switch key.raw["limit"] {
-            case .none, .null?: break
-            default: return nil
-            }
-            let absent = key.raw["limit"] == nil
+            if key.presence(of: "limit") == .value { return nil }
+            let absent = key.presence(of: "limit") == .absent
             return RuleMatch(
                 severity: nil,
                 message:
@@ -231,10 +228,7 @@ public enum RuleCatalog {
         evaluate: { input in
             let key = input.key
             guard key.isEnabled, let limit = key.limit else { return nil }
-            switch key.raw["limit_reset"] {
-            case .none, .null?: break
-            default: return nil
-            }
+            if key.presence(of: "limit_reset") == .value { return nil }
             return RuleMatch(
                 severity: nil, message: "its \(dollars(limit)) limit never resets (limit_reset is null)",
                 evidence: [("limit", .money(limit)), ("limit_reset", .null)])
@@ -268,7 +262,7 @@ public enum RuleCatalog {
             }
             // "Never used" only when no usage was ever recorded: a null last_used_at next to lifetime spend is
             // missing data (usage predating the field), not proof of disuse.
-            guard key.raw["last_used_at"] == .null, (key.usage ?? 0) == 0, (key.byokUsage ?? 0) == 0,
+            guard key.presence(of: "last_used_at") == .null, (key.usage ?? 0) == 0, (key.byokUsage ?? 0) == 0,
                 let created = key.createdAt, input.now - created > threshold
             else { return nil }
             return RuleMatch(

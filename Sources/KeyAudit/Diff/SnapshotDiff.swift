@@ -101,9 +101,73 @@ public struct SnapshotDiff: Sendable {
         previous: Snapshot, from: Endpoint, previousFindingIDs: Set<String>,
         current: Snapshot, to: Endpoint, currentFindingIDs: Set<String>
     ) -> SnapshotDiff {
-        var before: [String: KeyRecord] = [:]
-        before.reserveCapacity(previous.keys.count)
-        for key in previous.keys { before[key.identity] = key }
+        compare(
+            previous: PriorSnapshot(previous, policy: Policy(), now: previous.takenAt ?? Date()), from: from,
+            previousFindingIDs: previousFindingIDs, current: current, to: to, currentFindingIDs: currentFindingIDs)
+    }
+
+    /// Compares a condensed previous snapshot with `current`.
+    public static func compare(
+        previous: PriorSnapshot, from: Endpoint, previousFindingIDs: Set<String>,
+        current: Snapshot, to: Endpoint, currentFindingIDs: Set<String>
+    ) -> SnapshotDiff {
+        compare(
+            previous: previous, from: from, current: current, to: to,
+            findings: FindingChanges(
+                new: currentFindingIDs.subtracting(previousFindingIDs).sorted(),
+                resolved: previousFindingIDs.subtracting(currentFindingIDs).sorted(),
+                persisting: currentFindingIDs.intersection(previousFindingIDs).sorted()))
+    }
+
+    /// Compares a condensed previous snapshot with `current`, whose audit already marked each finding new or
+    /// persisting against the same previous run (its findings.json, or the rules it matched per key): only
+    /// the resolved ones are left to find, and no set of 170,000 ids is built for either side.
+    public static func compare(
+        previous: PriorSnapshot, from: Endpoint, previousFirstSeen: [String: Date]?,
+        current: Snapshot, to: Endpoint, audit: AuditResult
+    ) -> SnapshotDiff {
+        var new: [String] = []
+        var persisting: [String] = []
+        var currentRules: [String: UInt16] = [:]
+        var snapshotFindings = Set<String>()
+        for finding in audit.findings {
+            if finding.status == .persisting { persisting.append(finding.id) } else { new.append(finding.id) }
+            if let hash = finding.keyHash, let bit = PriorSnapshot.keyRuleBits[finding.rule] {
+                currentRules[hash, default: 0] |= 1 << bit
+            } else {
+                snapshotFindings.insert(finding.id)
+            }
+        }
+        var resolved: [String] = []
+        if let previousFirstSeen {
+            for id in previousFirstSeen.keys {
+                let (rule, hash) = (id.prefix { $0 != ":" }, id.drop { $0 != ":" }.dropFirst())
+                if let bit = PriorSnapshot.keyRuleBits[String(rule)] {
+                    if (currentRules[String(hash)] ?? 0) & (1 << bit) == 0 { resolved.append(id) }
+                } else if !snapshotFindings.contains(id) {
+                    resolved.append(id)
+                }
+            }
+        } else {
+            for key in previous.keys where key.matchedRules != 0 {
+                let still = currentRules[key.identity] ?? 0
+                for (bit, rule) in PriorSnapshot.keyRules.enumerated()
+                where key.matchedRules & (1 << bit) != 0 && still & (1 << bit) == 0 {
+                    resolved.append(rule.id + ":" + key.identity)
+                }
+            }
+        }
+        new.sort()
+        persisting.sort()
+        resolved.sort()
+        return compare(
+            previous: previous, from: from, current: current, to: to,
+            findings: FindingChanges(new: new, resolved: resolved, persisting: persisting))
+    }
+
+    static func compare(
+        previous: PriorSnapshot, from: Endpoint, current: Snapshot, to: Endpoint, findings: FindingChanges
+    ) -> SnapshotDiff {
         var added: [KeyRef] = []
         var changed: [KeyChange] = []
         var spends: [KeySpend] = []
@@ -113,11 +177,11 @@ public struct SnapshotDiff: Sendable {
         seen.reserveCapacity(current.keys.count)
         for key in current.keys {
             seen.insert(key.identity)
-            guard let old = before[key.identity] else {
+            guard let old = previous.key(key.identity) else {
                 added.append(KeyRef(hash: key.identity, name: key.name, workspaceId: key.workspaceId))
                 continue
             }
-            let changes = fieldChanges(old.raw, key.raw)
+            let changes = old.changes ?? configurationChanges(old.configuration, key.raw)
             if !changes.isEmpty {
                 changed.append(
                     KeyChange(hash: key.identity, name: key.name, workspaceId: key.workspaceId, changes: changes))
@@ -139,10 +203,16 @@ public struct SnapshotDiff: Sendable {
         return SnapshotDiff(
             from: from, to: to, added: added, removed: removed, changed: changed,
             spend: Spend(elapsedSeconds: elapsed, usageGrowth: usageGrowth, byokGrowth: byokGrowth, keys: spends),
-            findings: FindingChanges(
-                new: currentFindingIDs.subtracting(previousFindingIDs).sorted(),
-                resolved: previousFindingIDs.subtracting(currentFindingIDs).sorted(),
-                persisting: currentFindingIDs.intersection(previousFindingIDs).sorted()))
+            findings: findings)
+    }
+
+    /// Configuration fields that differ between a condensed previous key and the current one. The common case,
+    /// nothing changed, is one comparison of bytes.
+    static func configurationChanges(_ old: [UInt8], _ new: JSONObject) -> [FieldChange] {
+        let current = PriorSnapshot.configuration(of: new)
+        guard current != old else { return [] }
+        guard let before = try? JSONParser.parse(old).objectValue else { return [] }
+        return fieldChanges(before, new)
     }
 
     /// Configuration fields that differ, in the order they appear (current first, then fields only the old key had).

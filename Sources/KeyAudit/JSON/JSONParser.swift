@@ -161,7 +161,14 @@ struct _JSONParserState: ~Copyable {
         var isObject: Bool
         var valueStart: Int
         var keyStart: Int
+        /// Elements go to `elementSink` instead of into the array.
+        var streamed = false
     }
+
+    /// When set, the elements of a top-level array, or of the top-level object's `keys` or `data` array, are
+    /// handed here one by one (with the member name, "" for a top-level array) and left out of the tree, with
+    /// the offset just past each element.
+    var elementSink: ((String, JSONValue, Int) -> Void)?
 
     private struct Shape {
         var hash: UInt64 = 0
@@ -526,7 +533,10 @@ struct _JSONParserState: ~Copyable {
                     pos += 1
                     value = .array([])
                 } else {
-                    frames.append(Frame(isObject: false, valueStart: valueCount, keyStart: keyCount))
+                    frames.append(
+                        Frame(
+                            isObject: false, valueStart: valueCount, keyStart: keyCount,
+                            streamed: elementSink != nil && streamedMember(depth: frames.count) != nil))
                     continue nextValue
                 }
             case UInt8(ascii: "t"):
@@ -549,7 +559,12 @@ struct _JSONParserState: ~Copyable {
             // `value` is complete: hand it to the enclosing containers, closing those that end here.
             while true {
                 guard let frame = frames.last else { return value }
-                pushValue(taking: &value)
+                if frame.streamed, let elementSink {
+                    elementSink(streamedMember(depth: frames.count - 1) ?? "", value, pos)
+                    value = .null
+                } else {
+                    pushValue(taking: &value)
+                }
                 skipWhitespace()
                 guard pos < count else {
                     throw error(
@@ -581,6 +596,17 @@ struct _JSONParserState: ~Copyable {
                 }
             }
         }
+    }
+
+    /// For an array opened at `depth`: "" when it is the document, the member name when it is the top-level
+    /// object's `keys` or `data`, otherwise nil.
+    private func streamedMember(depth: Int) -> String? {
+        if depth == 0 { return "" }
+        guard depth == 1, keyCount > 0 else { return nil }
+        let id = keyIDs[keyCount - 1]
+        guard id >= 0, id < internedStrings.count else { return nil }
+        let name = internedStrings[id]
+        return name == "keys" || name == "data" ? name : nil
     }
 
     /// Reads `"key"` `:` and the whitespace after it, leaving `pos` at the member's value. `depth` and `index`
@@ -949,5 +975,27 @@ struct _JSONParserState: ~Copyable {
     private static func hex(_ value: UInt16) -> String {
         let digits = String(value, radix: 16, uppercase: true)
         return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+    }
+}
+
+extension JSONParser {
+    /// Parses one document, handing the elements of its key list (a top-level array, or the top-level
+    /// object's `keys` or `data` array) to `element` one by one instead of keeping them in the tree:
+    /// `element(member, value, offset)` gets the member name ("" for a top-level array) and the offset just
+    /// past the element. Returns the document with those arrays empty.
+    static func parse(
+        _ bytes: UnsafeRawBufferPointer, streamingElements element: (String, JSONValue, Int) -> Void
+    ) throws(JSONParseError) -> JSONValue {
+        guard let base = bytes.baseAddress, bytes.count > 0 else {
+            throw JSONParseError(offset: 0, line: 1, column: 1, reason: "empty input; expected a JSON value")
+        }
+        let result = withoutActuallyEscaping(element) { sink in
+            Result { () throws(JSONParseError) -> JSONValue in
+                var parser = _JSONParserState(base: base.assumingMemoryBound(to: UInt8.self), count: bytes.count)
+                parser.elementSink = sink
+                return try parser.parseDocument()
+            }
+        }
+        return try result.get()
     }
 }

@@ -13,7 +13,7 @@ public enum MetricsFile {
             ])
         if let audit = outcome.audit {
             var counts: [String: Int] = [:]
-            for finding in audit.unsuppressed {
+            for finding in audit.findings where !finding.suppressed {
                 counts["\(finding.rule)\u{0}\(finding.severity.rawValue)", default: 0] += 1
             }
             metrics.gauge(
@@ -24,7 +24,7 @@ public enum MetricsFile {
                 })
             metrics.gauge(
                 "keyaudit_suppressed_findings", help: "Findings suppressed by the policy.",
-                samples: [([:], Double(audit.findings.count - audit.unsuppressed.count))])
+                samples: [([:], Double(audit.findings.count - audit.unsuppressedCount))])
         }
         metrics.counter(
             "keyaudit_api_requests_total", help: "HTTP requests made to the Management API by the last run.",
@@ -54,7 +54,22 @@ public enum MetricsFile {
         metrics.gauge(
             "keyaudit_run_duration_seconds", help: "Wall time of the last run.",
             samples: [([:], (now.timeIntervalSince(started) * 1000).rounded() / 1000)])
+        if let peak = peakResidentBytes() {
+            metrics.gauge(
+                "keyaudit_peak_resident_bytes", help: "Peak resident memory of the last run (for sizing its limit).",
+                samples: [([:], Double(peak))])
+        }
         return metrics
+    }
+
+    /// VmHWM of this process. Not `getrusage`'s ru_maxrss: a process started with vfork (posix_spawn, many
+    /// schedulers) inherits its parent's peak in that figure, while VmHWM belongs to its own memory map.
+    static func peakResidentBytes() -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+        else { return nil }
+        return kilobytes * 1024
     }
 
     static func write(_ text: String, to path: String) throws(KeyAuditError) {

@@ -3,7 +3,8 @@ import Logging
 
 /// The run this one is compared with: its snapshot, findings, where it lives and whether its chain holds.
 public struct PreviousRun: Sendable {
-    public var snapshot: Snapshot
+    /// Its snapshot, condensed to what the audit and the diff use.
+    public var prior: PriorSnapshot
     /// What the new snapshot records as `previous`.
     public var reference: Snapshot.Reference
     /// The file actually read, for messages.
@@ -12,20 +13,24 @@ public struct PreviousRun: Sendable {
     public var brokenChain: BrokenChain?
 
     /// `--previous PATH`: a snapshot file or a run folder. An explicit choice that cannot be read is an error.
-    static func explicit(_ path: String, output: OutputDirectory) throws(KeyAuditError) -> PreviousRun {
-        let (snapshot, sha, file) = try Snapshot.load(path: path)
+    static func explicit(
+        _ path: String, output: OutputDirectory, policy: Policy, now: Date, against current: Snapshot
+    ) throws(KeyAuditError) -> PreviousRun {
+        let (prior, sha, file) = try PriorSnapshot.load(path: path, policy: policy, now: now, against: current)
         let folder = (file as NSString).deletingLastPathComponent
         return PreviousRun(
-            snapshot: snapshot, reference: Snapshot.Reference(path: relative(file, to: output), sha256: sha),
+            prior: prior, reference: Snapshot.Reference(path: relative(file, to: output), sha256: sha),
             file: file,
             firstSeen: FindingsDocument.firstSeen(
                 fileAt: (folder as NSString).appendingPathComponent(FindingsDocument.fileName)),
-            brokenChain: chainCheck(snapshot, output: output, folder: folder))
+            brokenChain: chainCheck(prior.previous, output: output, folder: folder))
     }
 
     /// The newest complete run folder whose snapshot can be read; unreadable ones are skipped with a warning,
     /// because an old file must never fail tonight's audit.
-    static func newest(in output: OutputDirectory, logger: Logger) -> PreviousRun? {
+    static func newest(
+        in output: OutputDirectory, policy: Policy, now: Date, against current: Snapshot, logger: Logger
+    ) -> PreviousRun? {
         var candidates = output.runFolders().reversed().map { $0 }
         if let latest = output.latestTarget(), let index = candidates.firstIndex(of: latest), index != 0 {
             // `latest` normally is the newest; if it is not, trust the folder names (a clock set back) but warn.
@@ -44,13 +49,14 @@ public struct PreviousRun: Sendable {
             let folder = output.url(name)
             let file = (folder as NSString).appendingPathComponent("snapshot.json")
             do {
-                let (snapshot, sha, _) = try Snapshot.load(path: file)
+                let (prior, sha, _) = try PriorSnapshot.load(
+                    path: file, policy: policy, now: now, against: current)
                 return PreviousRun(
-                    snapshot: snapshot, reference: Snapshot.Reference(path: "\(name)/snapshot.json", sha256: sha),
+                    prior: prior, reference: Snapshot.Reference(path: "\(name)/snapshot.json", sha256: sha),
                     file: file,
                     firstSeen: FindingsDocument.firstSeen(
                         fileAt: (folder as NSString).appendingPathComponent(FindingsDocument.fileName)),
-                    brokenChain: chainCheck(snapshot, output: output, folder: folder))
+                    brokenChain: chainCheck(prior.previous, output: output, folder: folder))
             } catch {
                 logger.warning("previous run \(name) is unusable (\(error.message)); looking further back")
             }
@@ -60,7 +66,9 @@ public struct PreviousRun: Sendable {
 
     /// Whether the previous run's own snapshot still matches its SHA256SUMS, and the file its `previous`
     /// names still has the recorded sha256: the two links a new run can check.
-    static func chainCheck(_ snapshot: Snapshot, output: OutputDirectory, folder: String) -> BrokenChain? {
+    static func chainCheck(
+        _ predecessor: Snapshot.Reference?, output: OutputDirectory, folder: String
+    ) -> BrokenChain? {
         let sums = (folder as NSString).appendingPathComponent(RunFolder.checksumFile)
         if let text = try? String(contentsOfFile: sums, encoding: .utf8),
             let line = text.split(separator: "\n").first(where: { $0.hasSuffix("  snapshot.json") }),
@@ -70,11 +78,13 @@ public struct PreviousRun: Sendable {
             let name = (folder as NSString).lastPathComponent
             return BrokenChain(path: "\(name)/snapshot.json", recorded: String(line.prefix(64)), actual: actual)
         }
-        return predecessorCheck(snapshot, output: output, folder: folder)
+        return predecessorCheck(predecessor, output: output, folder: folder)
     }
 
-    static func predecessorCheck(_ snapshot: Snapshot, output: OutputDirectory, folder: String) -> BrokenChain? {
-        guard let reference = snapshot.previous, !reference.path.hasPrefix("demo:") else { return nil }
+    static func predecessorCheck(
+        _ predecessor: Snapshot.Reference?, output: OutputDirectory, folder: String
+    ) -> BrokenChain? {
+        guard let reference = predecessor, !reference.path.hasPrefix("demo:") else { return nil }
         let candidates = [
             output.url(reference.path),
             ((folder as NSString).deletingLastPathComponent as NSString).appendingPathComponent(reference.path),

@@ -25,6 +25,7 @@ public enum Checksum {
         private var hasher = SHA256()
         public init() {}
         public mutating func update(_ bytes: [UInt8]) { hasher.update(data: bytes) }
+        mutating func update(_ bytes: UnsafeRawBufferPointer) { hasher.update(bufferPointer: bytes) }
         public func finalize() -> String { Checksum.hex(hasher.finalize()) }
     }
 

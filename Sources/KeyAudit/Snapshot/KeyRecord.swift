@@ -6,7 +6,14 @@ import Foundation
 /// their original text); it is what the snapshot stores. The typed properties are read from it once, leniently:
 /// a field that cannot be read becomes a ``FieldProblem`` and the key is kept and flagged, never dropped.
 public struct KeyRecord: Sendable {
-    public let raw: JSONObject
+    /// Emptied by ``releaseRaw()`` once the snapshot is written and compared (it is most of a key's memory);
+    /// everything else keyaudit reads from it is kept in typed form.
+    public private(set) var raw: JSONObject
+    public private(set) var rawReleased = false
+    /// Fields present in the object that keyaudit does not know, in the order received.
+    public let extraFields: [(String, JSONValue)]
+    /// Two bits per entry of `knownFields`: 0 absent, 1 null, 2 a value.
+    private let presenceBits: UInt64
     /// `hash` when present, otherwise a stable stand-in (`~nohash-…`) so the key still has an identity.
     public let identity: String
 
@@ -14,27 +21,44 @@ public struct KeyRecord: Sendable {
     public let name: String?
     public let label: String?
     public let disabled: Bool?
-    public let limit: Double?
-    public let limitRemaining: Double?
+    public var limit: Double? { _limit.value }
+    public var limitRemaining: Double? { _limitRemaining.value }
     public let limitReset: String?
     public let includeByokInLimit: Bool?
-    public let usage: Double?
-    public let usageDaily: Double?
-    public let usageWeekly: Double?
-    public let usageMonthly: Double?
-    public let byokUsage: Double?
-    public let byokUsageDaily: Double?
-    public let byokUsageWeekly: Double?
-    public let byokUsageMonthly: Double?
+    public var usage: Double? { _usage.value }
+    public var usageDaily: Double? { _usageDaily.value }
+    public var usageWeekly: Double? { _usageWeekly.value }
+    public var usageMonthly: Double? { _usageMonthly.value }
+    public var byokUsage: Double? { _byokUsage.value }
+    public var byokUsageDaily: Double? { _byokUsageDaily.value }
+    public var byokUsageWeekly: Double? { _byokUsageWeekly.value }
+    public var byokUsageMonthly: Double? { _byokUsageMonthly.value }
     /// Seconds since 1970, UTC.
-    public let createdAt: Double?
-    public let updatedAt: Double?
-    public let expiresAt: Double?
-    public let lastUsedAt: Double?
+    public var createdAt: Double? { _createdAt.value }
+    public var updatedAt: Double? { _updatedAt.value }
+    public var expiresAt: Double? { _expiresAt.value }
+    public var lastUsedAt: Double? { _lastUsedAt.value }
     public let creatorUserId: String?
     public let workspaceId: String?
     public let externalUser: String?
     public let problems: [FieldProblem]
+
+    // Numbers and times packed in 8 bytes each (NaN for none): `Double?` takes 16 in a struct, and there
+    // are 14 of them on each of 100,000 keys.
+    private let _limit: PackedDouble
+    private let _limitRemaining: PackedDouble
+    private let _usage: PackedDouble
+    private let _usageDaily: PackedDouble
+    private let _usageWeekly: PackedDouble
+    private let _usageMonthly: PackedDouble
+    private let _byokUsage: PackedDouble
+    private let _byokUsageDaily: PackedDouble
+    private let _byokUsageWeekly: PackedDouble
+    private let _byokUsageMonthly: PackedDouble
+    private let _createdAt: PackedDouble
+    private let _updatedAt: PackedDouble
+    private let _expiresAt: PackedDouble
+    private let _lastUsedAt: PackedDouble
 
     /// Fields keyaudit understands; anything else is kept and shown as an extra field.
     public static let knownFields: [String] = [
@@ -44,9 +68,29 @@ public struct KeyRecord: Sendable {
         "creator_user_id", "workspace_id", "external_user",
     ]
     static let knownFieldSet = Set(knownFields)
+    static let knownFieldIndex = Dictionary(uniqueKeysWithValues: knownFields.enumerated().map { ($1, $0) })
+
+    /// Whether a field was absent, null or had a value (null and absent mean different things to the rules).
+    public enum Presence: UInt64, Sendable {
+        case absent = 0
+        case null = 1
+        case value = 2
+    }
 
     public init(_ raw: JSONObject) {
         self.raw = raw
+        var bits: UInt64 = 0
+        for (index, field) in Self.knownFields.enumerated() {
+            let state: Presence
+            switch raw[field] {
+            case .none: state = .absent
+            case .null?: state = .null
+            default: state = .value
+            }
+            bits |= state.rawValue << (2 * UInt64(index))
+        }
+        self.presenceBits = bits
+        self.extraFields = zip(raw.keys, raw.values).filter { !Self.knownFieldSet.contains($0.0) }
         var reader = FieldReader(raw)
         let hash = reader.string("hash", required: true)
         if let hash, !Self.isWellFormedHash(hash) {
@@ -57,22 +101,22 @@ public struct KeyRecord: Sendable {
         self.name = reader.string("name", required: true)
         self.label = reader.string("label")
         self.disabled = reader.bool("disabled", required: true)
-        self.limit = reader.number("limit")
-        self.limitRemaining = reader.number("limit_remaining")
+        self._limit = PackedDouble(reader.number("limit"))
+        self._limitRemaining = PackedDouble(reader.number("limit_remaining"))
         self.limitReset = reader.string("limit_reset")
         self.includeByokInLimit = reader.bool("include_byok_in_limit")
-        self.usage = reader.number("usage")
-        self.usageDaily = reader.number("usage_daily")
-        self.usageWeekly = reader.number("usage_weekly")
-        self.usageMonthly = reader.number("usage_monthly")
-        self.byokUsage = reader.number("byok_usage")
-        self.byokUsageDaily = reader.number("byok_usage_daily")
-        self.byokUsageWeekly = reader.number("byok_usage_weekly")
-        self.byokUsageMonthly = reader.number("byok_usage_monthly")
-        self.createdAt = reader.timestamp("created_at", required: true)
-        self.updatedAt = reader.timestamp("updated_at")
-        self.expiresAt = reader.timestamp("expires_at")
-        self.lastUsedAt = reader.timestamp("last_used_at")
+        self._usage = PackedDouble(reader.number("usage"))
+        self._usageDaily = PackedDouble(reader.number("usage_daily"))
+        self._usageWeekly = PackedDouble(reader.number("usage_weekly"))
+        self._usageMonthly = PackedDouble(reader.number("usage_monthly"))
+        self._byokUsage = PackedDouble(reader.number("byok_usage"))
+        self._byokUsageDaily = PackedDouble(reader.number("byok_usage_daily"))
+        self._byokUsageWeekly = PackedDouble(reader.number("byok_usage_weekly"))
+        self._byokUsageMonthly = PackedDouble(reader.number("byok_usage_monthly"))
+        self._createdAt = PackedDouble(reader.timestamp("created_at", required: true))
+        self._updatedAt = PackedDouble(reader.timestamp("updated_at"))
+        self._expiresAt = PackedDouble(reader.timestamp("expires_at"))
+        self._lastUsedAt = PackedDouble(reader.timestamp("last_used_at"))
         self.creatorUserId = reader.string("creator_user_id")
         self.workspaceId = reader.string("workspace_id")
         self.externalUser = reader.string("external_user")
@@ -82,9 +126,12 @@ public struct KeyRecord: Sendable {
         } else {
             // Sorts after every hex hash; stable for the same content.
             let canonical = JSONWriter.string(.object(raw), style: .compact)
-            self.identity = "~nohash-" + Checksum.sha256Hex(Array(canonical.utf8)).prefix(16)
+            self.identity = Self.noHashPrefix + Checksum.sha256Hex(Array(canonical.utf8)).prefix(16)
         }
     }
+
+    /// How the identity of a key without a usable hash begins.
+    static let noHashPrefix = "~nohash-"
 
     public var isDisabled: Bool { disabled ?? false }
     public var isEnabled: Bool { !(disabled ?? false) }
@@ -92,12 +139,23 @@ public struct KeyRecord: Sendable {
     /// The first 12 characters of the hash, as reports show it.
     public var shortHash: String { String(identity.prefix(12)) }
 
-    /// Whether the raw object has the field (null counts as present).
-    public func has(_ field: String) -> Bool { raw[field] != nil }
+    /// Whether the object has the field (null counts as present).
+    public func has(_ field: String) -> Bool { presence(of: field) != .absent }
 
-    /// Fields present in the object that keyaudit does not know, in the order received.
-    public var extraFields: [(String, JSONValue)] {
-        zip(raw.keys, raw.values).filter { !Self.knownFieldSet.contains($0.0) }
+    /// Whether the field was absent, null or had a value.
+    public func presence(of field: String) -> Presence {
+        if let index = Self.knownFieldIndex[field] {
+            return Presence(rawValue: (presenceBits >> (2 * UInt64(index))) & 3) ?? .absent
+        }
+        guard let value = extraFields.first(where: { $0.0 == field })?.1 else { return .absent }
+        return value == .null ? .null : .value
+    }
+
+    /// Drops the object as received, keeping the typed fields, presence and unknown fields: after the snapshot
+    /// is written and compared, nothing reads it, and at 100,000 keys it is about 110 MB.
+    public mutating func releaseRaw() {
+        raw = JSONObject()
+        rawReleased = true
     }
 
     static func isWellFormedHash(_ text: String) -> Bool {
@@ -105,6 +163,13 @@ public struct KeyRecord: Sendable {
         return utf8.count == 64
             && utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) || ($0 >= 65 && $0 <= 70) }
     }
+}
+
+/// A `Double?` in 8 bytes: NaN stands for nil (a non-finite number is never read as a value).
+struct PackedDouble: Sendable {
+    private let bits: Double
+    init(_ value: Double?) { bits = value ?? .nan }
+    var value: Double? { bits.isNaN ? nil : bits }
 }
 
 /// A field of one key that could not be read; the key is flagged (`unreadable-data`) and kept.

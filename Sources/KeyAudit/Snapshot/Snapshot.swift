@@ -41,19 +41,34 @@ public struct Snapshot: Sendable {
     }
 
     /// Sorted by identity; a key listed twice keeps its last occurrence.
-    static func sortedUnique(_ keys: [KeyRecord]) -> [KeyRecord] {
-        // Sorted through indices (a KeyRecord is large); ties keep input order so the last occurrence wins below.
-        let order = keys.indices.sorted { lhs, rhs in
-            let (a, b) = (keys[lhs].identity, keys[rhs].identity)
+    static func sortedUnique(_ keys: [KeyRecord]) -> [KeyRecord] { sortedUnique(keys, by: \.identity) }
+
+    /// Sorted by `identity`; an identity listed twice keeps its last occurrence. Already sorted and unique
+    /// (a stored snapshot read back) costs one pass; otherwise the items are rearranged in place, since a
+    /// second array of 100,000 keys would cost 30 MB.
+    static func sortedUnique<Item>(_ items: consuming [Item], by identity: (Item) -> String) -> [Item] {
+        var items = items
+        if zip(items, items.dropFirst()).allSatisfy({ identity($0) < identity($1) }) { return items }
+        // Sorted through indices (a key is large); ties keep input order so the last occurrence wins below.
+        let order = items.indices.sorted { lhs, rhs in
+            let (a, b) = (identity(items[lhs]), identity(items[rhs]))
             return a != b ? a < b : lhs < rhs
         }
-        var result: [KeyRecord] = []
-        result.reserveCapacity(keys.count)
-        for (position, index) in order.enumerated() {
-            if position + 1 < order.count, keys[order[position + 1]].identity == keys[index].identity { continue }
-            result.append(keys[index])
+        Auditor.permute(&items, into: order)
+        var kept = 0
+        for index in items.indices {
+            if index + 1 < items.count, identity(items[index + 1]) == identity(items[index]) { continue }
+            items.swapAt(kept, index)
+            kept += 1
         }
-        return result
+        items.removeLast(items.count - kept)
+        return items
+    }
+
+    /// Drops each key's object as received (see ``KeyRecord/releaseRaw()``): call once the snapshot is written
+    /// and the previous one was compared with it.
+    public mutating func releaseRawObjects() {
+        for index in keys.indices { keys[index].releaseRaw() }
     }
 
     public var enabledCount: Int { keys.count(where: \.isEnabled) }
@@ -97,6 +112,7 @@ public struct Snapshot: Sendable {
                 ?? .null)
         line("  \"keys\": [")
         for (index, key) in keys.enumerated() {
+            precondition(!key.rawReleased, "a snapshot is written before its keys' objects are released")
             line(index == 0 ? "\n    " : ",\n    ")
             JSONWriter.write(.object(key.raw), into: &out, style: .compact)
             if out.count >= 1 << 20 {
@@ -116,18 +132,77 @@ public struct Snapshot: Sendable {
     ///
     /// - Parameter origin: the path, for messages.
     public static func decode(_ bytes: [UInt8], origin: String) throws(KeyAuditError) -> Snapshot {
+        let result = bytes.withUnsafeBytes { buffer in
+            Result { () throws(KeyAuditError) -> Snapshot in try decode(buffer, origin: origin, progress: nil) }
+        }
+        return try result.get()
+    }
+
+    static func decode(
+        _ bytes: UnsafeRawBufferPointer, origin: String, progress: ((Int) -> Void)?
+    ) throws(KeyAuditError) -> Snapshot {
+        var keys: [KeyRecord] = []
+        let header = try read(bytes, origin: origin, progress: progress, restart: { keys.removeAll() }) {
+            keys.append($0)
+        }
+        return Snapshot(
+            takenAt: header.takenAt, source: header.source, toolVersion: header.toolVersion,
+            workspaces: header.workspaces, coverage: header.coverage, previous: header.previous, keys: consume keys)
+    }
+
+    /// What a snapshot file says besides its keys.
+    struct Header {
+        var takenAt: Date?
+        var source: String
+        var toolVersion: String
+        var workspaces: [JSONValue]
+        var coverage: Coverage
+        var previous: Reference?
+    }
+
+    /// Reads a snapshot document, handing each key to `key` as it is parsed (in file order, not sorted),
+    /// so that the whole document is never held as one tree. `progress` gets the offset read so far.
+    ///
+    /// A document with both `keys` and `data` uses `keys`, as the stored snapshot format has it: when `keys`
+    /// follows `data`, `restart` is called and the keys handed over so far are to be forgotten.
+    static func read(
+        _ bytes: UnsafeRawBufferPointer, origin: String, progress: ((Int) -> Void)?,
+        restart: () -> Void, key: (KeyRecord) -> Void
+    ) throws(KeyAuditError) -> Header {
+        var member: String?
+        var index = 0
+        var badItem: String?
         let document: JSONValue
         do {
-            document = try JSONParser.parse(bytes)
+            document = try JSONParser.parse(bytes) { name, item, offset in
+                progress?(offset)
+                if member != name {
+                    // `data` after `keys` is ignored; a later `keys` array replaces `data` items (a bad one too).
+                    if member == "keys" { return }
+                    if member == "data" {
+                        restart()
+                        badItem = nil
+                    }
+                    member = name
+                    index = 0
+                }
+                guard badItem == nil else { return }
+                defer { index += 1 }
+                guard case .object(let object) = item else {
+                    badItem =
+                        "\(origin): item \(index) of the key list is a JSON \(item.kindName), not a key object; the file is corrupt"
+                    return
+                }
+                key(KeyRecord(object))
+            }
         } catch {
             throw .malformedData(
                 "\(origin) is not valid JSON (\(error)); point at a snapshot.json or a GET /keys response")
         }
-        let items: [JSONValue]
         var header: JSONObject?
         switch document {
-        case .array(let array):
-            items = array
+        case .array:
+            break
         case .object(let object):
             if let version = object["schema_version"] {
                 guard let number = version.doubleValue, number == number.rounded() else {
@@ -140,12 +215,9 @@ public struct Snapshot: Sendable {
                     )
                 }
             }
-            if let keys = object["keys"]?.arrayValue {
-                items = keys
+            if object["keys"]?.arrayValue != nil {
                 header = object
-            } else if let data = object["data"]?.arrayValue {
-                items = data
-            } else {
+            } else if object["data"]?.arrayValue == nil {
                 throw .malformedData(
                     "\(origin) has neither a \"keys\" nor a \"data\" array; it is not a snapshot or a GET /keys response"
                 )
@@ -154,45 +226,50 @@ public struct Snapshot: Sendable {
             throw .malformedData(
                 "\(origin) holds a JSON \(document.kindName), not a snapshot; expected an object or an array of keys")
         }
-        var keys: [KeyRecord] = []
-        keys.reserveCapacity(items.count)
-        for (index, item) in items.enumerated() {
-            guard case .object(let object) = item else {
-                throw .malformedData(
-                    "\(origin): item \(index) of the key list is a JSON \(item.kindName), not a key object; the file is corrupt"
-                )
-            }
-            keys.append(KeyRecord(object))
-        }
-        let takenAt = header?["taken_at"]?.stringValue.flatMap(Timestamp.date)
+        if let badItem { throw .malformedData(badItem) }
         var previous: Reference?
         if let object = header?["previous"]?.objectValue, let path = object["path"]?.stringValue,
             let sha = object["sha256"]?.stringValue
         {
             previous = Reference(path: path, sha256: sha)
         }
-        return Snapshot(
-            takenAt: takenAt,
+        return Header(
+            takenAt: header?["taken_at"]?.stringValue.flatMap(Timestamp.date),
             source: header?["source"]?.stringValue ?? "file:\(origin)",
             toolVersion: header?["tool"]?["version"]?.stringValue ?? "unknown",
             workspaces: header?["workspaces"]?.arrayValue ?? [],
             coverage: header.map { Coverage(json: $0["coverage"]) } ?? Coverage(mode: .file),
-            previous: previous,
-            keys: keys)
+            previous: previous)
     }
 
-    /// Reads a snapshot file, or the snapshot.json inside a run folder.
-    public static func load(path: String) throws(KeyAuditError) -> (snapshot: Snapshot, sha256: String, path: String) {
+    /// The snapshot file to read for `path`: the file itself, or the snapshot.json inside a run folder.
+    static func file(at path: String) throws(KeyAuditError) -> String {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw .malformedData("\(path) does not exist; give a snapshot.json or a run folder")
         }
-        let file = isDirectory.boolValue ? (path as NSString).appendingPathComponent("snapshot.json") : path
-        guard let data = FileManager.default.contents(atPath: file) else {
+        return isDirectory.boolValue ? (path as NSString).appendingPathComponent("snapshot.json") : path
+    }
+
+    /// Maps a snapshot file, checksums it and reads it with `body`, giving back its pages as they are parsed.
+    static func withMappedFile<T>(
+        at path: String, _ body: (MappedFile) throws(KeyAuditError) -> T
+    ) throws(KeyAuditError) -> (value: T, sha256: String, path: String) {
+        let file = try file(at: path)
+        guard let mapped = MappedFile(path: file) else {
             throw .malformedData("cannot read \(file); give a snapshot.json or a run folder that holds one")
         }
-        let bytes = [UInt8](data)
-        return (try decode(bytes, origin: file), Checksum.sha256Hex(bytes), file)
+        let sha = mapped.sha256Hex()
+        return (try body(mapped), sha, file)
+    }
+
+    /// Reads a snapshot file, or the snapshot.json inside a run folder.
+    public static func load(path: String) throws(KeyAuditError) -> (snapshot: Snapshot, sha256: String, path: String) {
+        let file = try file(at: path)
+        let (snapshot, sha, _) = try withMappedFile(at: file) { mapped throws(KeyAuditError) in
+            try decode(mapped.bytes, origin: file) { mapped.release(below: $0) }
+        }
+        return (snapshot, sha, file)
     }
 }
 

@@ -148,6 +148,9 @@ struct MetricsTests {
         #expect(value("keyaudit_last_run_success") == 1)
         #expect((value("keyaudit_last_run_timestamp_seconds") ?? 0) > 1_700_000_000)
         #expect(value("keyaudit_run_duration_seconds") != nil)
+        // The child's own peak: more than the binary's code, far less than the test process around it.
+        let peak = try #require(value("keyaudit_peak_resident_bytes"))
+        #expect(peak > 4_000_000 && peak < 1_000_000_000, "\(peak)")
         let (current, _) = DemoAccount.snapshots(now: Timestamp.date("2026-11-26T03:00:00Z")!)
         #expect(value("keyaudit_keys", ["state": "enabled"]) == Double(current.enabledCount))
         #expect(value("keyaudit_keys", ["state": "disabled"]) == Double(current.disabledCount))
