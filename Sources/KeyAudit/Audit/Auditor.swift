@@ -157,44 +157,37 @@ public enum Auditor {
         PriorSnapshot(snapshot, policy: policy, now: now).findingIDs
     }
 
-    /// Key rules over every key, without suppressions or history.
+    /// Key rules over every key, without suppressions or history. The findings keep only which rule matched
+    /// which key; their text is derived from the same inputs when asked for (see ``Finding``).
     static func evaluate(_ snapshot: Snapshot, previous: PriorSnapshot?, policy: Policy, now: Date) -> [Finding] {
         let rules = RuleCatalog.all.filter { $0.scope == .key && policy.setting(for: $0.id).enabled }
         let clock = now.timeIntervalSince1970
         let severities = rules.map { policy.setting(for: $0.id).severity }
-        var findings: [Finding] = []
-        // Each rule names the same evidence fields on every finding: one shared array of names per list.
-        var evidenceNames: [[String]: [String]] = [:]
-        for key in snapshot.keys {
-            let input = RuleInput(
-                key: key, previous: previous?.key(key.identity), thresholds: policy.thresholds, now: clock)
-            for (index, rule) in rules.enumerated() {
+        var matches: [(rule: Int, key: Int32, severity: Severity)] = []
+        var previousKeys: [Int32: PriorSnapshot.Key] = [:]
+        for (index, key) in snapshot.keys.enumerated() {
+            let before = previous?.key(key.identity)
+            let input = RuleInput(key: key, previous: before, thresholds: policy.thresholds, now: clock)
+            for (position, rule) in rules.enumerated() {
                 guard let match = rule.evaluate(input) else { continue }
-                findings.append(
-                    Finding(
-                        rule: rule.id,
-                        severity: severities[index] ?? match.severity ?? rule.defaultSeverity,
-                        keyHash: key.identity, keyName: key.name, workspaceId: key.workspaceId, title: rule.title,
-                        message: match.message, evidence: evidence(match.evidence, sharing: &evidenceNames),
-                        suppression: nil, firstSeen: now,
-                        status: .new))
+                matches.append(
+                    (position, Int32(index), severities[position] ?? match.severity ?? rule.defaultSeverity))
+                if rule.readsPrevious, let before { previousKeys[Int32(index)] = before }
             }
         }
-        return findings
-    }
-
-    static func evidence(
-        _ members: [(String, JSONValue)], sharing names: inout [[String]: [String]]
-    ) -> JSONObject {
-        let keys = members.map(\.0)
-        let shared: [String]
-        if let known = names[keys] {
-            shared = known
-        } else {
-            names[keys] = keys
-            shared = keys
+        let source = KeyFindingSource(
+            keys: snapshot.keys, previous: previousKeys, thresholds: policy.thresholds, clock: clock)
+        var findings: [Finding] = []
+        // Exactly sized, with room for the snapshot findings: a doubling array of 170,000 findings would hold
+        // both copies for a moment.
+        findings.reserveCapacity(matches.count + 4)
+        for match in matches {
+            findings.append(
+                Finding(
+                    rule: rules[match.rule].id, severity: match.severity, source: source, index: Int(match.key),
+                    firstSeen: now))
         }
-        return JSONObject(uncheckedKeys: shared, values: members.map(\.1))
+        return findings
     }
 
     static func snapshotFindings(_ snapshot: Snapshot, prior: PriorRun, policy: Policy, now: Date) -> [Finding] {

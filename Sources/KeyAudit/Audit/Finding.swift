@@ -2,9 +2,13 @@ import Foundation
 
 /// One rule matched on one key (or on the snapshot as a whole), with what it saw and how to fix it.
 ///
-/// A run can hold 170,000 of these, so what can be derived is not stored: the id and the remediation are
-/// built from the rule and the key hash when asked for (they cost about 450 bytes a finding when stored),
-/// and the suppression is a shared reference rather than eight strings copied into every finding.
+/// A run can hold 170,000 of these (a million is possible: ten rules on 100,000 keys), so a finding from the
+/// audit stores only what cannot be derived: rule, severity, status, first_seen, suppression and which key.
+/// Its message and evidence are computed again from the key when asked for: rules are pure functions of the
+/// key, the previous key, the thresholds and the clock, which the audit keeps once for all its findings
+/// (``KeyFindingSource``). Stored, the text costs about 450 bytes a finding; derived, nothing. Id, title
+/// and remediation are likewise built from the rule and the key hash. Findings read back from a
+/// findings.json, and the snapshot-wide ones, carry their text.
 public struct Finding: Sendable {
     public enum Status: String, Sendable {
         case new, persisting
@@ -12,20 +16,18 @@ public struct Finding: Sendable {
 
     public var rule: String
     public var severity: Severity
-    /// nil for findings about the snapshot as a whole (`broken-chain`, `incomplete-coverage`).
-    public var keyHash: String?
-    public var keyName: String?
-    public var workspaceId: String?
-    public var message: String
-    /// What the rule looked at, in a fixed order.
-    public var evidence: JSONObject
     public var firstSeen: Date
     public var status: Status
-
-    /// Set only when a stored finding's id, title or remediation differs from what this version derives.
-    private var stored: StoredText?
+    private let source: Source
     private var suppressionBox: SuppressionBox?
 
+    private enum Source: Sendable {
+        /// Key `index` of the audited snapshot.
+        case key(KeyFindingSource, index: Int32)
+        case stored(StoredFinding)
+    }
+
+    /// A finding with its text given (read back from findings.json, or about the snapshot as a whole).
     public init(
         id: String? = nil, rule: String, severity: Severity, keyHash: String?, keyName: String?, workspaceId: String?,
         title: String, message: String, evidence: JSONObject, remediation: String? = nil, suppression: Suppression?,
@@ -33,20 +35,64 @@ public struct Finding: Sendable {
     ) {
         self.rule = rule
         self.severity = severity
-        self.keyHash = keyHash
-        self.keyName = keyName
-        self.workspaceId = workspaceId
-        self.message = message
-        self.evidence = evidence
         self.firstSeen = firstSeen
         self.status = status
         self.suppressionBox = suppression.map(SuppressionBox.init)
-        let text = StoredText(
-            id: id.flatMap { $0 == Self.id(rule: rule, keyHash: keyHash) ? nil : $0 },
-            title: title == RuleCatalog.rule(rule)?.title ? nil : title,
-            remediation: remediation.flatMap { $0 == Self.remediation(rule: rule, keyHash: keyHash) ? nil : $0 })
-        if text.id != nil || text.title != nil || text.remediation != nil { stored = text }
+        self.source = .stored(
+            StoredFinding(
+                keyHash: keyHash, keyName: keyName, workspaceId: workspaceId, message: message, evidence: evidence,
+                id: id.flatMap { $0 == Self.id(rule: rule, keyHash: keyHash) ? nil : $0 },
+                title: title == RuleCatalog.rule(rule)?.title ? nil : title,
+                remediation: remediation.flatMap { $0 == Self.remediation(rule: rule, keyHash: keyHash) ? nil : $0 }
+            ))
     }
+
+    /// A finding of the audit on key `index` of `source`; its text is derived when asked for.
+    init(rule: String, severity: Severity, source: KeyFindingSource, index: Int, firstSeen: Date) {
+        self.rule = rule
+        self.severity = severity
+        self.firstSeen = firstSeen
+        self.status = .new
+        self.source = .key(source, index: Int32(index))
+    }
+
+    /// nil for findings about the snapshot as a whole (`broken-chain`, `incomplete-coverage`).
+    public var keyHash: String? {
+        switch source {
+        case .key(let keys, let index): return keys.keys[Int(index)].identity
+        case .stored(let stored): return stored.keyHash
+        }
+    }
+
+    public var keyName: String? {
+        switch source {
+        case .key(let keys, let index): return keys.keys[Int(index)].name
+        case .stored(let stored): return stored.keyName
+        }
+    }
+
+    public var workspaceId: String? {
+        switch source {
+        case .key(let keys, let index): return keys.keys[Int(index)].workspaceId
+        case .stored(let stored): return stored.workspaceId
+        }
+    }
+
+    /// The message and the evidence together (one evaluation of the rule where they are derived).
+    public var text: (message: String, evidence: JSONObject) {
+        switch source {
+        case .key(let keys, let index):
+            guard let match = keys.match(rule: rule, index: Int(index)) else { return ("", JSONObject()) }
+            return (match.message, JSONObject(match.evidence))
+        case .stored(let stored):
+            return (stored.message, stored.evidence)
+        }
+    }
+
+    public var message: String { text.message }
+
+    /// What the rule looked at, in a fixed order.
+    public var evidence: JSONObject { text.evidence }
 
     /// `<rule>:<key hash>` (`<rule>:snapshot` for snapshot findings): stable across runs, so findings can be
     /// followed from night to night.
@@ -64,6 +110,11 @@ public struct Finding: Sendable {
     }
 
     public var suppressed: Bool { suppressionBox != nil }
+
+    private var stored: StoredFinding? {
+        if case .stored(let stored) = source { return stored }
+        return nil
+    }
 
     static func id(rule: String, keyHash: String?) -> String { rule + ":" + (keyHash ?? "snapshot") }
 
@@ -86,12 +137,50 @@ public struct Finding: Sendable {
     }
 }
 
-/// What a finding read back from an older findings.json says differently from this version.
-private final class StoredText: Sendable {
+/// What the findings of one audit are derived from: the audited keys, the previous keys the rules that read
+/// them need, the thresholds and the clock. Shared by all of them.
+final class KeyFindingSource: Sendable {
+    let keys: [KeyRecord]
+    /// By key index, only for keys with a finding of a rule that reads the previous key.
+    let previous: [Int32: PriorSnapshot.Key]
+    let thresholds: Policy.Thresholds
+    let clock: Double
+
+    init(keys: [KeyRecord], previous: [Int32: PriorSnapshot.Key], thresholds: Policy.Thresholds, clock: Double) {
+        self.keys = keys
+        self.previous = previous
+        self.thresholds = thresholds
+        self.clock = clock
+    }
+
+    func match(rule id: String, index: Int) -> RuleMatch? {
+        guard let rule = RuleCatalog.rule(id) else { return nil }
+        return rule.evaluate(
+            RuleInput(key: keys[index], previous: previous[Int32(index)], thresholds: thresholds, now: clock))
+    }
+}
+
+/// The text of a finding that carries it.
+private final class StoredFinding: Sendable {
+    let keyHash: String?
+    let keyName: String?
+    let workspaceId: String?
+    let message: String
+    let evidence: JSONObject
+    /// Set only where a stored finding's id, title or remediation differs from what this version derives.
     let id: String?
     let title: String?
     let remediation: String?
-    init(id: String?, title: String?, remediation: String?) {
+
+    init(
+        keyHash: String?, keyName: String?, workspaceId: String?, message: String, evidence: JSONObject, id: String?,
+        title: String?, remediation: String?
+    ) {
+        self.keyHash = keyHash
+        self.keyName = keyName
+        self.workspaceId = workspaceId
+        self.message = message
+        self.evidence = evidence
         self.id = id
         self.title = title
         self.remediation = remediation

@@ -95,15 +95,16 @@ public enum FindingsDocument {
     }
 
     static func findingJSON(_ finding: Finding) -> JSONValue {
-        .object(
+        let (message, evidence) = finding.text
+        return .object(
             JSONObject([
                 ("id", .string(finding.id)), ("rule", .string(finding.rule)),
                 ("severity", .string(finding.severity.rawValue)),
                 ("key_hash", finding.keyHash.map { .string($0) } ?? .null),
                 ("key_name", finding.keyName.map { .string($0) } ?? .null),
                 ("workspace_id", finding.workspaceId.map { .string($0) } ?? .null),
-                ("title", .string(finding.title)), ("message", .string(finding.message)),
-                ("evidence", .object(finding.evidence)), ("remediation", .string(finding.remediation)),
+                ("title", .string(finding.title)), ("message", .string(message)),
+                ("evidence", .object(evidence)), ("remediation", .string(finding.remediation)),
                 ("suppressed", .bool(finding.suppressed)),
                 ("suppression", finding.suppression.map(suppressionJSON) ?? .null),
                 ("first_seen", .string(Timestamp.format(finding.firstSeen))),

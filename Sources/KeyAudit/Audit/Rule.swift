@@ -20,6 +20,8 @@ public struct Rule: Sendable {
     /// How to fix it, with the Management API call; `{hash}` stands for the key's hash.
     public let remediation: String
     public let evidenceFields: [String]
+    /// Whether `evaluate` reads the previous snapshot's key (the audit keeps it for the findings' text).
+    var readsPrevious = false
     /// Pure: the same key, previous key, thresholds and clock give the same answer.
     let evaluate: @Sendable (RuleInput) -> RuleMatch?
 

@@ -85,6 +85,7 @@ public enum RuleCatalog {
         evidenceFields: [
             "usage", "byok_usage", "usage_daily", "usage_weekly", "usage_monthly", "previous_usage", "usage_growth",
         ],
+        readsPrevious: true,
         evaluate: { input in
             let key = input.key
             guard key.isDisabled else { return nil }

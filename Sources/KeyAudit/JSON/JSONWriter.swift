@@ -341,3 +341,66 @@ struct _JSONOutput: ~Copyable {
         }
     }
 }
+
+/// A JSON document whose long arrays are produced one element at a time, written in exactly the layout of
+/// `JSONWriter.write(_:into:style: .pretty(indent: 2, level:))` without ever being one tree.
+indirect enum LazyJSON {
+    case value(JSONValue)
+    case array(Int, (Int) -> JSONValue)
+    case object([(String, LazyJSON)])
+
+    /// The same document as one tree.
+    var materialized: JSONValue {
+        switch self {
+        case .value(let value): return value
+        case .array(let count, let element): return .array((0..<count).map(element))
+        case .object(let members): return .object(JSONObject(members.map { ($0.0, $0.1.materialized) }))
+        }
+    }
+
+    /// Appends the pretty form to `out`, handing `out` to `emit` (and emptying it) whenever it passes 1 MiB.
+    func writePretty<E: Error>(
+        into out: inout [UInt8], level: Int, emit: ([UInt8]) throws(E) -> Void
+    ) throws(E) {
+        func newline(_ level: Int) {
+            out.append(10)
+            out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 * level))
+        }
+        switch self {
+        case .value(let json):
+            JSONWriter.write(json, into: &out, style: .pretty(indent: 2, level: level))
+        case .array(let count, let element):
+            guard count > 0 else {
+                out.append(contentsOf: Array("[]".utf8))
+                return
+            }
+            out.append(UInt8(ascii: "["))
+            for index in 0..<count {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                newline(level + 1)
+                JSONWriter.write(element(index), into: &out, style: .pretty(indent: 2, level: level + 1))
+                if out.count >= 1 << 20 {
+                    try emit(out)
+                    out.removeAll(keepingCapacity: true)
+                }
+            }
+            newline(level)
+            out.append(UInt8(ascii: "]"))
+        case .object(let members):
+            guard !members.isEmpty else {
+                out.append(contentsOf: Array("{}".utf8))
+                return
+            }
+            out.append(UInt8(ascii: "{"))
+            for (index, member) in members.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                newline(level + 1)
+                JSONWriter.writeString(member.0, into: &out)
+                out.append(contentsOf: Array(": ".utf8))
+                try member.1.writePretty(into: &out, level: level + 1, emit: emit)
+            }
+            newline(level)
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+}

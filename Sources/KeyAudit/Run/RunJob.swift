@@ -138,7 +138,9 @@ public struct RunJob: Sendable {
                     ),
                     audit: result)
                 diff = result
-                try folder.write(result.encoded(), as: SnapshotDiff.fileName)
+                try folder.write(as: SnapshotDiff.fileName) { emit throws(KeyAuditError) in
+                    try result.encode(chunked: emit)
+                }
             }
             // The previous run is not needed past the diff: let it go before the reports.
             let brokenChain = previous?.brokenChain
@@ -192,6 +194,6 @@ public struct RunJob: Sendable {
         return Snapshot(
             takenAt: request.now, source: api.baseURL.string, workspaces: listing.workspaces,
             coverage: listing.coverage,
-            previous: nil, keys: listing.keys.map(KeyRecord.init))
+            previous: nil, keys: listing.keys.map { [store = RawKeyStore()] in KeyRecord($0, store: store) })
     }
 }

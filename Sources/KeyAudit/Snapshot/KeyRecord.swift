@@ -3,13 +3,18 @@ import Foundation
 /// One API key as the Management API returned it, with a typed view for the audit.
 ///
 /// `raw` is the object exactly as received (every field, unknown ones included, in their order, numbers as
-/// their original text); it is what the snapshot stores. The typed properties are read from it once, leniently:
+/// their original text); it is what the snapshot stores. It is kept as compact JSON in a ``RawKeyStore``
+/// shared by the keys of a snapshot, and parsed again only when asked for. The typed properties are read from it once, leniently:
 /// a field that cannot be read becomes a ``FieldProblem`` and the key is kept and flagged, never dropped.
 public struct KeyRecord: Sendable {
-    /// Emptied by ``releaseRaw()`` once the snapshot is written and compared (it is most of a key's memory);
-    /// everything else keyaudit reads from it is kept in typed form.
-    public private(set) var raw: JSONObject
-    public private(set) var rawReleased = false
+    /// Let go of by ``releaseRaw()`` once the snapshot is written and compared (it is most of a key's
+    /// memory); everything else keyaudit reads from it is kept in typed form.
+    private var rawStore: RawKeyStore?
+    private let rawLocation: RawKeyStore.Location
+    /// A fingerprint of the configuration members (see ``PriorSnapshot/configuration(of:)``): two keys whose
+    /// fingerprints match have the same configuration (SipHash with this process's random seed: a collision
+    /// is about one in 2^64 and cannot be aimed at).
+    let configurationFingerprint: UInt64
     /// Fields present in the object that keyaudit does not know, in the order received.
     public let extraFields: [(String, JSONValue)]
     /// Two bits per entry of `knownFields`: 0 absent, 1 null, 2 a value.
@@ -77,8 +82,18 @@ public struct KeyRecord: Sendable {
         case value = 2
     }
 
-    public init(_ raw: JSONObject) {
-        self.raw = raw
+    /// A key on its own (tests, one-off records); the keys of a snapshot share a store.
+    public init(_ raw: JSONObject) { self.init(raw, store: RawKeyStore()) }
+
+    /// - Parameter store: where the object is kept; the keys of one snapshot share one.
+    public init(_ raw: JSONObject, store: RawKeyStore) {
+        var compact: [UInt8] = []
+        JSONWriter.write(.object(raw), into: &compact, style: .compact)
+        self.rawStore = store
+        self.rawLocation = store.append(compact)
+        var hasher = Hasher()
+        hasher.combine(PriorSnapshot.configuration(of: raw))
+        self.configurationFingerprint = UInt64(truncatingIfNeeded: hasher.finalize())
         var bits: UInt64 = 0
         for (index, field) in Self.knownFields.enumerated() {
             let state: Presence
@@ -125,8 +140,7 @@ public struct KeyRecord: Sendable {
             self.identity = hash
         } else {
             // Sorts after every hex hash; stable for the same content.
-            let canonical = JSONWriter.string(.object(raw), style: .compact)
-            self.identity = Self.noHashPrefix + Checksum.sha256Hex(Array(canonical.utf8)).prefix(16)
+            self.identity = Self.noHashPrefix + Checksum.sha256Hex(compact).prefix(16)
         }
     }
 
@@ -153,9 +167,20 @@ public struct KeyRecord: Sendable {
 
     /// Drops the object as received, keeping the typed fields, presence and unknown fields: after the snapshot
     /// is written and compared, nothing reads it, and at 100,000 keys it is about 110 MB.
-    public mutating func releaseRaw() {
-        raw = JSONObject()
-        rawReleased = true
+    public mutating func releaseRaw() { rawStore = nil }
+
+    public var rawReleased: Bool { rawStore == nil }
+
+    /// The object as received (parsed again from the store); empty once released.
+    public var raw: JSONObject {
+        guard let rawStore else { return JSONObject() }
+        return rawStore.withBytes(rawLocation) { (try? JSONParser.parse($0))?.objectValue } ?? JSONObject()
+    }
+
+    /// The object as compact JSON, as snapshot.json stores it.
+    func withRawBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        guard let rawStore else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        return try rawStore.withBytes(rawLocation, body)
     }
 
     static func isWellFormedHash(_ text: String) -> Bool {

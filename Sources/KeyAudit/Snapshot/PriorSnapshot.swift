@@ -59,14 +59,14 @@ public struct PriorSnapshot: Sendable {
             let guess = Self.takenAtHint(mapped.bytes)
             var builder = Builder(policy: policy, clock: (guess ?? now).timeIntervalSince1970, current: current)
             let header = try Snapshot.read(
-                mapped.bytes, origin: mapped.path, progress: mapped.release(below:),
+                mapped.bytes, origin: mapped.path, progress: mapped.release(below:), sharedStore: false,
                 restart: { builder.keys.removeAll() }
             ) { builder.add($0) }
             if header.takenAt != guess {
                 builder = Builder(
                     policy: policy, clock: (header.takenAt ?? now).timeIntervalSince1970, current: current)
                 _ = try Snapshot.read(
-                    mapped.bytes, origin: mapped.path, progress: mapped.release(below:),
+                    mapped.bytes, origin: mapped.path, progress: mapped.release(below:), sharedStore: false,
                     restart: { builder.keys.removeAll() }
                 ) { builder.add($0) }
             }
@@ -185,7 +185,9 @@ public struct PriorSnapshot: Sendable {
                 key.identity = now.identity
                 if key.name == now.name { key.name = now.name }
                 if key.workspaceId == now.workspaceId { key.workspaceId = now.workspaceId }
-                key.changes = SnapshotDiff.configurationChanges(PriorSnapshot.configuration(of: record.raw), now.raw)
+                key.changes =
+                    record.configurationFingerprint == now.configurationFingerprint
+                    ? [] : SnapshotDiff.configurationChanges(PriorSnapshot.configuration(of: record.raw), now.raw)
             }
             keys.append(key)
         }

@@ -114,7 +114,7 @@ public struct Snapshot: Sendable {
         for (index, key) in keys.enumerated() {
             precondition(!key.rawReleased, "a snapshot is written before its keys' objects are released")
             line(index == 0 ? "\n    " : ",\n    ")
-            JSONWriter.write(.object(key.raw), into: &out, style: .compact)
+            key.withRawBytes { out.append(contentsOf: $0) }
             if out.count >= 1 << 20 {
                 try emit(out)
                 out.removeAll(keepingCapacity: true)
@@ -165,12 +165,16 @@ public struct Snapshot: Sendable {
     ///
     /// A document with both `keys` and `data` uses `keys`, as the stored snapshot format has it: when `keys`
     /// follows `data`, `restart` is called and the keys handed over so far are to be forgotten.
+    ///
+    /// - Parameter sharedStore: true when the keys are kept (one store for all of them); false when each is
+    ///   looked at and dropped (each gets a small store of its own, freed with it).
     static func read(
-        _ bytes: UnsafeRawBufferPointer, origin: String, progress: ((Int) -> Void)?,
+        _ bytes: UnsafeRawBufferPointer, origin: String, progress: ((Int) -> Void)?, sharedStore: Bool = true,
         restart: () -> Void, key: (KeyRecord) -> Void
     ) throws(KeyAuditError) -> Header {
         var member: String?
         var index = 0
+        let store = RawKeyStore()
         var badItem: String?
         let document: JSONValue
         do {
@@ -193,7 +197,7 @@ public struct Snapshot: Sendable {
                         "\(origin): item \(index) of the key list is a JSON \(item.kindName), not a key object; the file is corrupt"
                     return
                 }
-                key(KeyRecord(object))
+                key(KeyRecord(object, store: sharedStore ? store : RawKeyStore()))
             }
         } catch {
             throw .malformedData(

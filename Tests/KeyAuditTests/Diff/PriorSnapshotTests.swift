@@ -222,4 +222,28 @@ struct PriorSnapshotTests {
         #expect(fromFile.resolved.contains("incomplete-coverage:snapshot"))
         #expect(fromFile.resolved.contains("retired-rule:\(Self.hash(3))"))
     }
+
+    @Test(
+        "a finding's text is derived on demand: the same after the keys' objects are released or the snapshot changes")
+    func derivedText() throws {
+        let earlier = Self.now.addingTimeInterval(-86_400)
+        var previousObjects = Self.objects()
+        previousObjects[2]["usage"] = .number(JSONNumber(validating: "2.5")!)  // key 3, disabled: spent 10 since
+        let previous = Snapshot(
+            takenAt: earlier, source: "test", workspaces: [], coverage: Coverage(mode: .allWorkspaces),
+            previous: nil, keys: previousObjects.map(KeyRecord.init))
+        var current = Self.snapshot(takenAt: Self.now)
+        let audit = Auditor.audit(current, prior: PriorRun(snapshot: previous), policy: Policy(), now: Self.now)
+        let before = audit.findings.map {
+            [$0.id, $0.message, JSONWriter.string(.object($0.evidence)), $0.remediation]
+        }
+        let growth = try #require(audit.findings.first { $0.rule == "disabled-with-usage" })
+        #expect(growth.message.contains("since the previous snapshot"), "\(growth.message)")
+        #expect(growth.evidence["previous_usage"] != nil)
+        current.releaseRawObjects()
+        current.keys.removeAll()
+        let after = audit.findings.map { [$0.id, $0.message, JSONWriter.string(.object($0.evidence)), $0.remediation] }
+        #expect(after == before)
+        #expect(before.allSatisfy { !$0[1].isEmpty && $0[2] != "{}" })
+    }
 }

@@ -543,4 +543,31 @@ struct SnapshotDiffTests {
             currentFindingIDs: [])
         #expect(diff.added.isEmpty && diff.removed.isEmpty && diff.changed.isEmpty && diff.spend.keys.isEmpty)
     }
+
+    @Test("diff.json written in chunks, list by list, is byte for byte the pretty-printed tree")
+    func chunkedEncoding() throws {
+        let small = D.diff()
+        var tree: [UInt8] = []
+        JSONWriter.write(small.json, into: &tree, style: .pretty(indent: 2, level: 0))
+        #expect(small.encoded() == tree + [10])
+
+        // Enough spend entries to cross several 1 MiB chunks.
+        let previous = (1...6_000).map {
+            D.object($0 % 250, name: "key-\($0)", [("hash", .string(String(format: "%064x", $0)))])
+        }
+        let current = previous.map { object -> JSONObject in
+            var changed = object
+            changed["usage"] = 21
+            return changed
+        }
+        let large = D.diff(previous: previous, current: current)
+        #expect(large.spend.keys.count == 6_000)
+        var chunks: [[UInt8]] = []
+        large.encode { chunks.append($0) }
+        #expect(chunks.count >= 2)
+        #expect(chunks.dropLast().allSatisfy { $0.count >= 1 << 20 })
+        var whole: [UInt8] = []
+        JSONWriter.write(large.json, into: &whole, style: .pretty(indent: 2, level: 0))
+        #expect(Array(chunks.joined()) == whole + [10])
+    }
 }
