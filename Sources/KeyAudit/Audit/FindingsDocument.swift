@@ -80,10 +80,15 @@ public enum FindingsDocument {
                     ("by_severity", .object(JSONObject(summary.bySeverity.map { ($0.0.rawValue, .int($0.1)) }))),
                 ])))
         member("suppressions", .array(audit.suppressions.map(suppressionStatusJSON)))
+        var lastSeen = (date: Date.distantPast, text: Timestamp.format(Date.distantPast))
         text("  \"findings\": [")
         for (index, finding) in audit.findings.enumerated() {
             text(index == 0 ? "\n    " : ",\n    ")
-            JSONWriter.write(findingJSON(finding), into: &out, style: .compact)
+            // Most findings share one first_seen (this run's, or the previous run's): formatted once.
+            if finding.firstSeen != lastSeen.date {
+                lastSeen = (finding.firstSeen, Timestamp.format(finding.firstSeen))
+            }
+            JSONWriter.write(findingJSON(finding, firstSeen: lastSeen.text), into: &out, style: .compact)
             if out.count >= 1 << 20 {
                 try emit(out)
                 out.removeAll(keepingCapacity: true)
@@ -94,7 +99,7 @@ public enum FindingsDocument {
         try emit(out)
     }
 
-    static func findingJSON(_ finding: Finding) -> JSONValue {
+    static func findingJSON(_ finding: Finding, firstSeen: String? = nil) -> JSONValue {
         let (message, evidence) = finding.text
         return .object(
             JSONObject([
@@ -107,7 +112,7 @@ public enum FindingsDocument {
                 ("evidence", .object(evidence)), ("remediation", .string(finding.remediation)),
                 ("suppressed", .bool(finding.suppressed)),
                 ("suppression", finding.suppression.map(suppressionJSON) ?? .null),
-                ("first_seen", .string(Timestamp.format(finding.firstSeen))),
+                ("first_seen", .string(firstSeen ?? Timestamp.format(finding.firstSeen))),
                 ("status", .string(finding.status.rawValue)),
             ]))
     }

@@ -74,6 +74,8 @@ public struct KeyRecord: Sendable {
     ]
     static let knownFieldSet = Set(knownFields)
     static let knownFieldIndex = Dictionary(uniqueKeysWithValues: knownFields.enumerated().map { ($1, $0) })
+    /// Whether each known field changes by itself (see ``SnapshotDiff/volatileFields``).
+    static let volatileKnownFields = knownFields.map { SnapshotDiff.volatileFields.contains($0) }
 
     /// Whether a field was absent, null or had a value (null and absent mean different things to the rules).
     public enum Presence: UInt64, Sendable {
@@ -91,13 +93,12 @@ public struct KeyRecord: Sendable {
         JSONWriter.write(.object(raw), into: &compact, style: .compact)
         self.rawStore = store
         self.rawLocation = store.append(compact)
-        var hasher = Hasher()
-        hasher.combine(PriorSnapshot.configuration(of: raw))
-        self.configurationFingerprint = UInt64(truncatingIfNeeded: hasher.finalize())
+        var reader = FieldReader(raw)
+        self.configurationFingerprint = reader.configurationFingerprint
         var bits: UInt64 = 0
-        for (index, field) in Self.knownFields.enumerated() {
+        for index in Self.knownFields.indices {
             let state: Presence
-            switch raw[field] {
+            switch reader.slots[index] {
             case .none: state = .absent
             case .null?: state = .null
             default: state = .value
@@ -105,8 +106,7 @@ public struct KeyRecord: Sendable {
             bits |= state.rawValue << (2 * UInt64(index))
         }
         self.presenceBits = bits
-        self.extraFields = zip(raw.keys, raw.values).filter { !Self.knownFieldSet.contains($0.0) }
-        var reader = FieldReader(raw)
+        self.extraFields = reader.extraFields
         let hash = reader.string("hash", required: true)
         if let hash, !Self.isWellFormedHash(hash) {
             reader.problems.append(
@@ -207,10 +207,33 @@ public struct FieldProblem: Sendable, Equatable {
 
 /// Reads typed fields from a key object, collecting problems instead of failing.
 private struct FieldReader {
-    let object: JSONObject
+    /// The first value of each known field, by its index in `KeyRecord.knownFields`.
+    var slots: [JSONValue?]
+    var extraFields: [(String, JSONValue)] = []
+    /// See `KeyRecord.configurationFingerprint`: the configuration members, names and values, byte-exact.
+    var configurationFingerprint: UInt64
     var problems: [FieldProblem] = []
 
-    init(_ object: JSONObject) { self.object = object }
+    /// One pass over the members (the fields used to be looked up one by one, each a scan of the object).
+    init(_ object: JSONObject) {
+        slots = [JSONValue?](repeating: nil, count: KeyRecord.knownFields.count)
+        var hasher = Hasher()
+        for (field, value) in zip(object.keys, object.values) {
+            if let index = KeyRecord.knownFieldIndex[field] {
+                if slots[index] == nil { slots[index] = value }
+                if KeyRecord.volatileKnownFields[index] { continue }
+            } else {
+                extraFields.append((field, value))
+            }
+            JSONObject.hashUTF8(field, into: &hasher)
+            value.hash(into: &hasher)
+        }
+        configurationFingerprint = UInt64(truncatingIfNeeded: hasher.finalize())
+    }
+
+    func value(_ field: String) -> JSONValue? {
+        KeyRecord.knownFieldIndex[field].flatMap { slots[$0] }
+    }
 
     mutating func complain(_ field: String, _ problem: String, _ value: JSONValue?) {
         var shown: String?
@@ -222,7 +245,7 @@ private struct FieldReader {
     }
 
     mutating func string(_ field: String, required: Bool = false) -> String? {
-        switch object[field] {
+        switch value(field) {
         case .none:
             if required { complain(field, "is missing", nil) }
             return nil
@@ -238,7 +261,7 @@ private struct FieldReader {
     }
 
     mutating func bool(_ field: String, required: Bool = false) -> Bool? {
-        switch object[field] {
+        switch value(field) {
         case .none:
             if required { complain(field, "is missing", nil) }
             return nil
@@ -256,7 +279,7 @@ private struct FieldReader {
     }
 
     mutating func number(_ field: String) -> Double? {
-        switch object[field] {
+        switch value(field) {
         case .none, .null?:
             return nil
         case .number(let number)?:
@@ -281,7 +304,7 @@ private struct FieldReader {
     }
 
     mutating func timestamp(_ field: String, required: Bool = false) -> Double? {
-        switch object[field] {
+        switch value(field) {
         case .none:
             if required { complain(field, "is missing", nil) }
             return nil
