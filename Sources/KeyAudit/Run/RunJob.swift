@@ -114,6 +114,26 @@ public struct RunJob: Sendable {
                     condensed: previous?.prior, firstSeen: previous?.firstSeen, brokenChain: previous?.brokenChain),
                 policy: policy, now: request.now)
             audit = result
+            let brokenChain = previous?.brokenChain
+
+            // 4. The workbook starts now, on a thread of its own: its Findings and Keys sheets need only the
+            // audit, and its Summary and Changes sheets wait for the diff while findings.json and diff.json are
+            // written here.
+            let diffHandoff = DiffHandoff()
+            let workbook = try ReportWriter.startWorkbook(
+                request.formats,
+                context: ReportContext(
+                    runName: folder.name, generatedAt: request.now, snapshot: current,
+                    snapshotSHA256: snapshotReference.sha256, audit: result, diff: nil, brokenChain: brokenChain,
+                    rowLimit: request.reportRowLimit),
+                diff: diffHandoff, templates: templates, directory: folder.stagingPath)
+            defer {
+                // However this block is left: the workbook must not wait for a diff that will not come, and must
+                // be finished before the staging folder can be removed.
+                diffHandoff.fulfil(nil)
+                _ = workbook?.wait()
+            }
+
             try folder.write(as: FindingsDocument.fileName) { emit throws(KeyAuditError) in
                 try FindingsDocument.encode(
                     audit: result, snapshot: current, snapshotReference: snapshotReference, generatedAt: request.now,
@@ -125,7 +145,7 @@ public struct RunJob: Sendable {
                 )
             }
 
-            // 4. Diff.
+            // 5. Diff.
             if let previous {
                 let result = SnapshotDiff.compare(
                     previous: previous.prior,
@@ -142,20 +162,22 @@ public struct RunJob: Sendable {
                     try result.encode(chunked: emit)
                 }
             }
+            diffHandoff.fulfil(diff)
             // The previous run is not needed past the diff: let it go before the reports.
-            let brokenChain = previous?.brokenChain
             previous = nil
             Memory.returnFreePages()
 
-            // 5. Reports.
+            // 6. Markdown and HTML, then wait for the workbook.
             let context = ReportContext(
                 runName: folder.name, generatedAt: request.now, snapshot: current,
                 snapshotSHA256: snapshotReference.sha256,
                 audit: result, diff: diff, brokenChain: brokenChain, rowLimit: request.reportRowLimit)
-            try ReportWriter.write(request.formats, context: context, templates: templates, into: folder)
+            try ReportWriter.writeText(
+                request.formats, context: context, templates: templates, directory: folder.stagingPath,
+                workbook: workbook)
         }
 
-        // 6. Into place.
+        // 7. Into place.
         let finalPath = try folder.commit()
         trap?.setStaging(nil)
         var removed: [String] = []

@@ -87,12 +87,17 @@ public struct KeyRecord: Sendable {
     /// A key on its own (tests, one-off records); the keys of a snapshot share a store.
     public init(_ raw: JSONObject) { self.init(raw, store: RawKeyStore()) }
 
-    /// - Parameter store: where the object is kept; the keys of one snapshot share one.
-    public init(_ raw: JSONObject, store: RawKeyStore) {
+    /// - Parameter store: where the object is kept; the keys of one snapshot share one. nil: not kept (a key
+    ///   looked at once and dropped, such as the previous snapshot's, whose object the caller has).
+    public init(_ raw: JSONObject, store: RawKeyStore?) {
         var compact: [UInt8] = []
-        JSONWriter.write(.object(raw), into: &compact, style: .compact)
+        if let store {
+            JSONWriter.write(.object(raw), into: &compact, style: .compact)
+            self.rawLocation = store.append(compact)
+        } else {
+            self.rawLocation = .init(chunk: 0, offset: 0, length: 0)
+        }
         self.rawStore = store
-        self.rawLocation = store.append(compact)
         var reader = FieldReader(raw)
         self.configurationFingerprint = reader.configurationFingerprint
         var bits: UInt64 = 0
@@ -140,6 +145,7 @@ public struct KeyRecord: Sendable {
             self.identity = hash
         } else {
             // Sorts after every hex hash; stable for the same content.
+            if compact.isEmpty { JSONWriter.write(.object(raw), into: &compact, style: .compact) }
             self.identity = Self.noHashPrefix + Checksum.sha256Hex(compact).prefix(16)
         }
     }

@@ -59,16 +59,16 @@ public struct PriorSnapshot: Sendable {
             let guess = Self.takenAtHint(mapped.bytes)
             var builder = Builder(policy: policy, clock: (guess ?? now).timeIntervalSince1970, current: current)
             let header = try Snapshot.read(
-                mapped.bytes, origin: mapped.path, progress: mapped.release(below:), sharedStore: false,
+                mapped.bytes, origin: mapped.path, progress: mapped.release(below:), keepObjects: false,
                 restart: { builder.keys.removeAll() }
-            ) { builder.add($0) }
+            ) { builder.add($0, object: $1) }
             if header.takenAt != guess {
                 builder = Builder(
                     policy: policy, clock: (header.takenAt ?? now).timeIntervalSince1970, current: current)
                 _ = try Snapshot.read(
-                    mapped.bytes, origin: mapped.path, progress: mapped.release(below:), sharedStore: false,
+                    mapped.bytes, origin: mapped.path, progress: mapped.release(below:), keepObjects: false,
                     restart: { builder.keys.removeAll() }
-                ) { builder.add($0) }
+                ) { builder.add($0, object: $1) }
             }
             return PriorSnapshot(takenAt: header.takenAt, previous: header.previous, keys: builder.finish())
         }
@@ -156,7 +156,10 @@ public struct PriorSnapshot: Sendable {
             self.clock = clock
         }
 
-        mutating func add(_ record: KeyRecord) {
+        mutating func add(_ record: KeyRecord) { add(record, object: record.raw) }
+
+        /// `object`: the record's object as received (the record may not keep it).
+        mutating func add(_ record: KeyRecord, object: JSONObject) {
             let input = RuleInput(key: record, previous: nil, thresholds: thresholds, now: clock)
             var matched: UInt16 = 0
             for (bit, rule) in rules where rule.evaluate(input) != nil { matched |= 1 << bit }
@@ -169,7 +172,7 @@ public struct PriorSnapshot: Sendable {
                 usage: record.usage, byokUsage: record.byokUsage, configuration: [], changes: nil,
                 matchedRules: matched)
             guard let current else {
-                key.configuration = PriorSnapshot.configuration(of: record.raw)
+                key.configuration = PriorSnapshot.configuration(of: object)
                 keys.append(key)
                 return
             }
@@ -187,7 +190,7 @@ public struct PriorSnapshot: Sendable {
                 if key.workspaceId == now.workspaceId { key.workspaceId = now.workspaceId }
                 key.changes =
                     record.configurationFingerprint == now.configurationFingerprint
-                    ? [] : SnapshotDiff.configurationChanges(PriorSnapshot.configuration(of: record.raw), now.raw)
+                    ? [] : SnapshotDiff.configurationChanges(PriorSnapshot.configuration(of: object), now.raw)
             }
             keys.append(key)
         }

@@ -143,7 +143,7 @@ public struct Snapshot: Sendable {
     ) throws(KeyAuditError) -> Snapshot {
         var keys: [KeyRecord] = []
         let header = try read(bytes, origin: origin, progress: progress, restart: { keys.removeAll() }) {
-            keys.append($0)
+            record, _ in keys.append(record)
         }
         return Snapshot(
             takenAt: header.takenAt, source: header.source, toolVersion: header.toolVersion,
@@ -166,11 +166,11 @@ public struct Snapshot: Sendable {
     /// A document with both `keys` and `data` uses `keys`, as the stored snapshot format has it: when `keys`
     /// follows `data`, `restart` is called and the keys handed over so far are to be forgotten.
     ///
-    /// - Parameter sharedStore: true when the keys are kept (one store for all of them); false when each is
-    ///   looked at and dropped (each gets a small store of its own, freed with it).
+    /// - Parameter keepObjects: true when the keys are kept (their objects go to one store for all of them);
+    ///   false when each is looked at and dropped (`key` gets the object alongside, and the record keeps none).
     static func read(
-        _ bytes: UnsafeRawBufferPointer, origin: String, progress: ((Int) -> Void)?, sharedStore: Bool = true,
-        restart: () -> Void, key: (KeyRecord) -> Void
+        _ bytes: UnsafeRawBufferPointer, origin: String, progress: ((Int) -> Void)?, keepObjects: Bool = true,
+        restart: () -> Void, key: (KeyRecord, JSONObject) -> Void
     ) throws(KeyAuditError) -> Header {
         var member: String?
         var index = 0
@@ -197,7 +197,7 @@ public struct Snapshot: Sendable {
                         "\(origin): item \(index) of the key list is a JSON \(item.kindName), not a key object; the file is corrupt"
                     return
                 }
-                key(KeyRecord(object, store: sharedStore ? store : RawKeyStore()))
+                key(KeyRecord(object, store: keepObjects ? store : nil), object)
             }
         } catch {
             throw .malformedData(

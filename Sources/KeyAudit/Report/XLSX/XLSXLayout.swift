@@ -10,6 +10,9 @@ public struct XLSXLayout: Sendable {
 
     public enum Source: String, Sendable, CaseIterable {
         case summary, findings, keys, changes
+
+        /// Whether the sheet shows the diff (written once it is known).
+        var needsDiff: Bool { self == .summary || self == .changes }
     }
 
     /// How a field's values are written.
