@@ -72,7 +72,6 @@ public struct KeyRecord: Sendable {
         "byok_usage_weekly", "byok_usage_monthly", "created_at", "updated_at", "expires_at", "last_used_at",
         "creator_user_id", "workspace_id", "external_user",
     ]
-    static let knownFieldSet = Set(knownFields)
     static let knownFieldIndex = Dictionary(uniqueKeysWithValues: knownFields.enumerated().map { ($1, $0) })
     /// Whether each known field changes by itself (see ``SnapshotDiff/volatileFields``).
     static let volatileKnownFields = knownFields.map { SnapshotDiff.volatileFields.contains($0) }

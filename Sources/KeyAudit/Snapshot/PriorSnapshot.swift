@@ -83,12 +83,7 @@ public struct PriorSnapshot: Sendable {
 
     /// The key with this identity, if the previous snapshot had it.
     public func key(_ identity: String) -> Key? {
-        var low = 0
-        var high = keys.count
-        while low < high {
-            let middle = (low + high) / 2
-            if keys[middle].identity < identity { low = middle + 1 } else { high = middle }
-        }
+        let low = Snapshot.firstIndex(atOrAfter: identity, in: keys, by: \.identity)
         return low < keys.count && keys[low].identity == identity ? keys[low] : nil
     }
 
@@ -176,12 +171,7 @@ public struct PriorSnapshot: Sendable {
                 keys.append(key)
                 return
             }
-            var low = 0
-            var high = current.count
-            while low < high {
-                let middle = (low + high) / 2
-                if current[middle].identity < record.identity { low = middle + 1 } else { high = middle }
-            }
+            let low = Snapshot.firstIndex(atOrAfter: record.identity, in: current, by: \.identity)
             if low < current.count, current[low].identity == record.identity {
                 let now = current[low]
                 // Share the current key's strings where they are the same: no copy per key.

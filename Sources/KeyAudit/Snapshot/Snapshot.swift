@@ -43,6 +43,17 @@ public struct Snapshot: Sendable {
     /// Sorted by identity; a key listed twice keeps its last occurrence.
     static func sortedUnique(_ keys: [KeyRecord]) -> [KeyRecord] { sortedUnique(keys, by: \.identity) }
 
+    /// Binary search in items sorted by `identity`: the first position whose identity is not below `identity`.
+    static func firstIndex<Item>(atOrAfter identity: String, in items: [Item], by key: (Item) -> String) -> Int {
+        var low = 0
+        var high = items.count
+        while low < high {
+            let middle = (low + high) / 2
+            if key(items[middle]) < identity { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
     /// Sorted by `identity`; an identity listed twice keeps its last occurrence. Already sorted and unique
     /// (a stored snapshot read back) costs one pass; otherwise the items are rearranged in place, since a
     /// second array of 100,000 keys would cost 30 MB.
