@@ -5,10 +5,12 @@
  *
  *   cc -O2 scripts/xlsx-floor.c $(pkg-config --cflags --libs xlsxwriter) -o /tmp/xlsx-floor
  *   /usr/bin/time -v /tmp/xlsx-floor /tmp/xlsx-floor.xlsx
+ *   KEYS_ONLY=1 /usr/bin/time -v /tmp/xlsx-floor /tmp/xlsx-floor.xlsx     # the Keys sheet alone
  *
  * BENCHMARKS.md quotes it. It is a measuring instrument, not part of the build.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <xlsxwriter.h>
 
 int main(int argc, char **argv) {
@@ -23,7 +25,8 @@ int main(int argc, char **argv) {
     char text[200];
 
     lxw_worksheet *findings = workbook_add_worksheet(workbook, "Findings");
-    for (int row = 0; row < 170000; row++) {
+    int findingRows = getenv("KEYS_ONLY") ? 0 : 170000;
+    for (int row = 0; row < findingRows; row++) {
         worksheet_write_string(findings, row, 0, "medium", NULL);
         worksheet_write_string(findings, row, 1, "stale-key", NULL);
         snprintf(text, sizeof text, "growth-prod-%d", row);
