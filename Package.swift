@@ -1,8 +1,18 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// The executable target is called KeyAuditCLI (folder Sources/keyaudit, product `keyaudit`) so that
-// its module name does not collide with the library `KeyAudit` on case-insensitive file systems.
+// One target per pipeline stage, in the order data flows; each may use the stages before it, never after:
+//
+//     Core ← API ← Snapshot ← Audit ← Diff ← Report ← Run ← keyaudit (the command line)
+//
+// Core holds the shared leaves (JSON, files, text formatting and escaping, YAML, errors, diagnostics);
+// SampleAccount (the deterministic account generator behind --demo, the tests and the benchmark) depends on
+// Core only. The compiler enforces the direction: a stage cannot import a later one, and `make test` builds
+// with `--explicit-target-dependency-import-check error` so that no target imports what it does not declare.
+// ARCHITECTURE.md draws the graph.
+//
+// Cross-stage declarations are `package`, not `public`: only what the command line and a library user need
+// is public (the library product `KeyAudit` re-exports it).
 let package = Package(
     name: "keyaudit",
     platforms: [.macOS(.v14)],
@@ -27,23 +37,64 @@ let package = Package(
             pkgConfig: "xlsxwriter",
             providers: [.apt(["libxlsxwriter-dev"]), .brew(["libxlsxwriter"])]
         ),
+
+        // MARK: The pipeline, leaves first
+
         .target(
-            name: "KeyAudit",
+            name: "KeyAuditCore",
             dependencies: [
-                "CXLSXWriter",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            path: "Sources/Core"
+        ),
+        .target(
+            name: "KeyAuditAPI",
+            dependencies: [
+                "KeyAuditCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Mustache", package: "swift-mustache"),
-                .product(name: "Yams", package: "Yams"),
-            ]
+            ],
+            path: "Sources/API"
         ),
+        .target(name: "KeyAuditSnapshot", dependencies: ["KeyAuditCore", "KeyAuditAPI"], path: "Sources/Snapshot"),
+        .target(
+            name: "KeyAuditAudit", dependencies: ["KeyAuditCore", "KeyAuditSnapshot"], path: "Sources/Audit"),
+        .target(
+            name: "KeyAuditDiff", dependencies: ["KeyAuditCore", "KeyAuditSnapshot", "KeyAuditAudit"],
+            path: "Sources/Diff"),
+        .target(
+            name: "KeyAuditReport",
+            dependencies: [
+                "CXLSXWriter", "KeyAuditCore", "KeyAuditAPI", "KeyAuditSnapshot", "KeyAuditAudit", "KeyAuditDiff",
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            path: "Sources/Report"
+        ),
+        .target(
+            name: "KeyAuditRun",
+            dependencies: [
+                "KeyAuditCore", "KeyAuditAPI", "KeyAuditSnapshot", "KeyAuditAudit", "KeyAuditDiff", "KeyAuditReport",
+                "KeyAuditSampleAccount",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Run"
+        ),
+        .target(name: "KeyAuditSampleAccount", dependencies: ["KeyAuditCore"], path: "Sources/SampleAccount"),
+        /// The library product: the public surface of every stage, under one import.
+        .target(name: "KeyAudit", dependencies: [
+                "KeyAuditCore", "KeyAuditAPI", "KeyAuditSnapshot", "KeyAuditAudit", "KeyAuditDiff", "KeyAuditReport",
+                "KeyAuditRun",
+            ], path: "Sources/KeyAudit"),
+
+        // MARK: Executables
+
         .executableTarget(
             name: "KeyAuditCLI",
             dependencies: [
-                "KeyAudit",
+                "KeyAuditCore", "KeyAuditAPI", "KeyAuditAudit", "KeyAuditDiff", "KeyAuditReport", "KeyAuditRun",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -52,18 +103,35 @@ let package = Package(
         .executableTarget(
             name: "KeyAuditBench",
             dependencies: [
-                "KeyAudit",
+                "KeyAuditCore", "KeyAuditAPI", "KeyAuditSnapshot", "KeyAuditAudit", "KeyAuditDiff", "KeyAuditReport",
+                "KeyAuditRun", "KeyAuditSampleAccount", "KeyAuditTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/keyaudit-bench"
+        ),
+
+        // MARK: Tests
+
+        /// The stand-in Management API (SwiftNIO on 127.0.0.1) and its fake account, shared by the tests and the
+        /// benchmark.
+        .target(
+            name: "KeyAuditTestSupport",
+            dependencies: [
+                "KeyAuditCore", "KeyAuditSampleAccount",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
-            path: "Sources/keyaudit-bench"
+            path: "Sources/TestSupport"
         ),
         .testTarget(
             name: "KeyAuditTests",
             dependencies: [
-                "KeyAudit",
-                "KeyAuditCLI",
+                "KeyAuditCore", "KeyAuditAPI", "KeyAuditSnapshot", "KeyAuditAudit", "KeyAuditDiff", "KeyAuditReport",
+                "KeyAuditRun", "KeyAuditSampleAccount", "KeyAuditTestSupport", "KeyAuditCLI",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,5 +1,13 @@
 import Foundation
-import KeyAudit
+import KeyAuditCore
+import KeyAuditAPI
+import KeyAuditSnapshot
+import KeyAuditAudit
+import KeyAuditDiff
+import KeyAuditReport
+import KeyAuditRun
+import KeyAuditSampleAccount
+import KeyAuditTestSupport
 
 /// keyaudit-bench: times each stage of the offline pipeline and the whole `keyaudit run` at several account
 /// sizes, and the HTTP snapshot against a local stand-in with latency. Prints a table. `make bench` runs it.
@@ -50,6 +58,28 @@ func measure<T>(_ body: () throws -> T) rethrows -> (T, Double) {
     return (value, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
 }
 
+let benchWorkspaces = ["0febc8de-0000-4000-8000-000000000000", "7a1d2c3b-0000-4000-8000-000000000001"]
+
+/// Writes `snap.json` (a GET /keys body) and `prev.json` (an object with `keys`: 0.5% fewer keys, less usage)
+/// for `count` generated keys into `folder`, unless they are there already.
+func benchData(count: Int, in folder: String, now: Double) throws -> (current: String, previous: String) {
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let current = (folder as NSString).appendingPathComponent("snap.json")
+    let previous = (folder as NSString).appendingPathComponent("prev.json")
+    if FileManager.default.fileExists(atPath: current), FileManager.default.fileExists(atPath: previous) {
+        return (current, previous)
+    }
+    var options = AccountGenerator.Options(
+        count: count, workspaces: benchWorkspaces, disabled: count * 12 / 100, seed: 11, now: now)
+    let keys = AccountGenerator.lines(options)
+    try Data(("{\"data\": [" + keys.joined(separator: ",\n") + "]}\n").utf8).write(to: URL(fileURLWithPath: current))
+    options.usageScale = 0.97
+    let before = AccountGenerator.lines(options).dropFirst(count / 200)
+    try Data(("{\"keys\": [" + before.joined(separator: ",\n") + "]}\n").utf8).write(
+        to: URL(fileURLWithPath: previous))
+    return (current, previous)
+}
+
 /// Runs a child process; returns wall seconds, peak RSS (kB, from wait4) and the exit status.
 func runChild(_ path: String, _ arguments: [String]) -> (seconds: Double, peakKB: Int, status: Int32) {
     var pid: pid_t = 0
@@ -90,7 +120,7 @@ print(
 var wholeRuns: [(Int, Double, Int)] = []
 for size in options.sizes {
     let folder = (options.data as NSString).appendingPathComponent("\(size)")
-    let (snap, prev) = try Generator.ensureData(count: size, in: folder, now: now)
+    let (snap, prev) = try benchData(count: size, in: folder, now: now)
     let snapBytes = (try? FileManager.default.attributesOfItem(atPath: snap)[.size] as? Int) ?? 0
     print("\n== \(size) keys (snapshot \(snapBytes / 1_048_576) MB) ==")
     if !options.skipStages {
@@ -113,7 +143,7 @@ for size in options.sizes {
         let encoded = stage("encode snapshot.json") { snapshot.encoded() }
         snapshot.releaseRawObjects()
         let audit = stage("audit") {
-            Auditor.audit(snapshot, prior: PriorRun(condensed: previous.prior), policy: Policy(), now: nowDate)
+            Auditor.audit(snapshot, prior: PriorRun(keys: previous.prior), policy: Policy(), now: nowDate)
         }
         let diff = stage("diff") {
             SnapshotDiff.compare(
@@ -191,8 +221,16 @@ if wholeRuns.count > 1 {
 }
 
 if !options.skipHTTP {
-    let keys = Generator.keys(count: options.httpKeys, seed: 5, now: now)
-    let server = try await BenchServer.start(keys: keys, latency: .milliseconds(Int64(options.latencyMs)))
+    let account = StandInAccount(
+        workspaces: [
+            StandInWorkspace(
+                id: benchWorkspaces[0], name: "Default",
+                keys: StandInAccount.makeKeys(
+                    count: options.httpKeys, disabled: options.httpKeys / 10, workspace: benchWorkspaces[0], seed: 5,
+                    now: nowDate))
+        ], managementKey: "sk-or-v1-bench")
+    account.latency = .milliseconds(options.latencyMs)
+    let server = try await StandInServer.start(account.answer)
     print("\n== HTTP snapshot: \(options.httpKeys) keys, one workspace, \(options.latencyMs) ms per request ==")
     for concurrency in [1, 4, 8] {
         let output = (options.data as NSString).appendingPathComponent("http-output")

@@ -1,5 +1,10 @@
 import ArgumentParser
-import KeyAudit
+import KeyAuditCore
+import KeyAuditAPI
+import KeyAuditAudit
+import KeyAuditDiff
+import KeyAuditReport
+import KeyAuditRun
 
 @main
 struct KeyAuditCommand: AsyncParsableCommand {

@@ -1,7 +1,12 @@
 import ArgumentParser
 import Foundation
-import KeyAudit
 import Logging
+import KeyAuditCore
+import KeyAuditAPI
+import KeyAuditAudit
+import KeyAuditDiff
+import KeyAuditReport
+import KeyAuditRun
 
 /// Where the keys come from and how the API is talked to.
 struct SourceOptions: ParsableArguments {

@@ -1,7 +1,12 @@
 import ArgumentParser
 import Foundation
-import KeyAudit
 import Logging
+import KeyAuditCore
+import KeyAuditAPI
+import KeyAuditAudit
+import KeyAuditDiff
+import KeyAuditReport
+import KeyAuditRun
 
 /// What the audit holds keys to and what it writes.
 struct AuditOptions: ParsableArguments {

@@ -1,7 +1,12 @@
 import ArgumentParser
 import Foundation
-import KeyAudit
 import Logging
+import KeyAuditCore
+import KeyAuditAPI
+import KeyAuditAudit
+import KeyAuditDiff
+import KeyAuditReport
+import KeyAuditRun
 
 /// Log lines on stderr, as text (`keyaudit: warning: …`) or JSON (one object per line).
 ///

@@ -1,6 +1,11 @@
 import ArgumentParser
 import Foundation
-import KeyAudit
+import KeyAuditCore
+import KeyAuditAPI
+import KeyAuditAudit
+import KeyAuditDiff
+import KeyAuditReport
+import KeyAuditRun
 
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

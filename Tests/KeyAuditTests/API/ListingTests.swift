@@ -2,7 +2,15 @@ import Foundation
 import Logging
 import Testing
 
-@testable import KeyAudit
+@testable import KeyAuditAPI
+@testable import KeyAuditAudit
+@testable import KeyAuditCore
+@testable import KeyAuditDiff
+@testable import KeyAuditReport
+@testable import KeyAuditRun
+@testable import KeyAuditSampleAccount
+@testable import KeyAuditSnapshot
+@testable import KeyAuditTestSupport
 
 /// The real client (AsyncHTTPClient) listing a stand-in Management API on 127.0.0.1.
 @Suite("Listing every key over HTTP")

@@ -1,7 +1,15 @@
 import Foundation
 import Testing
 
-@testable import KeyAudit
+@testable import KeyAuditAPI
+@testable import KeyAuditAudit
+@testable import KeyAuditCore
+@testable import KeyAuditDiff
+@testable import KeyAuditReport
+@testable import KeyAuditRun
+@testable import KeyAuditSampleAccount
+@testable import KeyAuditSnapshot
+@testable import KeyAuditTestSupport
 
 /// Keys, policies and audits for the policy tests. `PolicyKit.key` is healthy; the named builders bend it
 /// into exactly one finding each.
@@ -537,7 +545,7 @@ struct PolicyTests {
         let earlier = Date(timeIntervalSince1970: 1_790_000_000)
         let keys = [P.stale(1, "old"), P.noLimit(2, "open")]
         let prior = PriorRun(
-            snapshot: P.snapshot(keys, takenAt: P.now.addingTimeInterval(-P.day)),
+            snapshot: P.snapshot(keys, takenAt: P.now.addingTimeInterval(-P.day)), policy: Policy(), now: P.now,
             firstSeen: ["stale-key:\(P.hash(1))": earlier, "no-limit:\(P.hash(99))": earlier])
         let result = Auditor.audit(P.snapshot(keys), prior: prior, policy: Policy(), now: P.now)
         let stale = try #require(result.findings.first { $0.rule == "stale-key" })
@@ -555,7 +563,8 @@ struct PolicyTests {
         let yesterday = P.now.addingTimeInterval(-P.day)
         let previous = P.snapshot([P.stale(1, "old"), P.key(2, name: "open")], takenAt: yesterday)
         let current = P.snapshot([P.stale(1, "old"), P.noLimit(2, "open"), P.expiring(3, "new-key")])
-        let result = Auditor.audit(current, prior: PriorRun(snapshot: previous), policy: Policy(), now: P.now)
+        let result = Auditor.audit(
+            current, prior: PriorRun(snapshot: previous, policy: Policy(), now: P.now), policy: Policy(), now: P.now)
         #expect(result.findings.count == 3)
         for finding in result.findings {
             switch finding.rule {
@@ -744,7 +753,8 @@ struct PolicyTests {
     func demoAccount(_ now: Date) throws {
         let (current, previous) = DemoAccount.snapshots(now: now)
         let policy = DemoAccount.policy(now: now)
-        let result = Auditor.audit(current, prior: PriorRun(snapshot: previous), policy: policy, now: now)
+        let result = Auditor.audit(
+            current, prior: PriorRun(snapshot: previous, policy: policy, now: now), policy: policy, now: now)
         let rules = Set(result.findings.map(\.rule))
         for rule in RuleCatalog.all where rule.scope == .key {
             #expect(rules.contains(rule.id), "the demo shows no \(rule.id)")

@@ -1,7 +1,15 @@
 import Foundation
 import Testing
 
-@testable import KeyAudit
+@testable import KeyAuditAPI
+@testable import KeyAuditAudit
+@testable import KeyAuditCore
+@testable import KeyAuditDiff
+@testable import KeyAuditReport
+@testable import KeyAuditRun
+@testable import KeyAuditSampleAccount
+@testable import KeyAuditSnapshot
+@testable import KeyAuditTestSupport
 
 /// Hand-made keys for the rule tests. A key from `RuleKit.key` is healthy (no rule fires on it);
 /// each case bends it with `set` (a value; `nil` here is JSON null) and `remove` (the field is absent).
@@ -67,8 +75,8 @@ private enum RuleKit {
         coverage: Coverage = Coverage(mode: .allWorkspaces), brokenChain: BrokenChain? = nil
     ) -> AuditResult {
         let prior = PriorRun(
-            snapshot: previous.map { snapshot($0, takenAt: now.addingTimeInterval(-day)) }, firstSeen: nil,
-            brokenChain: brokenChain)
+            keys: previous.map { PriorSnapshot(snapshot($0, takenAt: now.addingTimeInterval(-day)), policy: policy, now: now) },
+            firstSeen: nil, brokenChain: brokenChain)
         return Auditor.audit(snapshot(keys, coverage: coverage), prior: prior, policy: policy, now: now)
     }
 

@@ -1,7 +1,15 @@
 import Foundation
 import Testing
 
-@testable import KeyAudit
+@testable import KeyAuditAPI
+@testable import KeyAuditAudit
+@testable import KeyAuditCore
+@testable import KeyAuditDiff
+@testable import KeyAuditReport
+@testable import KeyAuditRun
+@testable import KeyAuditSampleAccount
+@testable import KeyAuditSnapshot
+@testable import KeyAuditTestSupport
 
 /// The previous snapshot read key by key (``PriorSnapshot``) must tell the audit and the diff exactly what the
 /// whole snapshot would have told them.
@@ -62,7 +70,7 @@ struct PriorSnapshotTests {
         #expect(loaded.keys.map(\.identity) == condensed.keys.map(\.identity))
         #expect(loaded.keys.map(\.configuration) == condensed.keys.map(\.configuration))
         #expect(loaded.findingIDs == condensed.findingIDs)
-        #expect(loaded.findingIDs == Auditor.findingIDs(whole, policy: Policy(), now: Self.now))
+        #expect(loaded.findingIDs == PriorSnapshot(whole, policy: Policy(), now: Self.now).findingIDs)
         // The key listed twice keeps its last occurrence, as Snapshot does.
         #expect(loaded.key(Self.hash(1))?.name == "key-1-listed-twice")
         #expect(loaded.key(Self.hash(3))?.usage == 12.5)
@@ -148,7 +156,7 @@ struct PriorSnapshotTests {
         func check(_ order: [Int]) {
             var items = order.indices.map { "item-\($0)" }
             let expected = order.map { "item-\($0)" }
-            Auditor.permute(&items, into: order)
+            items.permute(into: order)
             #expect(items == expected, "\(order)")
         }
         func permutations(_ items: [Int]) -> [[Int]] {
@@ -186,10 +194,10 @@ struct PriorSnapshotTests {
         let from = SnapshotDiff.Endpoint(path: "a/snapshot.json", takenAt: earlier, sha256: "")
         let to = SnapshotDiff.Endpoint(path: "b/snapshot.json", takenAt: Self.now, sha256: "")
         let prior = PriorSnapshot(previous, policy: Policy(), now: Self.now, against: current)
-        let previousIDs = Auditor.findingIDs(previous, policy: Policy(), now: Self.now)
+        let previousIDs = PriorSnapshot(previous, policy: Policy(), now: Self.now).findingIDs
 
         // The previous run's findings re-derived from its snapshot (per-key rule marks).
-        let audit = Auditor.audit(current, prior: PriorRun(condensed: prior), policy: Policy(), now: Self.now)
+        let audit = Auditor.audit(current, prior: PriorRun(keys: prior), policy: Policy(), now: Self.now)
         let expected = SnapshotDiff.compare(
             previous: previous, from: from, previousFindingIDs: previousIDs, current: current, to: to,
             currentFindingIDs: Set(audit.findings.map(\.id))
@@ -209,7 +217,7 @@ struct PriorSnapshotTests {
         firstSeen["incomplete-coverage:snapshot"] = earlier
         firstSeen["retired-rule:\(Self.hash(3))"] = earlier
         let audited = Auditor.audit(
-            current, prior: PriorRun(condensed: prior, firstSeen: firstSeen), policy: Policy(), now: Self.now)
+            current, prior: PriorRun(keys: prior, firstSeen: firstSeen), policy: Policy(), now: Self.now)
         let fromFile = SnapshotDiff.compare(
             previous: prior, from: from, previousFirstSeen: firstSeen, current: current, to: to, audit: audited
         ).findings
@@ -233,7 +241,8 @@ struct PriorSnapshotTests {
             takenAt: earlier, source: "test", workspaces: [], coverage: Coverage(mode: .allWorkspaces),
             previous: nil, keys: previousObjects.map(KeyRecord.init))
         var current = Self.snapshot(takenAt: Self.now)
-        let audit = Auditor.audit(current, prior: PriorRun(snapshot: previous), policy: Policy(), now: Self.now)
+        let audit = Auditor.audit(
+            current, prior: PriorRun(snapshot: previous, policy: Policy(), now: Self.now), policy: Policy(), now: Self.now)
         let before = audit.findings.map {
             [$0.id, $0.message, JSONWriter.string(.object($0.evidence)), $0.remediation]
         }

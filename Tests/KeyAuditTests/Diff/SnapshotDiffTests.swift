@@ -1,7 +1,15 @@
 import Foundation
 import Testing
 
-@testable import KeyAudit
+@testable import KeyAuditAPI
+@testable import KeyAuditAudit
+@testable import KeyAuditCore
+@testable import KeyAuditDiff
+@testable import KeyAuditReport
+@testable import KeyAuditRun
+@testable import KeyAuditSampleAccount
+@testable import KeyAuditSnapshot
+@testable import KeyAuditTestSupport
 
 /// Two hand-built snapshots of one account, a day apart, with one key per kind of change.
 private enum DiffKit {
@@ -193,11 +201,11 @@ struct SnapshotDiffTests {
         for entry in diff.changed {
             for field in entry.changes {
                 #expect(
-                    !SnapshotDiff.volatileFields.contains(field.field), "\(field.field) reported as a config change")
+                    !KeyRecord.volatileFields.contains(field.field), "\(field.field) reported as a config change")
             }
         }
         #expect(
-            SnapshotDiff.volatileFields == [
+            KeyRecord.volatileFields == [
                 "usage", "usage_daily", "usage_weekly", "usage_monthly", "byok_usage", "byok_usage_daily",
                 "byok_usage_weekly", "byok_usage_monthly", "limit_remaining", "updated_at", "last_used_at",
             ])
@@ -482,8 +490,8 @@ struct SnapshotDiffTests {
         #expect(summary.contains("evil\\nRemoved:\\r\\t\\u{1b}[31mred\\u{7}\\u{202e}exe.txt"))
         // No line of the summary starts with text from the name.
         #expect(!summary.split(separator: "\n").contains { $0.hasPrefix("Removed:") })
-        #expect(Display.terminalSafe("a\u{0}b\u{85}c\u{2066}d") == "a\\u{0}b\\u{85}c\\u{2066}d")
-        #expect(Display.terminalSafe("emoji 🔑 ok") == "emoji 🔑 ok")
+        #expect(Escaping.terminal("a\u{0}b\u{85}c\u{2066}d") == "a\\u{0}b\\u{85}c\\u{2066}d")
+        #expect(Escaping.terminal("emoji 🔑 ok") == "emoji 🔑 ok")
     }
 
     // MARK: - Reading snapshots

@@ -1,7 +1,15 @@
 import Foundation
 import Testing
 
-@testable import KeyAudit
+@testable import KeyAuditAPI
+@testable import KeyAuditAudit
+@testable import KeyAuditCore
+@testable import KeyAuditDiff
+@testable import KeyAuditReport
+@testable import KeyAuditRun
+@testable import KeyAuditSampleAccount
+@testable import KeyAuditSnapshot
+@testable import KeyAuditTestSupport
 
 /// Helpers shared by the JSON suites (file-private so they cannot clash with other test files).
 private enum JSONTestSupport {

@@ -1,7 +1,15 @@
 import Foundation
 import Testing
 
-@testable import KeyAudit
+@testable import KeyAuditAPI
+@testable import KeyAuditAudit
+@testable import KeyAuditCore
+@testable import KeyAuditDiff
+@testable import KeyAuditReport
+@testable import KeyAuditRun
+@testable import KeyAuditSampleAccount
+@testable import KeyAuditSnapshot
+@testable import KeyAuditTestSupport
 
 /// A small, fixed account for the report tests (golden files, templates, workbook): eight keys in two
 /// workspaces, a previous snapshot a day earlier (so the changes section has added, removed, reconfigured,
@@ -194,7 +202,7 @@ enum GoldenReportFixture {
             ? BrokenChain(
                 path: "20261124T030000Z/snapshot.json", recorded: String(repeating: "1f", count: 32),
                 actual: String(repeating: "2e", count: 32)) : nil
-        let prior = withPrevious ? PriorRun(snapshot: previous, brokenChain: broken) : PriorRun(brokenChain: broken)
+        let prior = withPrevious ? PriorRun(snapshot: previous, policy: policy, now: now, brokenChain: broken) : PriorRun(brokenChain: broken)
         let audit = Auditor.audit(current, prior: prior, policy: policy, now: now)
         var diff: SnapshotDiff?
         if withPrevious {

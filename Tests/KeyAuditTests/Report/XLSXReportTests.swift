@@ -1,7 +1,15 @@
 import Foundation
 import Testing
 
-@testable import KeyAudit
+@testable import KeyAuditAPI
+@testable import KeyAuditAudit
+@testable import KeyAuditCore
+@testable import KeyAuditDiff
+@testable import KeyAuditReport
+@testable import KeyAuditRun
+@testable import KeyAuditSampleAccount
+@testable import KeyAuditSnapshot
+@testable import KeyAuditTestSupport
 
 /// report.xlsx as keyaudit writes it (default layout), read back with XLSXReader: sheets, rows, typed cells,
 /// limits, layout features, document properties and reproducibility.
@@ -93,7 +101,8 @@ struct XLSXReportTests {
             path: "20261125T030000Z/snapshot.json", sha256: String(repeating: "0", count: 64))
         var snapshot = current
         snapshot.previous = previousReference
-        let audit = Auditor.audit(snapshot, prior: PriorRun(snapshot: previous), policy: policy, now: now)
+        let audit = Auditor.audit(
+            snapshot, prior: PriorRun(snapshot: previous, policy: policy, now: now), policy: policy, now: now)
         let previousIDs = Set(Auditor.audit(previous, policy: policy, now: previous.takenAt ?? now).findings.map(\.id))
         let diff = SnapshotDiff.compare(
             previous: previous,

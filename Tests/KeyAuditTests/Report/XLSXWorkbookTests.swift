@@ -2,7 +2,15 @@ import Foundation
 import Testing
 import ZIPFoundation
 
-@testable import KeyAudit
+@testable import KeyAuditAPI
+@testable import KeyAuditAudit
+@testable import KeyAuditCore
+@testable import KeyAuditDiff
+@testable import KeyAuditReport
+@testable import KeyAuditRun
+@testable import KeyAuditSampleAccount
+@testable import KeyAuditSnapshot
+@testable import KeyAuditTestSupport
 
 /// Every test writes a real .xlsx with `XLSXWorkbook` and proves the behaviour by reading it back with
 /// `XLSXReader` (ZIPFoundation + XMLParser), never by trusting the writer.

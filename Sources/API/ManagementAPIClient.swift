@@ -1,0 +1,444 @@
+import Foundation
+import Logging
+import KeyAuditCore
+
+/// What one listing of the account returned: workspaces and keys as received, and the coverage.
+package struct AccountListing: Sendable {
+    package var workspaces: [JSONValue]
+    /// De-duplicated by `hash`, in the order first received.
+    package var keys: [JSONObject]
+    package var coverage: Coverage
+}
+
+/// The Management API calls keyaudit makes: `GET /workspaces` and `GET /keys`, paged, retried, verified.
+package struct ManagementAPIClient: Sendable {
+    /// OpenRouter returns at most this many keys per page; a shorter page is the last one.
+    static let pageSize = 100
+    /// A page is a few tens of kilobytes; anything far larger is garbage and is not read into memory.
+    static let maxBodyBytes = 8 * 1024 * 1024
+    /// Relistings of a workspace whose paging shifted, after the first listing.
+    static let maxRelistings = 3
+    /// Guards against a server that never sends a short page: 20,000 pages is 2,000,000 keys.
+    static let maxPagesPerListing = 20_000
+
+    let transport: any HTTPTransport
+    let baseURL: BaseURL
+    let key: ManagementKey
+    let retry: RetryPolicy
+    let deadline: ContinuousClock.Instant
+    let timeoutDescription: String
+    let stats: FetchStats
+    let logger: Logger
+
+    package init(
+        transport: any HTTPTransport, baseURL: BaseURL, key: ManagementKey, retry: RetryPolicy,
+        deadline: ContinuousClock.Instant, timeoutDescription: String, stats: FetchStats, logger: Logger
+    ) {
+        self.transport = transport
+        self.baseURL = baseURL
+        self.key = key
+        self.retry = retry
+        self.deadline = deadline
+        self.timeoutDescription = timeoutDescription
+        self.stats = stats
+        self.logger = logger
+    }
+
+    // MARK: - The whole account
+
+    /// Lists every key of every workspace (or of `selected` only), disabled keys included.
+    package func listAccount(selected: [String], concurrency: Int) async throws(KeyAuditError) -> AccountListing {
+        var workspaces: [JSONValue] = []
+        var targets: [String?]
+        var mode: Coverage.Mode
+        var notes: [String] = []
+        if !selected.isEmpty {
+            mode = .selectedWorkspaces
+            targets = selected
+            // Names and slugs help the report; a key that cannot list workspaces still lists keys.
+            if case .listed(let all) = try await listWorkspaces() {
+                workspaces = all.filter { selected.contains($0["id"]?.stringValue ?? "") }.map { .object($0) }
+            }
+        } else {
+            switch try await listWorkspaces() {
+            case .listed(let all):
+                mode = .allWorkspaces
+                workspaces = all.map { .object($0) }
+                targets = all.compactMap { $0["id"]?.stringValue }
+                if targets.isEmpty {
+                    // An account with no workspace objects still has the default listing.
+                    targets = [nil]
+                    notes.append("/workspaces listed no workspace; the default listing was read instead")
+                }
+            case .unsupported(let status):
+                mode = .defaultListingOnly
+                targets = [nil]
+                notes.append(
+                    "/workspaces answered \(status); only the default workspace's listing (no workspace_id) was read")
+            }
+        }
+
+        var seen = Set<String>()
+        var keys: [JSONObject] = []
+        var covered: [Coverage.Workspace] = []
+        for target in targets {
+            let listing = try await listWorkspaceSettled(target, concurrency: concurrency)
+            covered.append(
+                Coverage.Workspace(
+                    id: target, keys: listing.keys.count, pages: listing.pages, attempts: listing.attempts,
+                    consistent: listing.consistent))
+            for key in listing.keys {
+                // The same key could only appear twice if a workspace listing ignored workspace_id.
+                if let hash = key["hash"]?.stringValue {
+                    guard seen.insert(hash).inserted else { continue }
+                }
+                keys.append(key)
+            }
+            if !listing.consistent {
+                notes.append(
+                    "workspace \(target ?? "default"): the listing shifted on every one of \(listing.attempts) attempts (keys created or deleted while paging); the snapshot may miss keys"
+                )
+            }
+        }
+        if mode == .defaultListingOnly {
+            // Said only now: with a key that is refused everywhere, the 403 on /keys is the one error to print.
+            logger.warning(
+                "/workspaces was unavailable to this key: only the default workspace was listed; keys in other workspaces are not covered (give them with --workspace ID)"
+            )
+        }
+        let consistent = covered.allSatisfy(\.consistent)
+        let coverage = Coverage(
+            mode: mode, pages: await stats.pages, requests: await stats.requests, retries: await stats.retries,
+            includeDisabled: true, workspaces: covered, consistent: consistent, notes: notes)
+        return AccountListing(workspaces: workspaces, keys: keys, coverage: coverage)
+    }
+
+    // MARK: - Workspaces
+
+    enum WorkspaceAnswer {
+        case listed([JSONObject])
+        case unsupported(Int)
+    }
+
+    func listWorkspaces() async throws(KeyAuditError) -> WorkspaceAnswer {
+        var all: [JSONObject] = []
+        var offset = 0
+        while true {
+            let answer = try await getJSON(
+                "/workspaces", query: [("offset", String(offset)), ("limit", "100")], allowStatuses: [403, 404])
+            guard case .json(let document) = answer else {
+                if case .status(let status) = answer { return .unsupported(status) }
+                return .unsupported(404)
+            }
+            guard let data = document["data"]?.arrayValue else {
+                throw .malformedData(
+                    "GET /workspaces answered without a \"data\" array; check --base-url points at the OpenRouter API")
+            }
+            let page = data.compactMap(\.objectValue)
+            all.append(contentsOf: page)
+            let total = document["total_count"]?.doubleValue.map { Int($0) }
+            offset += page.count
+            if page.isEmpty || page.count < 100 || (total.map { offset >= $0 } ?? false) { break }
+            if offset > 100_000 {
+                throw .malformedData("GET /workspaces never ended (over 100,000 workspaces); the server ignores offset")
+            }
+        }
+        return .listed(all)
+    }
+
+    // MARK: - Keys of one workspace
+
+    struct WorkspaceListing {
+        var keys: [JSONObject]
+        var pages: Int
+        var attempts: Int
+        var consistent: Bool
+    }
+
+    /// Lists a workspace until two checks agree that nothing moved while paging, at most 1 + `maxRelistings` times.
+    func listWorkspaceSettled(
+        _ workspace: String?, concurrency: Int
+    ) async throws(KeyAuditError)
+        -> WorkspaceListing
+    {
+        var attempt = 0
+        var last: OnePass?
+        while attempt <= Self.maxRelistings {
+            attempt += 1
+            let pass = try await listOnce(workspace, concurrency: concurrency)
+            if pass.shift == nil {
+                return WorkspaceListing(keys: pass.keys, pages: pass.pages, attempts: attempt, consistent: true)
+            }
+            logger.notice(
+                "workspace \(workspace ?? "default"): \(pass.shift ?? "") while paging; listing it again (attempt \(attempt + 1))"
+            )
+            last = pass
+        }
+        let pass = last!
+        logger.error(
+            "workspace \(workspace ?? "default"): paging never settled after \(attempt) listings; the snapshot is marked inconsistent"
+        )
+        return WorkspaceListing(keys: pass.keys, pages: pass.pages, attempts: attempt, consistent: false)
+    }
+
+    struct OnePass {
+        var keys: [JSONObject]
+        var pages: Int
+        /// Why this pass cannot be trusted, or nil.
+        var shift: String?
+    }
+
+    private func keysQuery(_ workspace: String?, offset: Int) -> [(String, String)] {
+        var query = [("include_disabled", "true")]
+        if let workspace { query.append(("workspace_id", workspace)) }
+        query.append(("offset", String(offset)))
+        return query
+    }
+
+    func fetchPage(_ workspace: String?, offset: Int) async throws(KeyAuditError) -> [JSONObject] {
+        let answer = try await getJSON("/keys", query: keysQuery(workspace, offset: offset), allowStatuses: [])
+        guard case .json(let document) = answer, let data = document["data"]?.arrayValue else {
+            throw .malformedData(
+                "GET /keys (offset \(offset)) answered without a \"data\" array; check --base-url points at the OpenRouter API"
+            )
+        }
+        var page: [JSONObject] = []
+        page.reserveCapacity(data.count)
+        for item in data {
+            guard let object = item.objectValue else {
+                throw .malformedData(
+                    "GET /keys (offset \(offset)) returned a key that is not a JSON object; the API answer is malformed"
+                )
+            }
+            page.append(object)
+        }
+        await stats.recordPage(keys: page.count)
+        return page
+    }
+
+    /// One listing: page 0, then the remaining pages `concurrency` at a time, then a check that the count held.
+    func listOnce(_ workspace: String?, concurrency: Int) async throws(KeyAuditError) -> OnePass {
+        let first = try await fetchPage(workspace, offset: 0)
+        guard first.count >= Self.pageSize else {
+            return OnePass(keys: first, pages: 1, shift: nil)
+        }
+        // Advance by what the server actually returns per page, should it ever return more than 100.
+        let step = first.count
+        let firstHashes = Set(first.compactMap { $0["hash"]?.stringValue })
+        var pages: [Int: [JSONObject]] = [0: first]
+        var end: Int?  // offset of the first short page
+        var offsetIgnored = false
+        do {
+            try await withThrowingTaskGroup(of: (Int, [JSONObject]).self) { group in
+                var next = step
+                var running = 0
+                func launch() {
+                    let offset = next
+                    next += step
+                    running += 1
+                    group.addTask { (offset, try await self.fetchPage(workspace, offset: offset)) }
+                }
+                for _ in 0..<max(1, concurrency) { launch() }
+                while running > 0, let (offset, page) = try await group.next() {
+                    running -= 1
+                    pages[offset] = page
+                    if page.count < step {
+                        end = min(end ?? offset, offset)
+                    } else if Set(page.compactMap { $0["hash"]?.stringValue }) == firstHashes {
+                        // The server answers every offset with the first page: paging would never end.
+                        offsetIgnored = true
+                        group.cancelAll()
+                        break
+                    }
+                    if end == nil {
+                        guard pages.count < Self.maxPagesPerListing else {
+                            group.cancelAll()
+                            throw KeyAuditError.malformedData(
+                                "GET /keys returned more than \(Self.maxPagesPerListing) full pages without an end; the server ignores offset"
+                            )
+                        }
+                        launch()
+                    }
+                }
+            }
+        } catch let error as KeyAuditError {
+            throw error
+        } catch {
+            throw .apiUnavailable("listing keys failed: \(error)")
+        }
+        if offsetIgnored {
+            throw .malformedData(
+                "GET /keys returned the same keys for offset 0 and a later offset: the server ignores offset, so the listing cannot be completed; check --base-url"
+            )
+        }
+        let last = end!
+        var keys: [JSONObject] = []
+        var seen = Set<String>()
+        var shift: String?
+        for (offset, page) in pages.sorted(by: { $0.key < $1.key }) {
+            if offset > last {
+                if !page.isEmpty { shift = "a page past the end was not empty" }
+                continue
+            }
+            for key in page {
+                if let hash = key["hash"]?.stringValue, !seen.insert(hash).inserted {
+                    shift = "key \(hash.prefix(12)) appeared on two pages"
+                    continue
+                }
+                keys.append(key)
+            }
+        }
+        // A key deleted while paging shifts later pages up without a duplicate showing; the count tells.
+        if shift == nil {
+            let probe = try await fetchPage(workspace, offset: keys.count - 1)
+            let expected = keys.last?["hash"]?.stringValue
+            if probe.count != 1 || probe.first?["hash"]?.stringValue != expected {
+                shift = "the number of keys changed while paging"
+            }
+        }
+        return OnePass(keys: keys, pages: pages.count, shift: shift)
+    }
+
+    // MARK: - One request, with retries
+
+    enum Answer {
+        case json(JSONValue)
+        case status(Int)
+    }
+
+    /// GET `path`, retried as the policy says, decoded as JSON. Statuses in `allowStatuses` are returned, not thrown.
+    func getJSON(
+        _ path: String, query: [(String, String)], allowStatuses: Set<Int>
+    ) async throws(KeyAuditError)
+        -> Answer
+    {
+        let url = baseURL.url(path, query: query)
+        let what = "GET \(path)" + (query.first(where: { $0.0 == "offset" }).map { " (offset \($0.1))" } ?? "")
+        var attempt = 0
+        var lastProblem = ""
+        while true {
+            attempt += 1
+            let remaining = deadline - ContinuousClock.now
+            guard remaining > .zero else {
+                throw .apiUnavailable(
+                    "no complete answer to \(what) within --timeout \(timeoutDescription)\(lastProblem.isEmpty ? "" : " (last: \(lastProblem))"); raise --timeout or try again later"
+                )
+            }
+            await stats.recordRequest()
+            var wait: Duration?
+            do {
+                let response = try await transport.get(
+                    url: url,
+                    headers: [
+                        ("Authorization", key.authorizationHeaderValue), ("Accept", "application/json"),
+                        ("User-Agent", "keyaudit/\(KeyAuditVersion.current)"),
+                    ],
+                    timeout: min(remaining, .seconds(60)), maxBodyBytes: Self.maxBodyBytes)
+                switch response.status {
+                case 200..<300:
+                    return .json(try decode(response, what: what))
+                case let status where allowStatuses.contains(status):
+                    return .status(status)
+                case 401:
+                    throw KeyAuditError.keyRejected(
+                        "the API rejected the management key (401 Unauthorized): it is wrong, revoked or expired; check OPENROUTER_MANAGEMENT_KEY or --key-file"
+                    )
+                case 403:
+                    throw KeyAuditError.keyRejected(
+                        "the API refused the key (403 Forbidden): it is probably an ordinary API key, not a management key; create one under Settings > Management keys"
+                    )
+                case 429, 503:
+                    lastProblem = "\(response.status) \(Self.reason(response.status))"
+                    wait = RetryPolicy.retryAfter(response.headers["retry-after"]) ?? retry.backoff(retry: attempt)
+                    if let asked = wait, asked > retry.maxRetryAfter {
+                        throw KeyAuditError.apiUnavailable(
+                            "\(what) answered \(lastProblem) asking to wait \(asked); try again later")
+                    }
+                case 408, 500..<600:
+                    lastProblem =
+                        "\(response.status) \(Self.reason(response.status))"
+                        + (JSONParser.looksLikeHTML(response.body)
+                            ? " with an HTML page (a proxy or load balancer answered, not the API)" : "")
+                    wait = retry.backoff(retry: attempt)
+                case 404:
+                    throw KeyAuditError.usage(
+                        "\(what) answered 404 Not Found at \(baseURL); check --base-url (expected \(BaseURL.defaultValue))"
+                    )
+                default:
+                    throw KeyAuditError.usage(
+                        "\(what) was rejected with \(response.status) \(Self.reason(response.status))\(Self.apiMessage(response).map { ": \($0)" } ?? ""); check --workspace and --base-url"
+                    )
+                }
+            } catch let error as KeyAuditError {
+                throw error
+            } catch let error as TransportError {
+                switch error {
+                case .bodyTooLarge(let limit):
+                    throw .malformedData(
+                        "\(what) answered with more than \(limit / 1_048_576) MiB; that is not a page of keys, so the answer was not read; check --base-url and any proxy"
+                    )
+                case .timedOut:
+                    lastProblem = "no answer in time"
+                case .connection(let text):
+                    lastProblem = "connection failed: \(text)"
+                }
+                wait = retry.backoff(retry: attempt)
+            } catch {
+                lastProblem = "\(error)"
+                wait = retry.backoff(retry: attempt)
+            }
+            guard attempt <= retry.maxRetries else {
+                throw .apiUnavailable(
+                    "\(what) kept failing after \(attempt) attempts (last: \(lastProblem)); the API is unavailable, try again later"
+                )
+            }
+            let pause = wait ?? retry.backoff(retry: attempt)
+            guard ContinuousClock.now + pause < deadline else {
+                throw .apiUnavailable(
+                    "\(what) failed (\(lastProblem)) and the next retry would pass --timeout \(timeoutDescription); raise --timeout or try again later"
+                )
+            }
+            await stats.recordRetry()
+            logger.info("\(what): \(lastProblem); retrying in \(pause) (attempt \(attempt + 1))")
+            do { try await Task.sleep(for: pause) } catch { throw .interrupted(signal: SIGINT) }
+        }
+    }
+
+    private func decode(_ response: HTTPResponse, what: String) throws(KeyAuditError) -> JSONValue {
+        if JSONParser.looksLikeHTML(response.body) {
+            throw .malformedData(
+                "\(what) answered \(response.status) with an HTML page instead of JSON; a proxy or captive portal may be in between, check --base-url and HTTPS_PROXY"
+            )
+        }
+        do {
+            return try JSONParser.parse(response.body)
+        } catch {
+            throw .malformedData("\(what) answered with malformed JSON (\(error)); the API answer cannot be trusted")
+        }
+    }
+
+    /// The `error.message` of an OpenRouter error body, cleaned for a one-line message.
+    static func apiMessage(_ response: HTTPResponse) -> String? {
+        guard let document = try? JSONParser.parse(response.body),
+            let message = document["error"]?["message"]?.stringValue
+        else { return nil }
+        let oneLine = String(message.unicodeScalars.map { $0.value < 0x20 ? " " : Character($0) })
+        return oneLine.count > 200 ? String(oneLine.prefix(200)) + "…" : oneLine
+    }
+
+    static func reason(_ status: Int) -> String {
+        switch status {
+        case 400: return "Bad Request"
+        case 401: return "Unauthorized"
+        case 403: return "Forbidden"
+        case 404: return "Not Found"
+        case 408: return "Request Timeout"
+        case 429: return "Too Many Requests"
+        case 500: return "Internal Server Error"
+        case 502: return "Bad Gateway"
+        case 503: return "Service Unavailable"
+        case 504: return "Gateway Timeout"
+        default: return "HTTP \(status)"
+        }
+    }
+}

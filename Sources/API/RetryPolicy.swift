@@ -1,0 +1,39 @@
+import Foundation
+import KeyAuditCore
+
+/// How failed requests are retried: exponential backoff with jitter, `Retry-After` honoured, all inside the deadline.
+package struct RetryPolicy: Sendable {
+    /// Retries after the first attempt (so `maxRetries + 1` attempts in all).
+    package var maxRetries: Int
+    package var baseDelay: Duration
+    package var maxDelay: Duration
+    /// The longest `Retry-After` obeyed; a server asking for more is treated as unavailable.
+    package var maxRetryAfter: Duration
+
+    package init(
+        maxRetries: Int = 5, baseDelay: Duration = .milliseconds(500), maxDelay: Duration = .seconds(30),
+        maxRetryAfter: Duration = .seconds(300)
+    ) {
+        self.maxRetries = maxRetries
+        self.baseDelay = baseDelay
+        self.maxDelay = maxDelay
+        self.maxRetryAfter = maxRetryAfter
+    }
+
+    /// Backoff before retry number `retry` (1-based): half fixed, half random ("equal jitter"),
+    /// so parallel page fetches that failed together do not retry in lockstep.
+    func backoff(retry: Int) -> Duration {
+        let exponent = min(retry - 1, 20)
+        let ceiling = min(baseDelay * (1 << exponent), maxDelay)
+        let half = ceiling / 2
+        return half + half * Double.random(in: 0...1)
+    }
+
+    /// Seconds from a `Retry-After` header (delta-seconds form; HTTP dates are rare on APIs and fall back to backoff).
+    static func retryAfter(_ header: String?) -> Duration? {
+        guard let header, let seconds = Double(header.trimmingCharacters(in: .whitespaces)), seconds >= 0,
+            seconds.isFinite
+        else { return nil }
+        return .milliseconds(Int64(seconds * 1000))
+    }
+}

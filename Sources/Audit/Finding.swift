@@ -1,0 +1,203 @@
+import Foundation
+import KeyAuditCore
+import KeyAuditAPI
+import KeyAuditSnapshot
+
+/// One rule matched on one key (or on the snapshot as a whole), with what it saw and how to fix it.
+///
+/// A run can hold 170,000 of these (a million is possible: ten rules on 100,000 keys), so a finding from the
+/// audit stores only what cannot be derived: rule, severity, status, first_seen, suppression and which key.
+/// Its message and evidence are computed again from the key when asked for: rules are pure functions of the
+/// key, the previous key, the thresholds and the clock, which the audit keeps once for all its findings
+/// (``KeyFindingSource``). Stored, the text costs about 450 bytes a finding; derived, nothing. Id, title
+/// and remediation are likewise built from the rule and the key hash. Findings read back from a
+/// findings.json, and the snapshot-wide ones, carry their text.
+package struct Finding: Sendable {
+    package enum Status: String, Sendable {
+        case new, persisting
+    }
+
+    package var rule: String
+    package var severity: Severity
+    package var firstSeen: Date
+    package var status: Status
+    private let source: Source
+    private var suppressionBox: SuppressionBox?
+
+    private enum Source: Sendable {
+        /// Key `index` of the audited snapshot.
+        case key(KeyFindingSource, index: Int32)
+        case stored(StoredFinding)
+    }
+
+    /// A finding with its text given (read back from findings.json, or about the snapshot as a whole).
+    package init(
+        id: String? = nil, rule: String, severity: Severity, keyHash: String?, keyName: String?, workspaceId: String?,
+        title: String, message: String, evidence: JSONObject, remediation: String? = nil, suppression: Suppression?,
+        firstSeen: Date, status: Status
+    ) {
+        self.rule = rule
+        self.severity = severity
+        self.firstSeen = firstSeen
+        self.status = status
+        self.suppressionBox = suppression.map(SuppressionBox.init)
+        self.source = .stored(
+            StoredFinding(
+                keyHash: keyHash, keyName: keyName, workspaceId: workspaceId, message: message, evidence: evidence,
+                id: id.flatMap { $0 == Self.id(rule: rule, keyHash: keyHash) ? nil : $0 },
+                title: title == RuleCatalog.rule(rule)?.title ? nil : title,
+                remediation: remediation.flatMap { $0 == Self.remediation(rule: rule, keyHash: keyHash) ? nil : $0 }
+            ))
+    }
+
+    /// A finding of the audit on key `index` of `source`; its text is derived when asked for.
+    init(rule: String, severity: Severity, source: KeyFindingSource, index: Int, firstSeen: Date) {
+        self.rule = rule
+        self.severity = severity
+        self.firstSeen = firstSeen
+        self.status = .new
+        self.source = .key(source, index: Int32(index))
+    }
+
+    /// nil for findings about the snapshot as a whole (`broken-chain`, `incomplete-coverage`).
+    package var keyHash: String? {
+        switch source {
+        case .key(let keys, let index): return keys.keys[Int(index)].identity
+        case .stored(let stored): return stored.keyHash
+        }
+    }
+
+    package var keyName: String? {
+        switch source {
+        case .key(let keys, let index): return keys.keys[Int(index)].name
+        case .stored(let stored): return stored.keyName
+        }
+    }
+
+    package var workspaceId: String? {
+        switch source {
+        case .key(let keys, let index): return keys.keys[Int(index)].workspaceId
+        case .stored(let stored): return stored.workspaceId
+        }
+    }
+
+    /// The message and the evidence together (one evaluation of the rule where they are derived).
+    package var text: (message: String, evidence: JSONObject) {
+        switch source {
+        case .key(let keys, let index):
+            guard let match = keys.match(rule: rule, index: Int(index)) else { return ("", JSONObject()) }
+            return (match.message, JSONObject(match.evidence))
+        case .stored(let stored):
+            return (stored.message, stored.evidence)
+        }
+    }
+
+    package var message: String { text.message }
+
+    /// What the rule looked at, in a fixed order.
+    package var evidence: JSONObject { text.evidence }
+
+    /// `<rule>:<key hash>` (`<rule>:snapshot` for snapshot findings): stable across runs, so findings can be
+    /// followed from night to night.
+    package var id: String { stored?.id ?? Self.id(rule: rule, keyHash: keyHash) }
+
+    /// The rule's title.
+    package var title: String { stored?.title ?? RuleCatalog.rule(rule)?.title ?? rule }
+
+    /// How to fix it, with the Management API call for this key.
+    package var remediation: String { stored?.remediation ?? Self.remediation(rule: rule, keyHash: keyHash) }
+
+    package var suppression: Suppression? {
+        get { suppressionBox?.value }
+        set { suppressionBox = newValue.map(SuppressionBox.init) }
+    }
+
+    package var suppressed: Bool { suppressionBox != nil }
+
+    private var stored: StoredFinding? {
+        if case .stored(let stored) = source { return stored }
+        return nil
+    }
+
+    static func id(rule: String, keyHash: String?) -> String { rule + ":" + (keyHash ?? "snapshot") }
+
+    static func remediation(rule id: String, keyHash: String?) -> String {
+        guard let parts = remediationParts[id] else { return "" }
+        // A key without a usable hash (`~nohash-…`) gets the template as written: there is no call to name.
+        guard let keyHash, !keyHash.hasPrefix(KeyRecord.noHashPrefix) else { return parts.joined(separator: "{hash}") }
+        return parts.joined(separator: keyHash)
+    }
+
+    /// Each rule's remediation cut at `{hash}`: split once, joined per finding.
+    private static let remediationParts: [String: [String]] = Dictionary(
+        uniqueKeysWithValues: RuleCatalog.all.map { ($0.id, $0.remediationParts) })
+
+    /// Most severe first, then rule, then key: the order of findings.json and the reports.
+    package static func reportOrder(_ lhs: Finding, _ rhs: Finding) -> Bool {
+        if lhs.severity != rhs.severity { return lhs.severity > rhs.severity }
+        if lhs.rule != rhs.rule { return lhs.rule < rhs.rule }
+        return (lhs.keyHash ?? "snapshot") < (rhs.keyHash ?? "snapshot")
+    }
+}
+
+/// What the findings of one audit are derived from: the audited keys, the previous keys the rules that read
+/// them need, the thresholds and the clock. Shared by all of them.
+final class KeyFindingSource: Sendable {
+    let keys: [KeyRecord]
+    /// By key index, only for keys with a finding of a rule that reads the previous key.
+    let previous: [Int32: PriorKeyState]
+    let thresholds: Policy.Thresholds
+    let clock: Double
+    /// The rules the audit ran, by id (the catalog, or the list a test gave).
+    let rules: [String: Rule]
+
+    init(
+        keys: [KeyRecord], previous: [Int32: PriorKeyState], thresholds: Policy.Thresholds, clock: Double,
+        rules: [Rule]
+    ) {
+        self.keys = keys
+        self.previous = previous
+        self.thresholds = thresholds
+        self.clock = clock
+        self.rules = Dictionary(rules.map { ($0.id, $0) }) { first, _ in first }
+    }
+
+    func match(rule id: String, index: Int) -> RuleMatch? {
+        guard let rule = rules[id] else { return nil }
+        return rule.evaluate(
+            RuleInput(key: keys[index], previous: previous[Int32(index)], thresholds: thresholds, now: clock))
+    }
+}
+
+/// The text of a finding that carries it.
+private final class StoredFinding: Sendable {
+    let keyHash: String?
+    let keyName: String?
+    let workspaceId: String?
+    let message: String
+    let evidence: JSONObject
+    /// Set only where a stored finding's id, title or remediation differs from what this version derives.
+    let id: String?
+    let title: String?
+    let remediation: String?
+
+    init(
+        keyHash: String?, keyName: String?, workspaceId: String?, message: String, evidence: JSONObject, id: String?,
+        title: String?, remediation: String?
+    ) {
+        self.keyHash = keyHash
+        self.keyName = keyName
+        self.workspaceId = workspaceId
+        self.message = message
+        self.evidence = evidence
+        self.id = id
+        self.title = title
+        self.remediation = remediation
+    }
+}
+
+/// One suppression shared by every finding it silences.
+private final class SuppressionBox: Sendable {
+    let value: Suppression
+    init(_ value: Suppression) { self.value = value }
+}

@@ -1,0 +1,247 @@
+import Foundation
+import KeyAuditCore
+import KeyAuditAPI
+import KeyAuditSnapshot
+
+/// findings.json: the audit as data, for tools and for the next run's first_seen/status.
+package enum FindingsDocument {
+    package static let schemaVersion = 1
+    package static let fileName = "findings.json"
+
+    /// The summary counts, shared by findings.json, the reports and the metrics.
+    package struct Summary: Sendable {
+        package var keys: Int
+        package var enabled: Int
+        package var disabled: Int
+        /// Unsuppressed findings.
+        package var findings: Int
+        package var suppressed: Int
+        /// Unsuppressed findings by rule id, every rule listed (0 included), in catalog order.
+        package var byRule: [(String, Int)]
+        /// Unsuppressed findings by severity, most severe first.
+        package var bySeverity: [(Severity, Int)]
+
+        package init(snapshot: Snapshot, audit: AuditResult) {
+            keys = snapshot.keys.count
+            enabled = snapshot.enabledCount
+            disabled = snapshot.disabledCount
+            var rules: [String: Int] = [:]
+            var severities: [Severity: Int] = [:]
+            var counted = 0
+            for index in audit.findings.indices where !audit.findings[index].suppressed {
+                counted += 1
+                rules[audit.findings[index].rule, default: 0] += 1
+                severities[audit.findings[index].severity, default: 0] += 1
+            }
+            findings = counted
+            suppressed = audit.findings.count - counted
+            byRule = RuleCatalog.all.map { ($0.id, rules[$0.id] ?? 0) }
+            bySeverity = Severity.descending.map { ($0, severities[$0] ?? 0) }
+        }
+    }
+
+    package static func encode(
+        audit: AuditResult, snapshot: Snapshot, snapshotReference: Snapshot.Reference, generatedAt: Date
+    ) -> [UInt8] {
+        var all: [UInt8] = []
+        encode(audit: audit, snapshot: snapshot, snapshotReference: snapshotReference, generatedAt: generatedAt) {
+            all.append(contentsOf: $0)
+        }
+        return all
+    }
+
+    /// The same bytes in chunks of about 1 MiB (findings.json is 150 MB at 100,000 keys).
+    package static func encode<E: Error>(
+        audit: AuditResult, snapshot: Snapshot, snapshotReference: Snapshot.Reference, generatedAt: Date,
+        chunked emit: ([UInt8]) throws(E) -> Void
+    ) throws(E) {
+        let summary = Summary(snapshot: snapshot, audit: audit)
+        var out: [UInt8] = []
+        out.reserveCapacity(1 << 20 + 65_536)
+        func text(_ string: String) { out.append(contentsOf: Array(string.utf8)) }
+        func member(_ name: String, _ value: JSONValue, last: Bool = false) {
+            text("  \"\(name)\": ")
+            JSONWriter.write(value, into: &out, style: .pretty(indent: 2, level: 1))
+            text(last ? "\n" : ",\n")
+        }
+        text("{\n")
+        member("schema_version", .int(schemaVersion))
+        member("generated_at", .string(Timestamp.format(generatedAt)))
+        member(
+            "snapshot",
+            .object(
+                JSONObject([("path", .string(snapshotReference.path)), ("sha256", .string(snapshotReference.sha256))])))
+        member("policy", policyJSON(audit.policy))
+        member(
+            "summary",
+            .object(
+                JSONObject([
+                    ("keys", .int(summary.keys)), ("enabled", .int(summary.enabled)),
+                    ("disabled", .int(summary.disabled)), ("findings", .int(summary.findings)),
+                    ("suppressed", .int(summary.suppressed)),
+                    ("by_rule", .object(JSONObject(summary.byRule.map { ($0.0, .int($0.1)) }))),
+                    ("by_severity", .object(JSONObject(summary.bySeverity.map { ($0.0.rawValue, .int($0.1)) }))),
+                ])))
+        member("suppressions", .array(audit.suppressions.map(suppressionStatusJSON)))
+        var lastSeen = (date: Date.distantPast, text: Timestamp.format(Date.distantPast))
+        text("  \"findings\": [")
+        for (index, finding) in audit.findings.enumerated() {
+            text(index == 0 ? "\n    " : ",\n    ")
+            // Most findings share one first_seen (this run's, or the previous run's): formatted once.
+            if finding.firstSeen != lastSeen.date {
+                lastSeen = (finding.firstSeen, Timestamp.format(finding.firstSeen))
+            }
+            JSONWriter.write(findingJSON(finding, firstSeen: lastSeen.text), into: &out, style: .compact)
+            if out.count >= 1 << 20 {
+                try emit(out)
+                out.removeAll(keepingCapacity: true)
+            }
+        }
+        text(audit.findings.isEmpty ? "]\n" : "\n  ]\n")
+        text("}\n")
+        try emit(out)
+    }
+
+    static func findingJSON(_ finding: Finding, firstSeen: String? = nil) -> JSONValue {
+        let (message, evidence) = finding.text
+        return .object(
+            JSONObject([
+                ("id", .string(finding.id)), ("rule", .string(finding.rule)),
+                ("severity", .string(finding.severity.rawValue)),
+                ("key_hash", finding.keyHash.map { .string($0) } ?? .null),
+                ("key_name", finding.keyName.map { .string($0) } ?? .null),
+                ("workspace_id", finding.workspaceId.map { .string($0) } ?? .null),
+                ("title", .string(finding.title)), ("message", .string(message)),
+                ("evidence", .object(evidence)), ("remediation", .string(finding.remediation)),
+                ("suppressed", .bool(finding.suppressed)),
+                ("suppression", finding.suppression.map(suppressionJSON) ?? .null),
+                ("first_seen", .string(firstSeen ?? Timestamp.format(finding.firstSeen))),
+                ("status", .string(finding.status.rawValue)),
+            ]))
+    }
+
+    static func suppressionJSON(_ suppression: Suppression) -> JSONValue {
+        .object(
+            JSONObject([
+                ("key", .string(suppression.key)), ("rule", .string(suppression.rule)),
+                ("reason", .string(suppression.reason)), ("owner", .string(suppression.owner)),
+                ("ticket", suppression.ticket.map { .string($0) } ?? .null),
+                ("expires", .string(suppression.expires)), ("location", .string(suppression.location)),
+            ]))
+    }
+
+    static func suppressionStatusJSON(_ status: SuppressionStatus) -> JSONValue {
+        guard case .object(var object) = suppressionJSON(status.suppression) else { return .null }
+        object["state"] = .string(status.state.rawValue)
+        object["matched"] = .int(status.matched)
+        return .object(object)
+    }
+
+    package static func policyJSON(_ policy: Policy) -> JSONValue {
+        let thresholds = policy.thresholds
+        return .object(
+            JSONObject([
+                ("source", .string(policy.source)),
+                (
+                    "thresholds",
+                    .object(
+                        JSONObject([
+                            ("stale_after_days", .int(thresholds.staleAfterDays)),
+                            ("expiring_within_days", .int(thresholds.expiringWithinDays)),
+                            ("unused_after_days", .int(thresholds.unusedAfterDays)),
+                            ("limit_remaining_share", .double(thresholds.limitRemainingShare)),
+                            ("suppression_warning_days", .int(thresholds.suppressionWarningDays)),
+                        ]))
+                ),
+                (
+                    "rules",
+                    .object(
+                        JSONObject(
+                            RuleCatalog.all.map { rule in
+                                let setting = policy.setting(for: rule.id)
+                                return (
+                                    rule.id,
+                                    .object(
+                                        JSONObject([
+                                            ("enabled", .bool(setting.enabled)),
+                                            ("severity", .string((setting.severity ?? rule.defaultSeverity).rawValue)),
+                                            ("severity_overridden", .bool(setting.severity != nil)),
+                                        ]))
+                                )
+                            }))
+                ),
+                ("suppressions", .int(policy.suppressions.count)),
+            ]))
+    }
+
+    /// Finding id → first_seen (and the ids) of a findings.json; nil when unreadable (the caller recomputes).
+    package static func firstSeen(fileAt path: String) -> [String: Date]? {
+        // Mapped, and given back as it is read: at 100,000 keys the file is 150 MB.
+        guard let mapped = MappedFile(path: path) else { return nil }
+        return firstSeenByLine(mapped.bytes, release: mapped.release(below:)) ?? firstSeenByParsing(mapped.bytes)
+    }
+
+    /// The usual case, a findings.json this tool wrote: the header is indented and each finding is one
+    /// compact line, so each line is parsed on its own. A 150 MB file (100,000 keys) parsed whole would
+    /// hold about 600 MB; line by line it holds one finding at a time. nil: not in that layout.
+    static func firstSeenByLine(
+        _ bytes: UnsafeRawBufferPointer, release: (Int) -> Void = { _ in }
+    ) -> [String: Date]? {
+        let versionPrefix = Array("  \"schema_version\": ".utf8)
+        let findingPrefix = Array("    {\"id\":".utf8)
+        var result: [String: Date] = [:]
+        var sawVersion = false
+        var start = 0
+        while start < bytes.count {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
+            let line = bytes[start..<end]
+            start = end + 1
+            release(start)
+            if !sawVersion, line.starts(with: versionPrefix) {
+                let digits = line.dropFirst(versionPrefix.count).prefix { $0 >= 48 && $0 <= 57 }
+                guard let version = Int(String(decoding: digits, as: UTF8.self)), version <= schemaVersion else {
+                    return nil
+                }
+                sawVersion = true
+                continue
+            }
+            guard sawVersion, line.starts(with: findingPrefix) else { continue }
+            var object = line.dropFirst(4)
+            if object.last == UInt8(ascii: ",") { object = object.dropLast() }
+            guard let finding = try? JSONParser.parse(UnsafeRawBufferPointer(rebasing: object)),
+                let id = finding["id"]?.stringValue
+            else {
+                return nil
+            }
+            result[id] =
+                finding["first_seen"]?.stringValue.flatMap(Timestamp.date) ?? Date(timeIntervalSince1970: 0)
+        }
+        return sawVersion ? result : nil
+    }
+
+    static func firstSeenByLine(_ bytes: [UInt8]) -> [String: Date]? {
+        bytes.withUnsafeBytes { firstSeenByLine($0) }
+    }
+
+    static func firstSeenByParsing(_ bytes: UnsafeRawBufferPointer) -> [String: Date]? {
+        guard let document = try? JSONParser.parse(bytes) else { return nil }
+        return firstSeen(in: document)
+    }
+
+    static func firstSeenByParsing(_ bytes: [UInt8]) -> [String: Date]? {
+        guard let document = try? JSONParser.parse(bytes) else { return nil }
+        return firstSeen(in: document)
+    }
+
+    private static func firstSeen(in document: JSONValue) -> [String: Date]? {
+        guard let version = document["schema_version"]?.doubleValue, Int(version) <= schemaVersion,
+            let findings = document["findings"]?.arrayValue
+        else { return nil }
+        var result: [String: Date] = [:]
+        for finding in findings {
+            guard let id = finding["id"]?.stringValue else { continue }
+            result[id] = finding["first_seen"]?.stringValue.flatMap(Timestamp.date) ?? Date(timeIntervalSince1970: 0)
+        }
+        return result
+    }
+}

@@ -1,0 +1,268 @@
+import Foundation
+import Yams
+import KeyAuditCore
+import KeyAuditAPI
+import KeyAuditSnapshot
+
+/// Reads a policy YAML file strictly: an unknown key, a wrong type or a missing `expires` is an error
+/// naming the file, line and field, because a typo in a security policy must not loosen it silently.
+package enum PolicyFile {
+    package static func load(path: String) throws(KeyAuditError) -> Policy {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .usage(
+                "cannot read --policy \(path): no such file or not readable; `keyaudit policy init` writes a starting file"
+            )
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw .usage("--policy \(path) is not UTF-8 text")
+        }
+        return try parse(text, name: path)
+    }
+
+    package static func parse(_ text: String, name: String) throws(KeyAuditError) -> Policy {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw .usage("\(name):\(describe(error)); fix the YAML syntax")
+        } catch {
+            throw .usage("\(name): \(error); fix the YAML syntax")
+        }
+        var policy = Policy()
+        policy.source = name
+        guard let root else { return policy }  // an empty file: the defaults
+        let reader = NodeReader(file: name)
+        var top = try reader.mapping(root, "the policy", allowed: ["version", "thresholds", "rules", "suppressions"])
+        // A section left empty (`suppressions:` with its entries commented out) is the same as no section.
+        top.ordered.removeAll { _, node in NodeReader.isEmpty(node) }
+
+        if let version = top["version"] {
+            let number = try reader.int(version, "version")
+            guard number == 1 else {
+                throw reader.error(version, "version is \(number), but this keyaudit reads policy version 1")
+            }
+        }
+        if let node = top["thresholds"] {
+            let thresholds = try reader.mapping(node, "thresholds", allowed: Policy.Thresholds.names)
+            if let value = thresholds["stale_after_days"] {
+                policy.thresholds.staleAfterDays = try reader.days(value, "thresholds.stale_after_days")
+            }
+            if let value = thresholds["expiring_within_days"] {
+                policy.thresholds.expiringWithinDays = try reader.days(value, "thresholds.expiring_within_days")
+            }
+            if let value = thresholds["unused_after_days"] {
+                policy.thresholds.unusedAfterDays = try reader.days(value, "thresholds.unused_after_days")
+            }
+            if let value = thresholds["suppression_warning_days"] {
+                policy.thresholds.suppressionWarningDays = try reader.days(value, "thresholds.suppression_warning_days")
+            }
+            if let value = thresholds["limit_remaining_share"] {
+                let share = try reader.double(value, "thresholds.limit_remaining_share")
+                guard share >= 0, share <= 1 else {
+                    throw reader.error(
+                        value, "thresholds.limit_remaining_share must be between 0 and 1 (e.g. 0.1 for 10%)")
+                }
+                policy.thresholds.limitRemainingShare = share
+            }
+        }
+        if let node = top["rules"] {
+            let rules = try reader.mapping(node, "rules", allowed: nil)
+            for (id, value) in rules.ordered {
+                guard RuleCatalog.rule(id) != nil else {
+                    throw reader.error(
+                        rules.keyNodes[id] ?? value,
+                        "rules.\(id) is not a rule id; `keyaudit rules` lists them (\(RuleCatalog.all.map(\.id).joined(separator: ", ")))"
+                    )
+                }
+                let fields = try reader.mapping(value, "rules.\(id)", allowed: ["enabled", "severity"])
+                var setting = Policy.RuleSetting()
+                if let enabled = fields["enabled"] { setting.enabled = try reader.bool(enabled, "rules.\(id).enabled") }
+                if let severity = fields["severity"] {
+                    setting.severity = try reader.severity(severity, "rules.\(id).severity")
+                }
+                policy.rules[id] = setting
+            }
+        }
+        if let node = top["suppressions"] {
+            guard case .sequence(let sequence) = node else {
+                throw reader.error(node, "suppressions must be a list of entries (`- key: …`)")
+            }
+            for (index, item) in sequence.enumerated() {
+                let field = "suppressions[\(index)]"
+                let entry = try reader.mapping(
+                    item, field, allowed: ["key", "rule", "reason", "owner", "ticket", "expires"])
+                func required(_ name: String, _ hint: String) throws(KeyAuditError) -> String {
+                    guard let value = entry[name] else {
+                        throw reader.error(item, "\(field).\(name) is missing; \(hint)")
+                    }
+                    let text = try reader.string(value, "\(field).\(name)")
+                    guard !text.trimmingCharacters(in: .whitespaces).isEmpty else {
+                        throw reader.error(value, "\(field).\(name) is empty; \(hint)")
+                    }
+                    return text
+                }
+                let key = try required("key", "give a key hash or a glob over key names")
+                let rule = try required("rule", "give a rule id or \"*\"")
+                guard rule == "*" || RuleCatalog.rule(rule) != nil else {
+                    throw reader.error(
+                        entry["rule"] ?? item, "\(field).rule \"\(rule)\" is not a rule id; `keyaudit rules` lists them"
+                    )
+                }
+                let reason = try required("reason", "say why the risk is accepted")
+                let owner = try required("owner", "name who accepted the risk")
+                let expires = try required("expires", "every suppression needs an expiry date (YYYY-MM-DD)")
+                guard let expiresAt = expiryInstant(expires) else {
+                    throw reader.error(
+                        entry["expires"] ?? item, "\(field).expires \"\(expires)\" is not a date; write YYYY-MM-DD")
+                }
+                let ticket = try entry["ticket"].map { node throws(KeyAuditError) in
+                    try reader.string(node, "\(field).ticket")
+                }
+                policy.suppressions.append(
+                    Suppression(
+                        key: key, rule: rule, reason: reason, owner: owner, ticket: ticket, expires: expires,
+                        expiresAt: expiresAt, location: "\(name):\(item.mark?.line ?? 0)"))
+            }
+        }
+        return policy
+    }
+
+    /// A date suppresses through the end of that UTC day; a full timestamp, until that instant.
+    package static func expiryInstant(_ text: String) -> Date? {
+        if text.count == 10, let start = Timestamp.parse(text + "T00:00:00Z") {
+            return Date(timeIntervalSince1970: start + 86_400)
+        }
+        return Timestamp.date(text)
+    }
+
+    package static func describe(_ error: YamlError) -> String {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
+            .composer(_, let problem, let mark, _):
+            return "\(mark.line):\(mark.column): \(problem)"
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return "\(context.mark.line):\(context.mark.column): duplicate key \(duplicates.joined(separator: ", "))"
+        default:
+            return " \(error)"
+        }
+    }
+
+    /// The commented starting file `keyaudit policy init` writes.
+    package static let starter = """
+        # keyaudit policy (version 1). Every setting is optional; what is left out keeps its default.
+        # The policy in force is recorded in findings.json and stated in every report.
+        version: 1
+
+        thresholds:
+          stale_after_days: 90          # stale-key: enabled key not edited (updated_at, else created_at) for more days
+          expiring_within_days: 14      # expiring-soon: expires_at within this many days
+          unused_after_days: 60         # unused-key: last_used_at older than this many days
+          limit_remaining_share: 0.1    # limit-nearly-exhausted: limit_remaining below this share of limit
+          suppression_warning_days: 14  # suppressions expiring within this many days are listed as expiring soon
+
+        # Per rule: turn it off, or change its severity (info, low, medium, high, critical).
+        # `keyaudit rules` lists every rule id.
+        rules:
+          limit-never-resets:
+            enabled: true
+            severity: low
+
+        # Accepted risks. A suppressed finding stays in findings.json and the reports, marked suppressed,
+        # and does not count towards --fail-on. `expires` is required: the risk is re-reviewed when it lapses.
+        suppressions: []
+        #  - key: "ci-runner-*"          # a key hash (64 hex) or a glob over key names
+        #    rule: no-limit              # a rule id, or "*"
+        #    reason: "CI keys are capped by the runner's own budget"
+        #    owner: "platform-team@example.com"
+        #    ticket: "SEC-1234"
+        #    expires: 2027-03-31         # YYYY-MM-DD, inclusive (UTC)
+
+        """
+}
+
+/// Node access with errors that point at the file, line and field.
+private struct NodeReader {
+    let file: String
+
+    struct Mapping {
+        var ordered: [(String, Node)]
+        var keyNodes: [String: Node]
+        subscript(name: String) -> Node? { ordered.first { $0.0 == name }?.1 }
+    }
+
+    /// A YAML null: nothing, `~` or `null`.
+    static func isEmpty(_ node: Node) -> Bool {
+        guard case .scalar(let scalar) = node else { return false }
+        return scalar.style == .plain && ["", "~", "null", "Null", "NULL"].contains(scalar.string)
+    }
+
+    func error(_ node: Node, _ text: String) -> KeyAuditError {
+        let place = node.mark.map { "\($0.line):\($0.column)" } ?? "?"
+        return .usage("\(file):\(place): \(text)")
+    }
+
+    func mapping(_ node: Node, _ field: String, allowed: [String]?) throws(KeyAuditError) -> Mapping {
+        guard case .mapping(let mapping) = node else {
+            throw error(node, "\(field) must be a mapping of `name: value` lines")
+        }
+        var result = Mapping(ordered: [], keyNodes: [:])
+        for (keyNode, value) in mapping {
+            guard let name = keyNode.string else { throw error(keyNode, "\(field) has a key that is not text") }
+            if let allowed, !allowed.contains(name) {
+                throw error(
+                    keyNode,
+                    "\(field) has an unknown setting \"\(name)\"; expected one of \(allowed.joined(separator: ", "))")
+            }
+            if result.keyNodes[name] != nil { throw error(keyNode, "\(field).\(name) is given twice") }
+            result.ordered.append((name, value))
+            result.keyNodes[name] = keyNode
+        }
+        return result
+    }
+
+    func scalar(_ node: Node, _ field: String, _ expected: String) throws(KeyAuditError) -> String {
+        guard case .scalar(let scalar) = node else { throw error(node, "\(field) must be \(expected)") }
+        return scalar.string
+    }
+
+    func string(_ node: Node, _ field: String) throws(KeyAuditError) -> String {
+        try scalar(node, field, "text")
+    }
+
+    func int(_ node: Node, _ field: String) throws(KeyAuditError) -> Int {
+        let text = try scalar(node, field, "a whole number")
+        guard let value = Int(text) else { throw error(node, "\(field) must be a whole number, not \"\(text)\"") }
+        return value
+    }
+
+    func days(_ node: Node, _ field: String) throws(KeyAuditError) -> Int {
+        let value = try int(node, field)
+        guard value >= 0, value <= 36_500 else { throw error(node, "\(field) must be between 0 and 36500 days") }
+        return value
+    }
+
+    func double(_ node: Node, _ field: String) throws(KeyAuditError) -> Double {
+        let text = try scalar(node, field, "a number")
+        guard let value = Double(text), value.isFinite else {
+            throw error(node, "\(field) must be a number, not \"\(text)\"")
+        }
+        return value
+    }
+
+    func bool(_ node: Node, _ field: String) throws(KeyAuditError) -> Bool {
+        let text = try scalar(node, field, "true or false")
+        switch text.lowercased() {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        default: throw error(node, "\(field) must be true or false, not \"\(text)\"")
+        }
+    }
+
+    func severity(_ node: Node, _ field: String) throws(KeyAuditError) -> Severity {
+        let text = try scalar(node, field, "a severity")
+        guard let severity = Severity(rawValue: text) else {
+            throw error(node, "\(field) \"\(text)\" is not a severity; use info, low, medium, high or critical")
+        }
+        return severity
+    }
+}

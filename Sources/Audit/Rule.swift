@@ -1,0 +1,83 @@
+import Foundation
+import KeyAuditCore
+import KeyAuditAPI
+import KeyAuditSnapshot
+
+/// One check keyaudit runs, with everything a reviewer needs to understand and fix what it finds.
+package struct Rule: Sendable {
+    package enum Scope: String, Sendable {
+        /// Evaluated on every key.
+        case key
+        /// Evaluated once on the snapshot (its chain, its coverage).
+        case snapshot
+    }
+
+    /// Part of the contract: policy files and suppressions name rules by id.
+    package let id: String
+    package let scope: Scope
+    package let defaultSeverity: Severity
+    /// When the severity depends on the evidence, how.
+    package let severityNote: String?
+    package let title: String
+    package let risk: String
+    /// How to fix it, with the Management API call; `{hash}` stands for the key's hash.
+    package let remediation: String
+    package let evidenceFields: [String]
+    /// Whether `evaluate` reads the previous snapshot's key (the audit keeps it for the findings' text).
+    package var readsPrevious = false
+    /// Pure: the same key, previous key, thresholds and clock give the same answer.
+    package let evaluate: @Sendable (RuleInput) -> RuleMatch?
+
+    package init(
+        id: String, scope: Scope, defaultSeverity: Severity, severityNote: String?, title: String, risk: String,
+        remediation: String, evidenceFields: [String], readsPrevious: Bool = false,
+        evaluate: @escaping @Sendable (RuleInput) -> RuleMatch?
+    ) {
+        self.id = id
+        self.scope = scope
+        self.defaultSeverity = defaultSeverity
+        self.severityNote = severityNote
+        self.title = title
+        self.risk = risk
+        self.remediation = remediation
+        self.evidenceFields = evidenceFields
+        self.readsPrevious = readsPrevious
+        self.evaluate = evaluate
+    }
+
+    /// `remediation` cut at each `{hash}`: split once per run, joined per finding (there can be 100,000).
+    var remediationParts: [String] {
+        remediation.split(separator: "{hash}", omittingEmptySubsequences: false).map(String.init)
+    }
+}
+
+/// What a key rule sees.
+package struct RuleInput {
+    package init(key: KeyRecord, previous: PriorKeyState?, thresholds: Policy.Thresholds, now: Double) {
+        self.key = key
+        self.previous = previous
+        self.thresholds = thresholds
+        self.now = now
+    }
+
+    package var key: KeyRecord
+    /// The same key (by hash) in the previous snapshot, if there was one.
+    package var previous: PriorKeyState?
+    package var thresholds: Policy.Thresholds
+    /// The run's clock, seconds since 1970.
+    package var now: Double
+}
+
+/// What a rule reports when it matches.
+package struct RuleMatch {
+    /// nil: the rule's default severity.
+    package var severity: Severity?
+    package var message: String
+    package var evidence: [(String, JSONValue)]
+
+    package init(severity: Severity?, message: String, evidence: [(String, JSONValue)]) {
+        self.severity = severity
+        self.message = message
+        self.evidence = evidence
+    }
+}

@@ -1,0 +1,52 @@
+import KeyAuditCore
+import KeyAuditAPI
+import KeyAuditSnapshot
+
+/// How much a finding matters, lowest first.
+package enum Severity: String, Sendable, CaseIterable, Comparable, Codable {
+    case info, low, medium, high, critical
+
+    var rank: Int {
+        switch self {
+        case .info: return 0
+        case .low: return 1
+        case .medium: return 2
+        case .high: return 3
+        case .critical: return 4
+        }
+    }
+
+    package static func < (lhs: Severity, rhs: Severity) -> Bool { lhs.rank < rhs.rank }
+
+    /// Most severe first, for reports.
+    package static let descending: [Severity] = allCases.reversed()
+}
+
+/// When `keyaudit run` exits 1: `--fail-on`.
+package enum FailOn: Sendable, Equatable {
+    case severity(Severity)
+    /// Any unsuppressed finding that is new since the previous run.
+    case new
+    case never
+
+    package init?(_ text: String) {
+        switch text {
+        case "new": self = .new
+        case "never": self = .never
+        default:
+            guard let severity = Severity(rawValue: text) else { return nil }
+            self = .severity(severity)
+        }
+    }
+
+    package static let choices = "info, low, medium, high, critical, new, never"
+
+    /// Whether these findings should fail the run.
+    package func isTriggered(by findings: [Finding]) -> Bool {
+        switch self {
+        case .never: return false
+        case .new: return findings.contains { !$0.suppressed && $0.status == .new }
+        case .severity(let threshold): return findings.contains { !$0.suppressed && $0.severity >= threshold }
+        }
+    }
+}

@@ -1,0 +1,19 @@
+import Foundation
+
+/// Formatting for people: money (and, in reports, counts and times; see `Timestamp.display`).
+package enum Display {
+    package static func money(_ value: Double) -> String {
+        guard value.isFinite else { return "n/a" }
+        let cents = (abs(value) * 100).rounded()
+        let dollars = Int(cents / 100)
+        let rest = Int(cents.truncatingRemainder(dividingBy: 100))
+        var digits = String(dollars)
+        var grouped = ""
+        while digits.count > 3 {
+            grouped = "," + digits.suffix(3) + grouped
+            digits.removeLast(3)
+        }
+        let sign = value < 0 && cents > 0 ? "-" : ""
+        return "\(sign)$\(digits)\(grouped).\(rest < 10 ? "0" : "")\(rest)"
+    }
+}

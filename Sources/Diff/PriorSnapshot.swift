@@ -1,0 +1,204 @@
+import Foundation
+import KeyAuditCore
+import KeyAuditAPI
+import KeyAuditSnapshot
+import KeyAuditAudit
+
+/// The previous snapshot, condensed to what this run's audit and diff read from it.
+///
+/// A run needs three things from the snapshot before it: each key's configuration (for what changed), its
+/// spend counters and disabled flag (for spend since then and `disabled-with-usage`), and which rules matched
+/// it then (for first_seen, and for findings resolved since). Held whole, a 100,000-key snapshot costs about
+/// 150 MB; condensed it is about a third of that, and a stored snapshot is read into it key by key
+/// (``load(path:policy:now:)``) without ever being held as one tree.
+package struct PriorSnapshot: Sendable {
+    package struct Key: Sendable {
+        package var identity: String
+        package var name: String?
+        package var workspaceId: String?
+        package var disabled: Bool
+        package var usage: Double?
+        package var byokUsage: Double?
+        /// The members that are configuration (not ``KeyRecord/volatileFields``), as compact JSON, in the
+        /// order received. Empty when read against the current snapshot: `changes` holds the outcome instead.
+        var configuration: [UInt8]
+        /// When read against the current snapshot: how its configuration differs from the current key's
+        /// (empty: not at all).
+        var changes: [SnapshotDiff.FieldChange]?
+        /// The key rules (positions in ``PriorSnapshot/rules``) that matched the key when it was taken.
+        var matchedRules: RuleSet
+
+        package var isDisabled: Bool { disabled }
+        /// What the rules read of it.
+        package var state: PriorKeyState { PriorKeyState(disabled: disabled, usage: usage, byokUsage: byokUsage) }
+    }
+
+    package var takenAt: Date?
+    /// What the previous snapshot itself named as its predecessor (for the chain check).
+    package var previous: Snapshot.Reference?
+    /// Sorted by identity; a key listed twice keeps its last occurrence, as in ``Snapshot``.
+    package private(set) var keys: [Key]
+
+    /// The key rules the keys were audited with: the positions of ``Key/matchedRules``.
+    package let rules: RulePositions
+
+    /// Condenses `snapshot`, recording which rules of `policy` matched each key at its `takenAt` (or `now`).
+    package init(
+        _ snapshot: Snapshot, policy: Policy, now: Date, against current: Snapshot? = nil,
+        rules: RulePositions = .catalog
+    ) {
+        var builder = Builder(
+            policy: policy, clock: (snapshot.takenAt ?? now).timeIntervalSince1970, current: current, rules: rules)
+        self.rules = rules
+        for key in snapshot.keys { builder.add(key) }
+        takenAt = snapshot.takenAt
+        previous = snapshot.previous
+        keys = builder.finish()
+    }
+
+    /// Reads a stored snapshot (a file, or the snapshot.json of a run folder) key by key.
+    ///
+    /// With `current`, each key is compared with the current one as it is read and only the differences are
+    /// kept (a few bytes a key instead of its configuration): the diff must then be taken against `current`.
+    package static func load(
+        path: String, policy: Policy, now: Date, against current: Snapshot? = nil, rules: RulePositions = .catalog
+    ) throws(KeyAuditError) -> (prior: PriorSnapshot, sha256: String, path: String) {
+        let (prior, sha, file) = try Snapshot.withMappedFile(at: path) { mapped throws(KeyAuditError) in
+            // The rules run at the snapshot's own taken_at, which the header may state after the keys: read
+            // with the likely clock, and read again in the rare case the header says otherwise.
+            let guess = Self.takenAtHint(mapped.bytes)
+            var builder = Builder(
+                policy: policy, clock: (guess ?? now).timeIntervalSince1970, current: current, rules: rules)
+            let header = try Snapshot.read(
+                mapped.bytes, origin: mapped.path, progress: mapped.release(below:), keepObjects: false,
+                restart: { builder.keys.removeAll() }
+            ) { builder.add($0, object: $1) }
+            if header.takenAt != guess {
+                builder = Builder(
+                    policy: policy, clock: (header.takenAt ?? now).timeIntervalSince1970, current: current,
+                    rules: rules)
+                _ = try Snapshot.read(
+                    mapped.bytes, origin: mapped.path, progress: mapped.release(below:), keepObjects: false,
+                    restart: { builder.keys.removeAll() }
+                ) { builder.add($0, object: $1) }
+            }
+            return PriorSnapshot(
+                takenAt: header.takenAt, previous: header.previous, keys: builder.finish(), rules: rules)
+        }
+        return (prior, sha, file)
+    }
+
+    private init(takenAt: Date?, previous: Snapshot.Reference?, keys: [Key], rules: RulePositions) {
+        self.takenAt = takenAt
+        self.previous = previous
+        self.keys = keys
+        self.rules = rules
+    }
+
+    /// The key with this identity, if the previous snapshot had it.
+    package func key(_ identity: String) -> Key? {
+        let low = Snapshot.firstIndex(atOrAfter: identity, in: keys, by: \.identity)
+        return low < keys.count && keys[low].identity == identity ? keys[low] : nil
+    }
+
+    /// The ids (`<rule>:<hash>`) of the key findings the previous snapshot had.
+    package var findingIDs: Set<String> {
+        var ids = Set<String>()
+        for key in keys where !key.matchedRules.isEmpty {
+            for position in key.matchedRules.positions {
+                ids.insert(rules.rules[position].id + ":" + key.identity)
+            }
+        }
+        return ids
+    }
+
+    /// A quick look for `"taken_at": "…"` near the start of the file (where keyaudit writes it). Only a hint:
+    /// the parsed header decides.
+    static func takenAtHint(_ bytes: UnsafeRawBufferPointer) -> Date? {
+        let window = bytes.prefix(65_536)
+        let needle = Array("\"taken_at\"".utf8)
+        guard let start = window.firstRange(of: needle)?.upperBound else { return nil }
+        var rest = window[start...].drop { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
+        guard rest.first == UInt8(ascii: ":") else { return nil }
+        rest = rest.dropFirst().drop { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
+        guard rest.first == UInt8(ascii: "\"") else { return nil }
+        rest = rest.dropFirst()
+        let text = rest.prefix { $0 != UInt8(ascii: "\"") }.prefix(64)
+        return Timestamp.date(String(decoding: text, as: UTF8.self))
+    }
+
+    /// Collects condensed keys, evaluating the rules on each as it arrives.
+    private struct Builder {
+        let rules: [(position: Int, rule: Rule)]
+        let thresholds: Policy.Thresholds
+        let clock: Double
+        let current: [KeyRecord]?
+        var keys: [Key] = []
+        /// Workspace ids repeat on every key: one string each.
+        var workspaces: [String: String] = [:]
+
+        init(policy: Policy, clock: Double, current: Snapshot?, rules: RulePositions) {
+            self.current = current?.keys
+            self.rules = rules.rules.enumerated().filter { policy.setting(for: $0.element.id).enabled }
+                .map { (position: $0.offset, rule: $0.element) }
+            thresholds = policy.thresholds
+            self.clock = clock
+        }
+
+        mutating func add(_ record: KeyRecord) { add(record, object: record.raw) }
+
+        /// `object`: the record's object as received (the record may not keep it).
+        mutating func add(_ record: KeyRecord, object: JSONObject) {
+            let input = RuleInput(key: record, previous: nil, thresholds: thresholds, now: clock)
+            var matched = RuleSet()
+            for (position, rule) in rules where rule.evaluate(input) != nil { matched.insert(position) }
+            var workspace = record.workspaceId
+            if let id = workspace {
+                if let shared = workspaces[id] { workspace = shared } else { workspaces[id] = id }
+            }
+            var key = Key(
+                identity: record.identity, name: record.name, workspaceId: workspace, disabled: record.isDisabled,
+                usage: record.usage, byokUsage: record.byokUsage, configuration: [], changes: nil,
+                matchedRules: matched)
+            guard let current else {
+                key.configuration = KeyRecord.configuration(of: object)
+                keys.append(key)
+                return
+            }
+            let low = Snapshot.firstIndex(atOrAfter: record.identity, in: current, by: \.identity)
+            if low < current.count, current[low].identity == record.identity {
+                let now = current[low]
+                // Share the current key's strings where they are the same: no copy per key.
+                key.identity = now.identity
+                if key.name == now.name { key.name = now.name }
+                if key.workspaceId == now.workspaceId { key.workspaceId = now.workspaceId }
+                key.changes =
+                    record.configurationFingerprint == now.configurationFingerprint
+                    ? [] : SnapshotDiff.configurationChanges(KeyRecord.configuration(of: object), now.raw)
+            }
+            keys.append(key)
+        }
+
+        func finish() -> [Key] { Snapshot.sortedUnique(keys, by: \.identity) }
+    }
+}
+
+extension PriorSnapshot: PriorKeys {
+    package func state(of identity: String) -> PriorKeyState? { key(identity)?.state }
+
+    package func matched(rule id: String, identity: String) -> Bool {
+        guard let position = rules.position(of: id), let key = key(identity) else { return false }
+        return key.matchedRules.contains(position)
+    }
+}
+
+extension PriorRun {
+    /// A whole previous snapshot (tests, `keyaudit diff`), condensed under `policy` at its own `takenAt`.
+    package init(
+        snapshot: Snapshot, policy: Policy, now: Date, firstSeen: [String: Date]? = nil,
+        brokenChain: BrokenChain? = nil
+    ) {
+        self.init(
+            keys: PriorSnapshot(snapshot, policy: policy, now: now), firstSeen: firstSeen, brokenChain: brokenChain)
+    }
+}

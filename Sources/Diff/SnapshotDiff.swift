@@ -1,0 +1,259 @@
+import Foundation
+import KeyAuditCore
+import KeyAuditAPI
+import KeyAuditSnapshot
+import KeyAuditAudit
+
+/// What changed between two snapshots of the same account. Identity is the key's hash, so a renamed key
+/// is the same key with a changed `name`.
+package struct SnapshotDiff: Sendable {
+    package static let schemaVersion = 1
+    package static let fileName = "diff.json"
+
+
+    package struct Endpoint: Sendable {
+        package var path: String
+        package var takenAt: Date?
+        package var sha256: String
+
+        package init(path: String, takenAt: Date?, sha256: String) {
+            self.path = path
+            self.takenAt = takenAt
+            self.sha256 = sha256
+        }
+    }
+
+    package struct KeyRef: Sendable, Equatable {
+        package var hash: String
+        package var name: String?
+        package var workspaceId: String?
+    }
+
+    /// One field's change; nil `from`/`to` means the field was absent (distinct from a JSON null).
+    package struct FieldChange: Sendable, Equatable {
+        package var field: String
+        package var from: JSONValue?
+        package var to: JSONValue?
+    }
+
+    package struct KeyChange: Sendable {
+        package var hash: String
+        /// The current name.
+        package var name: String?
+        package var workspaceId: String?
+        package var changes: [FieldChange]
+    }
+
+    package struct KeySpend: Sendable {
+        package var hash: String
+        package var name: String?
+        package var usageFrom: Double
+        package var usageTo: Double
+        package var byokFrom: Double
+        package var byokTo: Double
+        /// Growth of usage + byok_usage; 0 when a counter went down.
+        package var growth: Double { max(0, usageTo - usageFrom) + max(0, byokTo - byokFrom) }
+        /// A counter went down: the key was reset or recreated; never counted as negative spend.
+        package var counterWentDown: Bool { usageTo < usageFrom || byokTo < byokFrom }
+    }
+
+    package struct Spend: Sendable {
+        package var elapsedSeconds: Double?
+        package var usageGrowth: Double
+        package var byokGrowth: Double
+        /// Keys whose usage moved (up, or down as a reset), by hash.
+        package var keys: [KeySpend]
+        package var total: Double { usageGrowth + byokGrowth }
+
+        /// The largest spenders since the previous snapshot, largest first.
+        package func top(_ count: Int) -> [KeySpend] {
+            Array(
+                keys.filter { $0.growth > 0 }.sorted {
+                    $0.growth != $1.growth ? $0.growth > $1.growth : $0.hash < $1.hash
+                }.prefix(count))
+        }
+
+        package var counterResets: [KeySpend] { keys.filter(\.counterWentDown) }
+    }
+
+    package struct FindingChanges: Sendable {
+        package var new: [String]
+        package var resolved: [String]
+        package var persisting: [String]
+    }
+
+    package var from: Endpoint
+    package var to: Endpoint
+    package var added: [KeyRef]
+    package var removed: [KeyRef]
+    package var changed: [KeyChange]
+    package var spend: Spend
+    package var findings: FindingChanges
+
+    package var isEmpty: Bool {
+        added.isEmpty && removed.isEmpty && changed.isEmpty && spend.keys.isEmpty && findings.new.isEmpty
+            && findings.resolved.isEmpty
+    }
+
+    /// Compares `previous` with `current`; finding ids come from each side's findings (file or recomputed).
+    package static func compare(
+        previous: Snapshot, from: Endpoint, previousFindingIDs: Set<String>,
+        current: Snapshot, to: Endpoint, currentFindingIDs: Set<String>
+    ) -> SnapshotDiff {
+        compare(
+            previous: PriorSnapshot(previous, policy: Policy(), now: previous.takenAt ?? Date()), from: from,
+            previousFindingIDs: previousFindingIDs, current: current, to: to, currentFindingIDs: currentFindingIDs)
+    }
+
+    /// Compares a condensed previous snapshot with `current`.
+    package static func compare(
+        previous: PriorSnapshot, from: Endpoint, previousFindingIDs: Set<String>,
+        current: Snapshot, to: Endpoint, currentFindingIDs: Set<String>
+    ) -> SnapshotDiff {
+        compare(
+            previous: previous, from: from, current: current, to: to,
+            findings: FindingChanges(
+                new: currentFindingIDs.subtracting(previousFindingIDs).sorted(),
+                resolved: previousFindingIDs.subtracting(currentFindingIDs).sorted(),
+                persisting: currentFindingIDs.intersection(previousFindingIDs).sorted()))
+    }
+
+    /// Compares a condensed previous snapshot with `current`, whose audit already marked each finding new or
+    /// persisting against the same previous run (its findings.json, or the rules it matched per key): only
+    /// the resolved ones are left to find, and no set of 170,000 ids is built for either side.
+    package static func compare(
+        previous: PriorSnapshot, from: Endpoint, previousFirstSeen: [String: Date]?,
+        current: Snapshot, to: Endpoint, audit: AuditResult
+    ) -> SnapshotDiff {
+        var new: [String] = []
+        var persisting: [String] = []
+        var currentRules: [String: RuleSet] = [:]
+        var snapshotFindings = Set<String>()
+        let rules = previous.rules
+        for finding in audit.findings {
+            if finding.status == .persisting { persisting.append(finding.id) } else { new.append(finding.id) }
+            if let hash = finding.keyHash, let position = rules.position(of: finding.rule) {
+                currentRules[hash, default: RuleSet()].insert(position)
+            } else {
+                snapshotFindings.insert(finding.id)
+            }
+        }
+        var resolved: [String] = []
+        if let previousFirstSeen {
+            for id in previousFirstSeen.keys {
+                let (rule, hash) = (id.prefix { $0 != ":" }, id.drop { $0 != ":" }.dropFirst())
+                if let position = rules.position(of: String(rule)) {
+                    if !(currentRules[String(hash)]?.contains(position) ?? false) { resolved.append(id) }
+                } else if !snapshotFindings.contains(id) {
+                    resolved.append(id)
+                }
+            }
+        } else {
+            for key in previous.keys where !key.matchedRules.isEmpty {
+                let still = currentRules[key.identity] ?? RuleSet()
+                for position in key.matchedRules.positions where !still.contains(position) {
+                    resolved.append(rules.rules[position].id + ":" + key.identity)
+                }
+            }
+        }
+        new.sort()
+        persisting.sort()
+        resolved.sort()
+        return compare(
+            previous: previous, from: from, current: current, to: to,
+            findings: FindingChanges(new: new, resolved: resolved, persisting: persisting))
+    }
+
+    static func compare(
+        previous: PriorSnapshot, from: Endpoint, current: Snapshot, to: Endpoint, findings: FindingChanges
+    ) -> SnapshotDiff {
+        var added: [KeyRef] = []
+        var changed: [KeyChange] = []
+        var spends: [KeySpend] = []
+        var usageGrowth = 0.0
+        var byokGrowth = 0.0
+        var seen = Set<String>()
+        seen.reserveCapacity(current.keys.count)
+        for key in current.keys {
+            seen.insert(key.identity)
+            guard let old = previous.key(key.identity) else {
+                added.append(KeyRef(hash: key.identity, name: key.name, workspaceId: key.workspaceId))
+                continue
+            }
+            let changes = old.changes ?? configurationChanges(old.configuration, key.raw)
+            if !changes.isEmpty {
+                changed.append(
+                    KeyChange(hash: key.identity, name: key.name, workspaceId: key.workspaceId, changes: changes))
+            }
+            let spend = KeySpend(
+                hash: key.identity, name: key.name, usageFrom: old.usage ?? 0, usageTo: key.usage ?? 0,
+                byokFrom: old.byokUsage ?? 0, byokTo: key.byokUsage ?? 0)
+            if spend.usageFrom != spend.usageTo || spend.byokFrom != spend.byokTo {
+                spends.append(spend)
+                usageGrowth += max(0, spend.usageTo - spend.usageFrom)
+                byokGrowth += max(0, spend.byokTo - spend.byokFrom)
+            }
+        }
+        let removed = previous.keys.filter { !seen.contains($0.identity) }.map {
+            KeyRef(hash: $0.identity, name: $0.name, workspaceId: $0.workspaceId)
+        }
+        var elapsed: Double?
+        if let start = from.takenAt, let end = to.takenAt { elapsed = end.timeIntervalSince(start) }
+        return SnapshotDiff(
+            from: from, to: to, added: added, removed: removed, changed: changed,
+            spend: Spend(elapsedSeconds: elapsed, usageGrowth: usageGrowth, byokGrowth: byokGrowth, keys: spends),
+            findings: findings)
+    }
+
+    /// Configuration fields that differ between a condensed previous key and the current one. The common case,
+    /// nothing changed, is one comparison of bytes.
+    static func configurationChanges(_ old: [UInt8], _ new: JSONObject) -> [FieldChange] {
+        let current = KeyRecord.configuration(of: new)
+        guard current != old else { return [] }
+        guard let before = try? JSONParser.parse(old).objectValue else { return [] }
+        return fieldChanges(before, new)
+    }
+
+    /// Configuration fields that differ, in the order they appear (current first, then fields only the old key had).
+    static func fieldChanges(_ old: JSONObject, _ new: JSONObject) -> [FieldChange] {
+        // Fast path: the same fields in the same order (nearly every key between two listings) compare
+        // position by position, without a lookup per field.
+        if old.keys == new.keys {
+            var changes: [FieldChange] = []
+            for index in new.keys.indices where !KeyRecord.volatileFields.contains(new.keys[index]) {
+                if !old.values[index].sameValue(as: new.values[index]) {
+                    changes.append(FieldChange(field: new.keys[index], from: old.values[index], to: new.values[index]))
+                }
+            }
+            return changes
+        }
+        var changes: [FieldChange] = []
+        for (field, value) in zip(new.keys, new.values) where !KeyRecord.volatileFields.contains(field) {
+            let previous = old[field]
+            if previous == nil || !previous!.sameValue(as: value) {
+                changes.append(FieldChange(field: field, from: previous, to: value))
+            }
+        }
+        for (field, value) in zip(old.keys, old.values) where !KeyRecord.volatileFields.contains(field) && new[field] == nil {
+            changes.append(FieldChange(field: field, from: value, to: nil))
+        }
+        return changes
+    }
+}
+
+extension JSONValue {
+    /// Equality that compares numbers by value (`10` and `10.0` are the same limit).
+    func sameValue(as other: JSONValue) -> Bool {
+        switch (self, other) {
+        case (.number(let a), .number(let b)):
+            return a.text == b.text || (a.double != nil && a.double == b.double)
+        case (.array(let a), .array(let b)):
+            return a.count == b.count && zip(a, b).allSatisfy { $0.sameValue(as: $1) }
+        case (.object(let a), .object(let b)):
+            return a.count == b.count
+                && zip(a.keys, a.values).allSatisfy { key, value in b[key].map { value.sameValue(as: $0) } ?? false }
+        default:
+            return self == other
+        }
+    }
+}

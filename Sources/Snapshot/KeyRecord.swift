@@ -1,0 +1,350 @@
+import Foundation
+import KeyAuditCore
+import KeyAuditAPI
+
+/// One API key as the Management API returned it, with a typed view for the audit.
+///
+/// `raw` is the object exactly as received (every field, unknown ones included, in their order, numbers as
+/// their original text); it is what the snapshot stores. It is kept as compact JSON in a ``RawKeyStore``
+/// shared by the keys of a snapshot, and parsed again only when asked for. The typed properties are read from it once, leniently:
+/// a field that cannot be read becomes a ``FieldProblem`` and the key is kept and flagged, never dropped.
+package struct KeyRecord: Sendable {
+    /// Let go of by ``releaseRaw()`` once the snapshot is written and compared (it is most of a key's
+    /// memory); everything else keyaudit reads from it is kept in typed form.
+    private var rawStore: RawKeyStore?
+    private let rawLocation: RawKeyStore.Location
+    /// A fingerprint of the configuration members (see ``configuration(of:)``): two keys whose
+    /// fingerprints match have the same configuration (SipHash with this process's random seed: a collision
+    /// is about one in 2^64 and cannot be aimed at).
+    package let configurationFingerprint: UInt64
+    /// Fields present in the object that keyaudit does not know, in the order received.
+    package let extraFields: [(String, JSONValue)]
+    /// Two bits per entry of `knownFields`: 0 absent, 1 null, 2 a value.
+    private let presenceBits: UInt64
+    /// `hash` when present, otherwise a stable stand-in (`~nohash-…`) so the key still has an identity.
+    package let identity: String
+
+    package let hash: String?
+    package let name: String?
+    package let label: String?
+    package let disabled: Bool?
+    package var limit: Double? { _limit.value }
+    package var limitRemaining: Double? { _limitRemaining.value }
+    package let limitReset: String?
+    package let includeByokInLimit: Bool?
+    package var usage: Double? { _usage.value }
+    package var usageDaily: Double? { _usageDaily.value }
+    package var usageWeekly: Double? { _usageWeekly.value }
+    package var usageMonthly: Double? { _usageMonthly.value }
+    package var byokUsage: Double? { _byokUsage.value }
+    package var byokUsageDaily: Double? { _byokUsageDaily.value }
+    package var byokUsageWeekly: Double? { _byokUsageWeekly.value }
+    package var byokUsageMonthly: Double? { _byokUsageMonthly.value }
+    /// Seconds since 1970, UTC.
+    package var createdAt: Double? { _createdAt.value }
+    package var updatedAt: Double? { _updatedAt.value }
+    package var expiresAt: Double? { _expiresAt.value }
+    package var lastUsedAt: Double? { _lastUsedAt.value }
+    package let creatorUserId: String?
+    package let workspaceId: String?
+    package let externalUser: String?
+    package let problems: [FieldProblem]
+
+    // Numbers and times packed in 8 bytes each (NaN for none): `Double?` takes 16 in a struct, and there
+    // are 14 of them on each of 100,000 keys.
+    private let _limit: PackedDouble
+    private let _limitRemaining: PackedDouble
+    private let _usage: PackedDouble
+    private let _usageDaily: PackedDouble
+    private let _usageWeekly: PackedDouble
+    private let _usageMonthly: PackedDouble
+    private let _byokUsage: PackedDouble
+    private let _byokUsageDaily: PackedDouble
+    private let _byokUsageWeekly: PackedDouble
+    private let _byokUsageMonthly: PackedDouble
+    private let _createdAt: PackedDouble
+    private let _updatedAt: PackedDouble
+    private let _expiresAt: PackedDouble
+    private let _lastUsedAt: PackedDouble
+
+    /// Fields keyaudit understands; anything else is kept and shown as an extra field.
+    package static let knownFields: [String] = [
+        "hash", "name", "label", "disabled", "limit", "limit_remaining", "limit_reset", "include_byok_in_limit",
+        "usage", "usage_daily", "usage_weekly", "usage_monthly", "byok_usage", "byok_usage_daily",
+        "byok_usage_weekly", "byok_usage_monthly", "created_at", "updated_at", "expires_at", "last_used_at",
+        "creator_user_id", "workspace_id", "external_user",
+    ]
+    static let knownFieldIndex = Dictionary(uniqueKeysWithValues: knownFields.enumerated().map { ($1, $0) })
+    /// Fields that change by themselves (usage, remaining credit, edit and use times): not configuration.
+    package static let volatileFields: Set<String> = [
+        "usage", "usage_daily", "usage_weekly", "usage_monthly", "byok_usage", "byok_usage_daily",
+        "byok_usage_weekly", "byok_usage_monthly", "limit_remaining", "updated_at", "last_used_at",
+    ]
+    /// Whether each known field changes by itself (see ``volatileFields``).
+    static let volatileKnownFields = knownFields.map { volatileFields.contains($0) }
+
+    /// The configuration members of a key as compact JSON: what two snapshots compare to find changes.
+    package static func configuration(of raw: JSONObject) -> [UInt8] {
+        var members: [(String, JSONValue)] = []
+        members.reserveCapacity(raw.count)
+        for (field, value) in zip(raw.keys, raw.values) where !volatileFields.contains(field) {
+            members.append((field, value))
+        }
+        var bytes: [UInt8] = []
+        JSONWriter.write(.object(JSONObject(members)), into: &bytes, style: .compact)
+        return bytes
+    }
+
+
+    /// Whether a field was absent, null or had a value (null and absent mean different things to the rules).
+    package enum Presence: UInt64, Sendable {
+        case absent = 0
+        case null = 1
+        case value = 2
+    }
+
+    /// A key on its own (tests, one-off records); the keys of a snapshot share a store.
+    package init(_ raw: JSONObject) { self.init(raw, store: RawKeyStore()) }
+
+    /// - Parameter store: where the object is kept; the keys of one snapshot share one. nil: not kept (a key
+    ///   looked at once and dropped, such as the previous snapshot's, whose object the caller has).
+    package init(_ raw: JSONObject, store: RawKeyStore?) {
+        var compact: [UInt8] = []
+        if let store {
+            JSONWriter.write(.object(raw), into: &compact, style: .compact)
+            self.rawLocation = store.append(compact)
+        } else {
+            self.rawLocation = .init(chunk: 0, offset: 0, length: 0)
+        }
+        self.rawStore = store
+        var reader = FieldReader(raw)
+        self.configurationFingerprint = reader.configurationFingerprint
+        var bits: UInt64 = 0
+        for index in Self.knownFields.indices {
+            let state: Presence
+            switch reader.slots[index] {
+            case .none: state = .absent
+            case .null?: state = .null
+            default: state = .value
+            }
+            bits |= state.rawValue << (2 * UInt64(index))
+        }
+        self.presenceBits = bits
+        self.extraFields = reader.extraFields
+        let hash = reader.string("hash", required: true)
+        if let hash, !Self.isWellFormedHash(hash) {
+            reader.problems.append(
+                FieldProblem(field: "hash", problem: "is not 64 hexadecimal characters", value: hash))
+        }
+        self.hash = hash
+        self.name = reader.string("name", required: true)
+        self.label = reader.string("label")
+        self.disabled = reader.bool("disabled", required: true)
+        self._limit = PackedDouble(reader.number("limit"))
+        self._limitRemaining = PackedDouble(reader.number("limit_remaining"))
+        self.limitReset = reader.string("limit_reset")
+        self.includeByokInLimit = reader.bool("include_byok_in_limit")
+        self._usage = PackedDouble(reader.number("usage"))
+        self._usageDaily = PackedDouble(reader.number("usage_daily"))
+        self._usageWeekly = PackedDouble(reader.number("usage_weekly"))
+        self._usageMonthly = PackedDouble(reader.number("usage_monthly"))
+        self._byokUsage = PackedDouble(reader.number("byok_usage"))
+        self._byokUsageDaily = PackedDouble(reader.number("byok_usage_daily"))
+        self._byokUsageWeekly = PackedDouble(reader.number("byok_usage_weekly"))
+        self._byokUsageMonthly = PackedDouble(reader.number("byok_usage_monthly"))
+        self._createdAt = PackedDouble(reader.timestamp("created_at", required: true))
+        self._updatedAt = PackedDouble(reader.timestamp("updated_at"))
+        self._expiresAt = PackedDouble(reader.timestamp("expires_at"))
+        self._lastUsedAt = PackedDouble(reader.timestamp("last_used_at"))
+        self.creatorUserId = reader.string("creator_user_id")
+        self.workspaceId = reader.string("workspace_id")
+        self.externalUser = reader.string("external_user")
+        self.problems = reader.problems
+        if let hash, !hash.isEmpty {
+            self.identity = hash
+        } else {
+            // Sorts after every hex hash; stable for the same content.
+            if compact.isEmpty { JSONWriter.write(.object(raw), into: &compact, style: .compact) }
+            self.identity = Self.noHashPrefix + Checksum.sha256Hex(compact).prefix(16)
+        }
+    }
+
+    /// How the identity of a key without a usable hash begins.
+    package static let noHashPrefix = "~nohash-"
+
+    package var isDisabled: Bool { disabled ?? false }
+    package var isEnabled: Bool { !(disabled ?? false) }
+    package var displayName: String { name ?? "" }
+    /// The first 12 characters of the hash, as reports show it.
+    package var shortHash: String { String(identity.prefix(12)) }
+
+    /// Whether the object has the field (null counts as present).
+    package func has(_ field: String) -> Bool { presence(of: field) != .absent }
+
+    /// Whether the field was absent, null or had a value.
+    package func presence(of field: String) -> Presence {
+        if let index = Self.knownFieldIndex[field] {
+            return Presence(rawValue: (presenceBits >> (2 * UInt64(index))) & 3) ?? .absent
+        }
+        guard let value = extraFields.first(where: { $0.0 == field })?.1 else { return .absent }
+        return value == .null ? .null : .value
+    }
+
+    /// Drops the object as received, keeping the typed fields, presence and unknown fields: after the snapshot
+    /// is written and compared, nothing reads it, and at 100,000 keys it is about 110 MB.
+    package mutating func releaseRaw() { rawStore = nil }
+
+    package var rawReleased: Bool { rawStore == nil }
+
+    /// The object as received (parsed again from the store); empty once released.
+    package var raw: JSONObject {
+        guard let rawStore else { return JSONObject() }
+        return rawStore.withBytes(rawLocation) { (try? JSONParser.parse($0))?.objectValue } ?? JSONObject()
+    }
+
+    /// The object as compact JSON, as snapshot.json stores it.
+    func withRawBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        guard let rawStore else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        return try rawStore.withBytes(rawLocation, body)
+    }
+
+    package static func isWellFormedHash(_ text: String) -> Bool {
+        let utf8 = text.utf8
+        return utf8.count == 64
+            && utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) || ($0 >= 65 && $0 <= 70) }
+    }
+}
+
+/// A `Double?` in 8 bytes: NaN stands for nil (a non-finite number is never read as a value).
+struct PackedDouble: Sendable {
+    private let bits: Double
+    init(_ value: Double?) { bits = value ?? .nan }
+    var value: Double? { bits.isNaN ? nil : bits }
+}
+
+/// A field of one key that could not be read; the key is flagged (`unreadable-data`) and kept.
+package struct FieldProblem: Sendable, Equatable {
+    package var field: String
+    package var problem: String
+    /// The offending value as received, shortened.
+    package var value: String?
+}
+
+/// Reads typed fields from a key object, collecting problems instead of failing.
+private struct FieldReader {
+    /// The first value of each known field, by its index in `KeyRecord.knownFields`.
+    var slots: [JSONValue?]
+    var extraFields: [(String, JSONValue)] = []
+    /// See `KeyRecord.configurationFingerprint`: the configuration members, names and values, byte-exact.
+    var configurationFingerprint: UInt64
+    var problems: [FieldProblem] = []
+
+    /// One pass over the members (the fields used to be looked up one by one, each a scan of the object).
+    init(_ object: JSONObject) {
+        slots = [JSONValue?](repeating: nil, count: KeyRecord.knownFields.count)
+        var hasher = Hasher()
+        for (field, value) in zip(object.keys, object.values) {
+            if let index = KeyRecord.knownFieldIndex[field] {
+                if slots[index] == nil { slots[index] = value }
+                if KeyRecord.volatileKnownFields[index] { continue }
+            } else {
+                extraFields.append((field, value))
+            }
+            JSONObject.hashUTF8(field, into: &hasher)
+            value.hash(into: &hasher)
+        }
+        configurationFingerprint = UInt64(truncatingIfNeeded: hasher.finalize())
+    }
+
+    func value(_ field: String) -> JSONValue? {
+        KeyRecord.knownFieldIndex[field].flatMap { slots[$0] }
+    }
+
+    mutating func complain(_ field: String, _ problem: String, _ value: JSONValue?) {
+        var shown: String?
+        if let value {
+            let text = JSONWriter.string(value, style: .compact)
+            shown = text.count > 80 ? String(text.prefix(80)) + "…" : text
+        }
+        problems.append(FieldProblem(field: field, problem: problem, value: shown))
+    }
+
+    mutating func string(_ field: String, required: Bool = false) -> String? {
+        switch value(field) {
+        case .none:
+            if required { complain(field, "is missing", nil) }
+            return nil
+        case .null?:
+            if required { complain(field, "is null", .null) }
+            return nil
+        case .string(let text)?:
+            return text
+        case let other?:
+            complain(field, "is not a string", other)
+            return nil
+        }
+    }
+
+    mutating func bool(_ field: String, required: Bool = false) -> Bool? {
+        switch value(field) {
+        case .none:
+            if required { complain(field, "is missing", nil) }
+            return nil
+        case .null?:
+            if required { complain(field, "is null", .null) }
+            return nil
+        case .bool(let value)?:
+            return value
+        case .string(let text)? where text == "true" || text == "false":
+            return text == "true"
+        case let other?:
+            complain(field, "is not a boolean", other)
+            return nil
+        }
+    }
+
+    mutating func number(_ field: String) -> Double? {
+        switch value(field) {
+        case .none, .null?:
+            return nil
+        case .number(let number)?:
+            guard let value = number.double, value.isFinite else {
+                complain(field, "is not a finite number", .number(number))
+                return nil
+            }
+            return value
+        case .string(let text)?:
+            // Lenient: a number sent as a string is still a number; anything else is a problem.
+            if let value = Double(text.trimmingCharacters(in: .whitespaces)), value.isFinite,
+                JSONNumber(validating: text.trimmingCharacters(in: .whitespaces)) != nil
+            {
+                return value
+            }
+            complain(field, "is not a number", .string(text))
+            return nil
+        case let other?:
+            complain(field, "is not a number", other)
+            return nil
+        }
+    }
+
+    mutating func timestamp(_ field: String, required: Bool = false) -> Double? {
+        switch value(field) {
+        case .none:
+            if required { complain(field, "is missing", nil) }
+            return nil
+        case .null?:
+            if required { complain(field, "is null", .null) }
+            return nil
+        case .string(let text)?:
+            guard let seconds = Timestamp.parse(text) else {
+                complain(field, "is not an RFC 3339 timestamp", .string(text))
+                return nil
+            }
+            return seconds
+        case let other?:
+            complain(field, "is not a timestamp string", other)
+            return nil
+        }
+    }
+}

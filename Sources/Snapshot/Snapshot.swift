@@ -1,0 +1,305 @@
+import Foundation
+import KeyAuditCore
+import KeyAuditAPI
+
+/// Every key of the account at one moment, as received, plus where it came from and how completely it was read.
+package struct Snapshot: Sendable {
+    package static let schemaVersion = 1
+
+    /// A reference to the snapshot this one follows: the chain a reviewer verifies.
+    package struct Reference: Sendable, Equatable {
+        /// Relative to the output folder when the previous run lives there (`20261125T030000Z/snapshot.json`).
+        package var path: String
+        package var sha256: String
+
+        package init(path: String, sha256: String) {
+            self.path = path
+            self.sha256 = sha256
+        }
+    }
+
+    /// When the listing was taken; nil only for raw key files that do not say.
+    package var takenAt: Date?
+    /// The base URL listed, or `file:<path>`.
+    package var source: String
+    package var toolVersion: String
+    package var workspaces: [JSONValue]
+    package var coverage: Coverage
+    package var previous: Reference?
+    /// Sorted by ``KeyRecord/identity``.
+    package var keys: [KeyRecord]
+
+    package init(
+        takenAt: Date?, source: String, toolVersion: String = KeyAuditVersion.current, workspaces: [JSONValue],
+        coverage: Coverage, previous: Reference?, keys: [KeyRecord]
+    ) {
+        self.takenAt = takenAt
+        self.source = source
+        self.toolVersion = toolVersion
+        self.workspaces = workspaces
+        self.coverage = coverage
+        self.previous = previous
+        self.keys = Self.sortedUnique(keys)
+    }
+
+    /// Sorted by identity; a key listed twice keeps its last occurrence.
+    static func sortedUnique(_ keys: [KeyRecord]) -> [KeyRecord] { sortedUnique(keys, by: \.identity) }
+
+    /// Binary search in items sorted by `identity`: the first position whose identity is not below `identity`.
+    package static func firstIndex<Item>(atOrAfter identity: String, in items: [Item], by key: (Item) -> String) -> Int {
+        var low = 0
+        var high = items.count
+        while low < high {
+            let middle = (low + high) / 2
+            if key(items[middle]) < identity { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
+    /// Sorted by `identity`; an identity listed twice keeps its last occurrence. Already sorted and unique
+    /// (a stored snapshot read back) costs one pass; otherwise the items are rearranged in place, since a
+    /// second array of 100,000 keys would cost 30 MB.
+    package static func sortedUnique<Item>(_ items: consuming [Item], by identity: (Item) -> String) -> [Item] {
+        var items = items
+        if zip(items, items.dropFirst()).allSatisfy({ identity($0) < identity($1) }) { return items }
+        // Sorted through indices (a key is large); ties keep input order so the last occurrence wins below.
+        let order = items.indices.sorted { lhs, rhs in
+            let (a, b) = (identity(items[lhs]), identity(items[rhs]))
+            return a != b ? a < b : lhs < rhs
+        }
+        items.permute(into: order)
+        var kept = 0
+        for index in items.indices {
+            if index + 1 < items.count, identity(items[index + 1]) == identity(items[index]) { continue }
+            items.swapAt(kept, index)
+            kept += 1
+        }
+        items.removeLast(items.count - kept)
+        return items
+    }
+
+    /// Drops each key's object as received (see ``KeyRecord/releaseRaw()``): call once the snapshot is written
+    /// and the previous one was compared with it.
+    package mutating func releaseRawObjects() {
+        for index in keys.indices { keys[index].releaseRaw() }
+    }
+
+    package var enabledCount: Int { keys.count(where: \.isEnabled) }
+    /// Lifetime spend of every key: usage plus BYOK usage.
+    package var totalSpend: Double { keys.reduce(0) { $0 + ($1.usage ?? 0) + ($1.byokUsage ?? 0) } }
+    package var disabledCount: Int { keys.count(where: \.isDisabled) }
+
+    // MARK: - Writing
+
+    /// The snapshot.json bytes: the same snapshot always gives the same bytes. The header is indented,
+    /// and each key is one compact line, so the file reads, greps and diffs well at 100,000 keys.
+    package func encoded() -> [UInt8] {
+        var all: [UInt8] = []
+        encode { chunk in all.append(contentsOf: chunk) }
+        return all
+    }
+
+    /// The same bytes, handed to `emit` in chunks of about 1 MiB (written and hashed as they come, so a
+    /// 60 MB snapshot is never held twice).
+    package func encode<E: Error>(chunked emit: ([UInt8]) throws(E) -> Void) throws(E) {
+        var out: [UInt8] = []
+        out.reserveCapacity(1 << 20 + 65_536)
+        func line(_ text: String) { out.append(contentsOf: Array(text.utf8)) }
+        func member(_ name: String, _ value: JSONValue, last: Bool = false) {
+            line("  \"\(name)\": ")
+            JSONWriter.write(value, into: &out, style: .pretty(indent: 2, level: 1))
+            line(last ? "\n" : ",\n")
+        }
+        line("{\n")
+        member("schema_version", .number(JSONNumber(Self.schemaVersion)))
+        member(
+            "tool",
+            .object(JSONObject([("name", .string("keyaudit")), ("version", .string(toolVersion))])))
+        member("taken_at", takenAt.map { .string(Timestamp.format($0)) } ?? .null)
+        member("source", .string(source))
+        member("workspaces", .array(workspaces))
+        member("coverage", coverage.json)
+        member(
+            "previous",
+            previous.map { .object(JSONObject([("path", .string($0.path)), ("sha256", .string($0.sha256))])) }
+                ?? .null)
+        line("  \"keys\": [")
+        for (index, key) in keys.enumerated() {
+            precondition(!key.rawReleased, "a snapshot is written before its keys' objects are released")
+            line(index == 0 ? "\n    " : ",\n    ")
+            key.withRawBytes { out.append(contentsOf: $0) }
+            if out.count >= 1 << 20 {
+                try emit(out)
+                out.removeAll(keepingCapacity: true)
+            }
+        }
+        line(keys.isEmpty ? "]\n" : "\n  ]\n")
+        line("}\n")
+        try emit(out)
+    }
+
+    // MARK: - Reading
+
+    /// Reads a keyaudit snapshot.json, a raw `GET /keys` body (`{"data": [...]}`), an object with a `keys`
+    /// array, or a bare JSON array of key objects.
+    ///
+    /// - Parameter origin: the path, for messages.
+    package static func decode(_ bytes: [UInt8], origin: String) throws(KeyAuditError) -> Snapshot {
+        let result = bytes.withUnsafeBytes { buffer in
+            Result { () throws(KeyAuditError) -> Snapshot in try decode(buffer, origin: origin, progress: nil) }
+        }
+        return try result.get()
+    }
+
+    static func decode(
+        _ bytes: UnsafeRawBufferPointer, origin: String, progress: ((Int) -> Void)?
+    ) throws(KeyAuditError) -> Snapshot {
+        var keys: [KeyRecord] = []
+        let header = try read(bytes, origin: origin, progress: progress, restart: { keys.removeAll() }) {
+            record, _ in keys.append(record)
+        }
+        return Snapshot(
+            takenAt: header.takenAt, source: header.source, toolVersion: header.toolVersion,
+            workspaces: header.workspaces, coverage: header.coverage, previous: header.previous, keys: consume keys)
+    }
+
+    /// What a snapshot file says besides its keys.
+    package struct Header {
+        package var takenAt: Date?
+        package var source: String
+        package var toolVersion: String
+        package var workspaces: [JSONValue]
+        package var coverage: Coverage
+        package var previous: Reference?
+    }
+
+    /// Reads a snapshot document, handing each key to `key` as it is parsed (in file order, not sorted),
+    /// so that the whole document is never held as one tree. `progress` gets the offset read so far.
+    ///
+    /// A document with both `keys` and `data` uses `keys`, as the stored snapshot format has it: when `keys`
+    /// follows `data`, `restart` is called and the keys handed over so far are to be forgotten.
+    ///
+    /// - Parameter keepObjects: true when the keys are kept (their objects go to one store for all of them);
+    ///   false when each is looked at and dropped (`key` gets the object alongside, and the record keeps none).
+    package static func read(
+        _ bytes: UnsafeRawBufferPointer, origin: String, progress: ((Int) -> Void)?, keepObjects: Bool = true,
+        restart: () -> Void, key: (KeyRecord, JSONObject) -> Void
+    ) throws(KeyAuditError) -> Header {
+        var member: String?
+        var index = 0
+        let store = RawKeyStore()
+        var badItem: String?
+        let document: JSONValue
+        do {
+            document = try JSONParser.parse(bytes) { name, item, offset in
+                progress?(offset)
+                if member != name {
+                    // `data` after `keys` is ignored; a later `keys` array replaces `data` items (a bad one too).
+                    if member == "keys" { return }
+                    if member == "data" {
+                        restart()
+                        badItem = nil
+                    }
+                    member = name
+                    index = 0
+                }
+                guard badItem == nil else { return }
+                defer { index += 1 }
+                guard case .object(let object) = item else {
+                    badItem =
+                        "\(origin): item \(index) of the key list is a JSON \(item.kindName), not a key object; the file is corrupt"
+                    return
+                }
+                key(KeyRecord(object, store: keepObjects ? store : nil), object)
+            }
+        } catch {
+            throw .malformedData(
+                "\(origin) is not valid JSON (\(error)); point at a snapshot.json or a GET /keys response")
+        }
+        var header: JSONObject?
+        switch document {
+        case .array:
+            break
+        case .object(let object):
+            if let version = object["schema_version"] {
+                guard let number = version.doubleValue, number == number.rounded() else {
+                    throw .malformedData(
+                        "\(origin) has a schema_version that is not a whole number; it is not a keyaudit snapshot")
+                }
+                guard Int(number) <= schemaVersion else {
+                    throw .malformedData(
+                        "\(origin) has schema_version \(Int(number)), newer than this keyaudit understands (\(schemaVersion)); upgrade keyaudit"
+                    )
+                }
+            }
+            if object["keys"]?.arrayValue != nil {
+                header = object
+            } else if object["data"]?.arrayValue == nil {
+                throw .malformedData(
+                    "\(origin) has neither a \"keys\" nor a \"data\" array; it is not a snapshot or a GET /keys response"
+                )
+            }
+        default:
+            throw .malformedData(
+                "\(origin) holds a JSON \(document.kindName), not a snapshot; expected an object or an array of keys")
+        }
+        if let badItem { throw .malformedData(badItem) }
+        var previous: Reference?
+        if let object = header?["previous"]?.objectValue, let path = object["path"]?.stringValue,
+            let sha = object["sha256"]?.stringValue
+        {
+            previous = Reference(path: path, sha256: sha)
+        }
+        return Header(
+            takenAt: header?["taken_at"]?.stringValue.flatMap(Timestamp.date),
+            source: header?["source"]?.stringValue ?? "file:\(origin)",
+            toolVersion: header?["tool"]?["version"]?.stringValue ?? "unknown",
+            workspaces: header?["workspaces"]?.arrayValue ?? [],
+            coverage: header.map { Coverage(json: $0["coverage"]) } ?? Coverage(mode: .file),
+            previous: previous)
+    }
+
+    /// The snapshot file to read for `path`: the file itself, or the snapshot.json inside a run folder.
+    package static func file(at path: String) throws(KeyAuditError) -> String {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw .malformedData("\(path) does not exist; give a snapshot.json or a run folder")
+        }
+        return isDirectory.boolValue ? (path as NSString).appendingPathComponent("snapshot.json") : path
+    }
+
+    /// Maps a snapshot file, checksums it and reads it with `body`, giving back its pages as they are parsed.
+    package static func withMappedFile<T>(
+        at path: String, _ body: (MappedFile) throws(KeyAuditError) -> T
+    ) throws(KeyAuditError) -> (value: T, sha256: String, path: String) {
+        let file = try file(at: path)
+        guard let mapped = MappedFile(path: file) else {
+            throw .malformedData("cannot read \(file); give a snapshot.json or a run folder that holds one")
+        }
+        let sha = mapped.sha256Hex()
+        return (try body(mapped), sha, file)
+    }
+
+    /// Reads a snapshot file, or the snapshot.json inside a run folder.
+    package static func load(path: String) throws(KeyAuditError) -> (snapshot: Snapshot, sha256: String, path: String) {
+        let file = try file(at: path)
+        let (snapshot, sha, _) = try withMappedFile(at: file) { mapped throws(KeyAuditError) in
+            try decode(mapped.bytes, origin: file) { mapped.release(below: $0) }
+        }
+        return (snapshot, sha, file)
+    }
+}
+
+extension JSONValue {
+    /// "object", "array", … for messages.
+    var kindName: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "boolean"
+        case .number: return "number"
+        case .string: return "string"
+        case .array: return "array"
+        case .object: return "object"
+        }
+    }
+}
