@@ -56,7 +56,7 @@ package struct SuppressionStatus: Sendable {
 }
 
 /// What the rules read of a key as the previous snapshot had it.
-package struct PriorKeyState: Sendable {
+package struct PreviousKeyState: Sendable {
     package var disabled: Bool
     package var usage: Double?
     package var byokUsage: Double?
@@ -72,27 +72,27 @@ package struct PriorKeyState: Sendable {
 
 /// The previous snapshot as the audit sees it: each key's state then, and which rules matched it then.
 ///
-/// The Diff stage's `PriorSnapshot` is what a run hands over (read key by key, condensed); the audit only asks
+/// The Diff stage's `PreviousSnapshot` is what a run hands over (read key by key, condensed); the audit only asks
 /// these questions of it, so it needs nothing from a later stage.
-package protocol PriorKeys: Sendable {
+package protocol PreviousKeys: Sendable {
     /// When the previous snapshot was taken (first_seen of findings it already had).
     var takenAt: Date? { get }
     /// The key with this identity as the previous snapshot had it; nil when it had no such key.
-    func state(of identity: String) -> PriorKeyState?
+    func state(of identity: String) -> PreviousKeyState?
     /// Whether rule `id` matched the key `identity` in the previous snapshot.
     func matched(rule id: String, identity: String) -> Bool
 }
 
 /// What is known of the run before this one, for first_seen/status and for the chain check.
-package struct PriorRun: Sendable {
+package struct AuditHistory: Sendable {
     /// The previous snapshot's keys, condensed; nil on a first run.
-    package var keys: (any PriorKeys)?
+    package var keys: (any PreviousKeys)?
     /// Finding id → first_seen, from the previous findings.json (nil when there was none).
     package var firstSeen: [String: Date]?
     /// Set when the current snapshot's `previous.sha256` does not match the previous file on disk.
     package var brokenChain: BrokenChain?
 
-    package init(keys: (any PriorKeys)? = nil, firstSeen: [String: Date]? = nil, brokenChain: BrokenChain? = nil) {
+    package init(keys: (any PreviousKeys)? = nil, firstSeen: [String: Date]? = nil, brokenChain: BrokenChain? = nil) {
         self.keys = keys
         self.firstSeen = firstSeen
         self.brokenChain = brokenChain
@@ -114,18 +114,18 @@ package struct BrokenChain: Sendable, Equatable {
 /// Runs every enabled rule over a snapshot and applies the policy's suppressions.
 package enum Auditor {
     package static func audit(
-        _ snapshot: Snapshot, prior: PriorRun = PriorRun(), policy: Policy, now: Date,
+        _ snapshot: Snapshot, history: AuditHistory = AuditHistory(), policy: Policy, now: Date,
         rules: [Rule] = RuleCatalog.all
     )
         -> AuditResult
     {
-        let previous = prior.keys
+        let previous = history.keys
         var findings = evaluate(snapshot, previous: previous, policy: policy, now: now, rules: rules)
-        findings.append(contentsOf: snapshotFindings(snapshot, prior: prior, policy: policy, now: now))
+        findings.append(contentsOf: snapshotFindings(snapshot, history: history, policy: policy, now: now))
 
         // first_seen and status: from the previous findings.json, else from the previous snapshot re-audited
         // (the rules it matched then are recorded per key, so no table of 170,000 ids is built for it).
-        if let firstSeen = prior.firstSeen {
+        if let firstSeen = history.firstSeen {
             for index in findings.indices {
                 if let seen = firstSeen[findings[index].id] {
                     findings[index].firstSeen = seen
@@ -175,13 +175,13 @@ package enum Auditor {
     /// Key rules over every key, without suppressions or history. The findings keep only which rule matched
     /// which key; their text is derived from the same inputs when asked for (see ``Finding``).
     static func evaluate(
-        _ snapshot: Snapshot, previous: (any PriorKeys)?, policy: Policy, now: Date, rules: [Rule]
+        _ snapshot: Snapshot, previous: (any PreviousKeys)?, policy: Policy, now: Date, rules: [Rule]
     ) -> [Finding] {
         let rules = rules.filter { $0.scope == .key && policy.setting(for: $0.id).enabled }
         let clock = now.timeIntervalSince1970
         let severities = rules.map { policy.setting(for: $0.id).severity }
         var matches: [(rule: Int, key: Int32, severity: Severity)] = []
-        var previousKeys: [Int32: PriorKeyState] = [:]
+        var previousKeys: [Int32: PreviousKeyState] = [:]
         for (index, key) in snapshot.keys.enumerated() {
             let before = previous?.state(of: key.identity)
             let input = RuleInput(key: key, previous: before, thresholds: policy.thresholds, now: clock)
@@ -207,7 +207,7 @@ package enum Auditor {
         return findings
     }
 
-    static func snapshotFindings(_ snapshot: Snapshot, prior: PriorRun, policy: Policy, now: Date) -> [Finding] {
+    static func snapshotFindings(_ snapshot: Snapshot, history: AuditHistory, policy: Policy, now: Date) -> [Finding] {
         var findings: [Finding] = []
         func add(_ rule: Rule, severity: Severity, message: String, evidence: [(String, JSONValue)]) {
             guard policy.setting(for: rule.id).enabled else { return }
@@ -219,7 +219,7 @@ package enum Auditor {
                     evidence: JSONObject(evidence), suppression: nil, firstSeen: now,
                     status: .new))
         }
-        if let broken = prior.brokenChain {
+        if let broken = history.brokenChain {
             add(
                 RuleCatalog.brokenChain, severity: .critical,
                 message:

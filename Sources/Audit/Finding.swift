@@ -145,14 +145,14 @@ package struct Finding: Sendable {
 final class KeyFindingSource: Sendable {
     let keys: [KeyRecord]
     /// By key index, only for keys with a finding of a rule that reads the previous key.
-    let previous: [Int32: PriorKeyState]
+    let previous: [Int32: PreviousKeyState]
     let thresholds: Policy.Thresholds
     let clock: Double
     /// The rules the audit ran, by id (the catalog, or the list a test gave).
     let rules: [String: Rule]
 
     init(
-        keys: [KeyRecord], previous: [Int32: PriorKeyState], thresholds: Policy.Thresholds, clock: Double,
+        keys: [KeyRecord], previous: [Int32: PreviousKeyState], thresholds: Policy.Thresholds, clock: Double,
         rules: [Rule]
     ) {
         self.keys = keys

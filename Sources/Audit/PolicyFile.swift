@@ -8,33 +8,22 @@ import KeyAuditSnapshot
 /// naming the file, line and field, because a typo in a security policy must not loosen it silently.
 package enum PolicyFile {
     package static func load(path: String) throws(KeyAuditError) -> Policy {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw .usage(
-                "cannot read --policy \(path): no such file or not readable; `keyaudit policy init` writes a starting file"
-            )
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw .usage("--policy \(path) is not UTF-8 text")
-        }
-        return try parse(text, name: path)
+        let (_, root) = try YAMLReader.load(path: path, what: "--policy")
+        return try policy(root, name: path)
     }
 
     package static func parse(_ text: String, name: String) throws(KeyAuditError) -> Policy {
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: text)
-        } catch let error as YamlError {
-            throw .usage("\(name):\(describe(error)); fix the YAML syntax")
-        } catch {
-            throw .usage("\(name): \(error); fix the YAML syntax")
-        }
+        try policy(try YAMLReader(file: name).compose(text), name: name)
+    }
+
+    private static func policy(_ root: Node?, name: String) throws(KeyAuditError) -> Policy {
         var policy = Policy()
         policy.source = name
         guard let root else { return policy }  // an empty file: the defaults
-        let reader = NodeReader(file: name)
+        let reader = YAMLReader(file: name)
         var top = try reader.mapping(root, "the policy", allowed: ["version", "thresholds", "rules", "suppressions"])
         // A section left empty (`suppressions:` with its entries commented out) is the same as no section.
-        top.ordered.removeAll { _, node in NodeReader.isEmpty(node) }
+        top.ordered.removeAll { _, node in YAMLReader.isEmpty(node) }
 
         if let version = top["version"] {
             let number = try reader.int(version, "version")
@@ -84,9 +73,7 @@ package enum PolicyFile {
             }
         }
         if let node = top["suppressions"] {
-            guard case .sequence(let sequence) = node else {
-                throw reader.error(node, "suppressions must be a list of entries (`- key: …`)")
-            }
+            let sequence = try reader.sequence(node, "suppressions", " of entries (`- key: …`)")
             for (index, item) in sequence.enumerated() {
                 let field = "suppressions[\(index)]"
                 let entry = try reader.mapping(
@@ -135,18 +122,6 @@ package enum PolicyFile {
         return Timestamp.date(text)
     }
 
-    package static func describe(_ error: YamlError) -> String {
-        switch error {
-        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
-            .composer(_, let problem, let mark, _):
-            return "\(mark.line):\(mark.column): \(problem)"
-        case .duplicatedKeysInMapping(let duplicates, let context):
-            return "\(context.mark.line):\(context.mark.column): duplicate key \(duplicates.joined(separator: ", "))"
-        default:
-            return " \(error)"
-        }
-    }
-
     /// The commented starting file `keyaudit policy init` writes.
     package static let starter = """
         # keyaudit policy (version 1). Every setting is optional; what is left out keeps its default.
@@ -180,84 +155,7 @@ package enum PolicyFile {
         """
 }
 
-/// Node access with errors that point at the file, line and field.
-private struct NodeReader {
-    let file: String
-
-    struct Mapping {
-        var ordered: [(String, Node)]
-        var keyNodes: [String: Node]
-        subscript(name: String) -> Node? { ordered.first { $0.0 == name }?.1 }
-    }
-
-    /// A YAML null: nothing, `~` or `null`.
-    static func isEmpty(_ node: Node) -> Bool {
-        guard case .scalar(let scalar) = node else { return false }
-        return scalar.style == .plain && ["", "~", "null", "Null", "NULL"].contains(scalar.string)
-    }
-
-    func error(_ node: Node, _ text: String) -> KeyAuditError {
-        let place = node.mark.map { "\($0.line):\($0.column)" } ?? "?"
-        return .usage("\(file):\(place): \(text)")
-    }
-
-    func mapping(_ node: Node, _ field: String, allowed: [String]?) throws(KeyAuditError) -> Mapping {
-        guard case .mapping(let mapping) = node else {
-            throw error(node, "\(field) must be a mapping of `name: value` lines")
-        }
-        var result = Mapping(ordered: [], keyNodes: [:])
-        for (keyNode, value) in mapping {
-            guard let name = keyNode.string else { throw error(keyNode, "\(field) has a key that is not text") }
-            if let allowed, !allowed.contains(name) {
-                throw error(
-                    keyNode,
-                    "\(field) has an unknown setting \"\(name)\"; expected one of \(allowed.joined(separator: ", "))")
-            }
-            if result.keyNodes[name] != nil { throw error(keyNode, "\(field).\(name) is given twice") }
-            result.ordered.append((name, value))
-            result.keyNodes[name] = keyNode
-        }
-        return result
-    }
-
-    func scalar(_ node: Node, _ field: String, _ expected: String) throws(KeyAuditError) -> String {
-        guard case .scalar(let scalar) = node else { throw error(node, "\(field) must be \(expected)") }
-        return scalar.string
-    }
-
-    func string(_ node: Node, _ field: String) throws(KeyAuditError) -> String {
-        try scalar(node, field, "text")
-    }
-
-    func int(_ node: Node, _ field: String) throws(KeyAuditError) -> Int {
-        let text = try scalar(node, field, "a whole number")
-        guard let value = Int(text) else { throw error(node, "\(field) must be a whole number, not \"\(text)\"") }
-        return value
-    }
-
-    func days(_ node: Node, _ field: String) throws(KeyAuditError) -> Int {
-        let value = try int(node, field)
-        guard value >= 0, value <= 36_500 else { throw error(node, "\(field) must be between 0 and 36500 days") }
-        return value
-    }
-
-    func double(_ node: Node, _ field: String) throws(KeyAuditError) -> Double {
-        let text = try scalar(node, field, "a number")
-        guard let value = Double(text), value.isFinite else {
-            throw error(node, "\(field) must be a number, not \"\(text)\"")
-        }
-        return value
-    }
-
-    func bool(_ node: Node, _ field: String) throws(KeyAuditError) -> Bool {
-        let text = try scalar(node, field, "true or false")
-        switch text.lowercased() {
-        case "true", "yes", "on": return true
-        case "false", "no", "off": return false
-        default: throw error(node, "\(field) must be true or false, not \"\(text)\"")
-        }
-    }
-
+extension YAMLReader {
     func severity(_ node: Node, _ field: String) throws(KeyAuditError) -> Severity {
         let text = try scalar(node, field, "a severity")
         guard let severity = Severity(rawValue: text) else {

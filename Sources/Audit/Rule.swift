@@ -53,7 +53,7 @@ package struct Rule: Sendable {
 
 /// What a key rule sees.
 package struct RuleInput {
-    package init(key: KeyRecord, previous: PriorKeyState?, thresholds: Policy.Thresholds, now: Double) {
+    package init(key: KeyRecord, previous: PreviousKeyState?, thresholds: Policy.Thresholds, now: Double) {
         self.key = key
         self.previous = previous
         self.thresholds = thresholds
@@ -62,7 +62,7 @@ package struct RuleInput {
 
     package var key: KeyRecord
     /// The same key (by hash) in the previous snapshot, if there was one.
-    package var previous: PriorKeyState?
+    package var previous: PreviousKeyState?
     package var thresholds: Policy.Thresholds
     /// The run's clock, seconds since 1970.
     package var now: Double

@@ -19,7 +19,7 @@ package enum RuleCatalog {
 
     static func days(_ seconds: Double) -> Int { Int((seconds / day).rounded(.down)) }
 
-    static func dollars(_ value: Double) -> String { Display.money(value) }
+    static func dollars(_ value: Double) -> String { HumanReadable.money(value) }
 
     // MARK: - The three asked for
 

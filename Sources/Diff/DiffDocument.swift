@@ -131,7 +131,7 @@ extension SnapshotDiff {
         let toTime = to.takenAt.map(Timestamp.format) ?? "unknown time"
         lines.append("Changes from \(name(from.path)) (\(fromTime)) to \(name(to.path)) (\(toTime))")
         lines.append(
-            "  \(added.count) added, \(removed.count) removed, \(changed.count) reconfigured; spend \(Display.money(spend.total)); findings \(findings.new.count) new, \(findings.resolved.count) resolved, \(findings.persisting.count) persisting"
+            "  \(added.count) added, \(removed.count) removed, \(changed.count) reconfigured; spend \(HumanReadable.money(spend.total)); findings \(findings.new.count) new, \(findings.resolved.count) resolved, \(findings.persisting.count) persisting"
         )
         if !added.isEmpty {
             lines.append("Added:")
@@ -157,13 +157,13 @@ extension SnapshotDiff {
         let top = spend.top(Self.topSpenders)
         if !top.isEmpty {
             lines.append("Largest spend since the previous snapshot:")
-            lines += top.map { "  \(Display.money($0.growth))  \(name(String($0.hash.prefix(12))))  \(name($0.name))" }
+            lines += top.map { "  \(HumanReadable.money($0.growth))  \(name(String($0.hash.prefix(12))))  \(name($0.name))" }
         }
         let resets = spend.counterResets
         if !resets.isEmpty {
             lines.append("Usage counters that went down (reset or recreated key):")
             lines += resets.map {
-                "  \(name(String($0.hash.prefix(12))))  \(name($0.name))  usage \(Display.money($0.usageFrom)) -> \(Display.money($0.usageTo))"
+                "  \(name(String($0.hash.prefix(12))))  \(name($0.name))  usage \(HumanReadable.money($0.usageFrom)) -> \(HumanReadable.money($0.usageTo))"
             }
         }
         if !findings.new.isEmpty {

@@ -101,13 +101,13 @@ package struct SnapshotDiff: Sendable {
         current: Snapshot, to: Endpoint, currentFindingIDs: Set<String>
     ) -> SnapshotDiff {
         compare(
-            previous: PriorSnapshot(previous, policy: Policy(), now: previous.takenAt ?? Date()), from: from,
+            previous: PreviousSnapshot(previous, policy: Policy(), now: previous.takenAt ?? Date()), from: from,
             previousFindingIDs: previousFindingIDs, current: current, to: to, currentFindingIDs: currentFindingIDs)
     }
 
     /// Compares a condensed previous snapshot with `current`.
     package static func compare(
-        previous: PriorSnapshot, from: Endpoint, previousFindingIDs: Set<String>,
+        previous: PreviousSnapshot, from: Endpoint, previousFindingIDs: Set<String>,
         current: Snapshot, to: Endpoint, currentFindingIDs: Set<String>
     ) -> SnapshotDiff {
         compare(
@@ -122,7 +122,7 @@ package struct SnapshotDiff: Sendable {
     /// persisting against the same previous run (its findings.json, or the rules it matched per key): only
     /// the resolved ones are left to find, and no set of 170,000 ids is built for either side.
     package static func compare(
-        previous: PriorSnapshot, from: Endpoint, previousFirstSeen: [String: Date]?,
+        previous: PreviousSnapshot, from: Endpoint, previousFirstSeen: [String: Date]?,
         current: Snapshot, to: Endpoint, audit: AuditResult
     ) -> SnapshotDiff {
         var new: [String] = []
@@ -165,7 +165,7 @@ package struct SnapshotDiff: Sendable {
     }
 
     static func compare(
-        previous: PriorSnapshot, from: Endpoint, current: Snapshot, to: Endpoint, findings: FindingChanges
+        previous: PreviousSnapshot, from: Endpoint, current: Snapshot, to: Endpoint, findings: FindingChanges
     ) -> SnapshotDiff {
         var added: [KeyRef] = []
         var changed: [KeyChange] = []

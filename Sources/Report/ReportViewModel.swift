@@ -10,7 +10,7 @@ import KeyAuditDiff
 /// through `MustacheParent`, without Mirror). Every field is listed in templates/README.md; a test renders
 /// the default templates and fails on any name they use that is not here.
 ///
-/// Display values are formatted here (money as `$1,234.56`, times as `2026-11-26 03:00 UTC`, missing values
+/// HumanReadable values are formatted here (money as `$1,234.56`, times as `2026-11-26 03:00 UTC`, missing values
 /// as `—`); raw values sit beside them with a `_raw` suffix. Strings are not escaped here: the template's
 /// content type escapes them (HTML by default, MARKDOWN for `.md` templates).
 package enum ReportViewModel {
@@ -67,8 +67,8 @@ package enum ReportViewModel {
             "by_rule": summary.byRule.map { id, count -> [String: Any] in
                 ["rule": id, "title": RuleCatalog.rule(id)?.title ?? id, "count": count]
             },
-            "total_spend": Display.money(totalSpend), "total_spend_raw": totalSpend,
-            "spend_since_previous": context.diff.map { Display.money($0.spend.total) } ?? none,
+            "total_spend": HumanReadable.money(totalSpend), "total_spend_raw": totalSpend,
+            "spend_since_previous": context.diff.map { HumanReadable.money($0.spend.total) } ?? none,
             "spend_since_previous_raw": context.diff?.spend.total,
         ]
         model["summary"] = summaryFields.compactMapValues { $0 }
@@ -173,18 +173,18 @@ package enum ReportViewModel {
                 ]
             },
             "changed_count": diff.changed.count,
-            "spend_total": Display.money(diff.spend.total), "spend_total_raw": diff.spend.total,
+            "spend_total": HumanReadable.money(diff.spend.total), "spend_total_raw": diff.spend.total,
             "top_spenders": diff.spend.top(SnapshotDiff.topSpenders).map { spend -> [String: Any] in
                 [
                     "name": displayName(spend.name, isKey: true), "hash_short": String(spend.hash.prefix(12)),
-                    "growth": Display.money(spend.growth), "growth_raw": spend.growth,
-                    "usage": Display.money(spend.usageTo),
+                    "growth": HumanReadable.money(spend.growth), "growth_raw": spend.growth,
+                    "usage": HumanReadable.money(spend.usageTo),
                 ]
             },
             "counter_resets": diff.spend.counterResets.map { spend -> [String: Any] in
                 [
                     "name": displayName(spend.name, isKey: true), "hash_short": String(spend.hash.prefix(12)),
-                    "from": Display.money(spend.usageFrom), "to": Display.money(spend.usageTo),
+                    "from": HumanReadable.money(spend.usageFrom), "to": HumanReadable.money(spend.usageTo),
                 ]
             },
             "new_findings": diff.findings.new, "new_findings_count": diff.findings.new.count,
@@ -222,7 +222,7 @@ package enum ReportViewModel {
         return name.isEmpty ? "(empty name)" : name
     }
 
-    static func money(_ value: Double?) -> String { value.map(Display.money) ?? none }
+    static func money(_ value: Double?) -> String { value.map(HumanReadable.money) ?? none }
 
     static func time(_ seconds: Double?) -> String {
         seconds.map { Timestamp.display(Date(timeIntervalSince1970: $0)) } ?? none
@@ -254,7 +254,7 @@ struct KeyRows: MustacheSequence {
             "workspace": key.workspaceId.map { workspaces[$0] ?? $0 } ?? none, "workspace_id": key.workspaceId ?? "",
             "status": key.disabled == nil ? "unknown" : (key.isDisabled ? "disabled" : "enabled"),
             "disabled": key.isDisabled,
-            "limit": key.limit.map(Display.money) ?? (key.has("limit") ? "none" : "(absent)"),
+            "limit": key.limit.map(HumanReadable.money) ?? (key.has("limit") ? "none" : "(absent)"),
             "limit_raw": key.limit,
             "limit_remaining": ReportViewModel.money(key.limitRemaining),
             "limit_reset": key.limitReset ?? "never",

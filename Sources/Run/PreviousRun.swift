@@ -11,7 +11,7 @@ import KeyAuditSampleAccount
 /// The run this one is compared with: its snapshot, findings, where it lives and whether its chain holds.
 package struct PreviousRun: Sendable {
     /// Its snapshot, condensed to what the audit and the diff use.
-    package var prior: PriorSnapshot
+    package var snapshot: PreviousSnapshot
     /// What the new snapshot records as `previous`.
     package var reference: Snapshot.Reference
     /// The file actually read, for messages.
@@ -23,14 +23,14 @@ package struct PreviousRun: Sendable {
     static func explicit(
         _ path: String, output: OutputDirectory, policy: Policy, now: Date, against current: Snapshot
     ) throws(KeyAuditError) -> PreviousRun {
-        let (prior, sha, file) = try PriorSnapshot.load(path: path, policy: policy, now: now, against: current)
+        let (snapshot, sha, file) = try PreviousSnapshot.load(path: path, policy: policy, now: now, against: current)
         let folder = (file as NSString).deletingLastPathComponent
         return PreviousRun(
-            prior: prior, reference: Snapshot.Reference(path: relative(file, to: output), sha256: sha),
+            snapshot: snapshot, reference: Snapshot.Reference(path: relative(file, to: output), sha256: sha),
             file: file,
             firstSeen: FindingsDocument.firstSeen(
                 fileAt: (folder as NSString).appendingPathComponent(FindingsDocument.fileName)),
-            brokenChain: chainCheck(prior.previous, output: output, folder: folder))
+            brokenChain: chainCheck(snapshot.previous, output: output, folder: folder))
     }
 
     /// The newest complete run folder whose snapshot can be read; unreadable ones are skipped with a warning,
@@ -56,14 +56,14 @@ package struct PreviousRun: Sendable {
             let folder = output.url(name)
             let file = (folder as NSString).appendingPathComponent("snapshot.json")
             do {
-                let (prior, sha, _) = try PriorSnapshot.load(
+                let (snapshot, sha, _) = try PreviousSnapshot.load(
                     path: file, policy: policy, now: now, against: current)
                 return PreviousRun(
-                    prior: prior, reference: Snapshot.Reference(path: "\(name)/snapshot.json", sha256: sha),
+                    snapshot: snapshot, reference: Snapshot.Reference(path: "\(name)/snapshot.json", sha256: sha),
                     file: file,
                     firstSeen: FindingsDocument.firstSeen(
                         fileAt: (folder as NSString).appendingPathComponent(FindingsDocument.fileName)),
-                    brokenChain: chainCheck(prior.previous, output: output, folder: folder))
+                    brokenChain: chainCheck(snapshot.previous, output: output, folder: folder))
             } catch {
                 logger.warning("previous run \(name) is unusable (\(error.message)); looking further back")
             }

@@ -75,7 +75,7 @@ package struct RunJob: Sendable {
         }
 
         // The previous snapshot is read after the current one, key by key, and compared with it as it is
-        // read: it is never in memory whole next to the current one (see PriorSnapshot).
+        // read: it is never in memory whole next to the current one (see PreviousSnapshot).
         var previous: PreviousRun?
         if let path = request.previousPath {
             previous = try PreviousRun.explicit(
@@ -87,7 +87,7 @@ package struct RunJob: Sendable {
         if case .demo = request.source, previous == nil {
             let demo = DemoAccount.snapshots(now: request.now).previous
             previous = PreviousRun(
-                prior: PriorSnapshot(demo, policy: policy, now: request.now, against: current),
+                snapshot: PreviousSnapshot(demo, policy: policy, now: request.now, against: current),
                 reference: Snapshot.Reference(
                     path: "demo:previous-snapshot", sha256: Checksum.sha256Hex(demo.encoded())),
                 file: "the embedded demo account (a day earlier)", firstSeen: nil, brokenChain: nil)
@@ -117,8 +117,8 @@ package struct RunJob: Sendable {
             // 3. Audit.
             let result = Auditor.audit(
                 current,
-                prior: PriorRun(
-                    keys: previous?.prior, firstSeen: previous?.firstSeen, brokenChain: previous?.brokenChain),
+                history: AuditHistory(
+                    keys: previous?.snapshot, firstSeen: previous?.firstSeen, brokenChain: previous?.brokenChain),
                 policy: policy, now: request.now)
             audit = result
             let brokenChain = previous?.brokenChain
@@ -155,9 +155,9 @@ package struct RunJob: Sendable {
             // 5. Diff.
             if let previous {
                 let result = SnapshotDiff.compare(
-                    previous: previous.prior,
+                    previous: previous.snapshot,
                     from: .init(
-                        path: previous.reference.path, takenAt: previous.prior.takenAt,
+                        path: previous.reference.path, takenAt: previous.snapshot.takenAt,
                         sha256: previous.reference.sha256),
                     previousFirstSeen: previous.firstSeen, current: current,
                     to: .init(

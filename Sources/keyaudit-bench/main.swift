@@ -135,7 +135,7 @@ for size in options.sizes {
         }
         let current = try stage("decode current") { try Snapshot.load(path: snap) }
         let previous = try stage("decode previous, compared with current") {
-            try PriorSnapshot.load(path: prev, policy: Policy(), now: nowDate, against: current.snapshot)
+            try PreviousSnapshot.load(path: prev, policy: Policy(), now: nowDate, against: current.snapshot)
         }
         var snapshot = current.snapshot
         snapshot.takenAt = nowDate
@@ -143,11 +143,11 @@ for size in options.sizes {
         let encoded = stage("encode snapshot.json") { snapshot.encoded() }
         snapshot.releaseRawObjects()
         let audit = stage("audit") {
-            Auditor.audit(snapshot, prior: PriorRun(keys: previous.prior), policy: Policy(), now: nowDate)
+            Auditor.audit(snapshot, history: AuditHistory(keys: previous.snapshot), policy: Policy(), now: nowDate)
         }
         let diff = stage("diff") {
             SnapshotDiff.compare(
-                previous: previous.prior, from: .init(path: "prev.json", takenAt: nil, sha256: previous.sha256),
+                previous: previous.snapshot, from: .init(path: "prev.json", takenAt: nil, sha256: previous.sha256),
                 previousFindingIDs: [], current: snapshot, to: .init(path: "snap.json", takenAt: nowDate, sha256: ""),
                 currentFindingIDs: Set(audit.findings.map(\.id)))
         }

@@ -15,7 +15,7 @@ package final class MappedFile {
     /// nil when the file cannot be opened, is not a regular file, or cannot be mapped.
     package init?(path: String) {
         self.path = path
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
         var info = stat()

@@ -137,4 +137,27 @@ package enum Escaping {
     package static func codePoint(_ scalar: Unicode.Scalar) -> String {
         "U+" + String(scalar.value, radix: 16, uppercase: true)
     }
+
+    /// Text from outside (a file name, an API message, a parser's complaint) made fit for a one-line message:
+    /// control characters and line breaks become spaces, invisible controls are shown, and it is cut at
+    /// `limit` characters.
+    package static func oneLine(_ text: String, limit: Int = 300) -> String {
+        var out = ""
+        var count = 0
+        for scalar in text.unicodeScalars {
+            if count >= limit {
+                out += "…"
+                break
+            }
+            if scalar.value < 0x20 || scalar.value == 0x7F {
+                out += " "
+            } else if isInvisibleControl(scalar) {
+                out += codePoint(scalar)
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+            count += 1
+        }
+        return out
+    }
 }

@@ -72,112 +72,87 @@ package struct XLSXLayout: Sendable {
     ]
 
     package static func parse(_ text: String, name: String) throws(KeyAuditError) -> XLSXLayout {
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: text)
-        } catch let error as YamlError {
-            throw .usage("\(name):\(PolicyFile.describe(error)); fix the layout's YAML syntax")
-        } catch {
-            throw .usage("\(name): \(error); fix the layout's YAML syntax")
+        let reader = YAMLReader(file: name)
+        guard let root = try reader.compose(text) else {
+            throw reader.error(nil, "the layout is empty; it must be a mapping with `sheets:`")
         }
-        func fail(_ node: Node?, _ message: String) -> KeyAuditError {
-            let place = node?.mark.map { "\($0.line):\($0.column)" } ?? "1:1"
-            return .usage("\(name):\(place): \(message)")
-        }
-        guard let root, case .mapping(let top) = root else {
-            throw fail(root, "the layout must be a mapping with `sheets:`")
-        }
-        func string(_ node: Node, _ field: String) throws(KeyAuditError) -> String {
-            guard case .scalar(let scalar) = node else { throw fail(node, "\(field) must be text") }
-            return scalar.string
-        }
-        for key in top.keys where !["money_format", "date_format", "sheets"].contains(key.string ?? "") {
-            throw fail(key, "unknown setting \"\(key.string ?? "")\"; expected money_format, date_format, sheets")
-        }
+        let top = try reader.mapping(root, "the layout", allowed: ["money_format", "date_format", "sheets"])
         var layout = XLSXLayout(moneyFormat: "$#,##0.00", dateFormat: "yyyy-mm-dd hh:mm:ss", sheets: [])
         if let node = top["money_format"] {
-            layout.moneyFormat = try checkedFormat(try string(node, "money_format"), node, fail)
+            layout.moneyFormat = try checkedFormat(try reader.string(node, "money_format"), node, reader)
         }
         if let node = top["date_format"] {
-            layout.dateFormat = try checkedFormat(try string(node, "date_format"), node, fail)
+            layout.dateFormat = try checkedFormat(try reader.string(node, "date_format"), node, reader)
         }
-        guard let sheetsNode = top["sheets"], case .sequence(let sheets) = sheetsNode, !sheets.isEmpty else {
-            throw fail(top["sheets"] ?? root, "`sheets` must be a non-empty list")
-        }
+        guard let sheetsNode = top["sheets"] else { throw reader.error(root, "`sheets` must be a non-empty list") }
+        let sheets = try reader.sequence(sheetsNode, "sheets", " of sheets (`- name: …`)")
+        guard !sheets.isEmpty else { throw reader.error(sheetsNode, "`sheets` must be a non-empty list") }
         var names = Set<String>()
         for (index, sheetNode) in sheets.enumerated() {
             let place = "sheets[\(index)]"
-            guard case .mapping(let sheet) = sheetNode else { throw fail(sheetNode, "\(place) must be a mapping") }
-            for key in sheet.keys where !["name", "source", "columns"].contains(key.string ?? "") {
-                throw fail(
-                    key, "\(place) has an unknown setting \"\(key.string ?? "")\"; expected name, source, columns")
-            }
-            guard let nameNode = sheet["name"] else { throw fail(sheetNode, "\(place).name is missing") }
-            let sheetName = try string(nameNode, "\(place).name")
+            let sheet = try reader.mapping(sheetNode, place, allowed: ["name", "source", "columns"])
+            guard let nameNode = sheet["name"] else { throw reader.error(sheetNode, "\(place).name is missing") }
+            let sheetName = try reader.string(nameNode, "\(place).name")
             guard XLSXWorkbook.validSheetName(sheetName) == sheetName else {
-                throw fail(
+                throw reader.error(
                     nameNode,
                     "\(place).name \"\(sheetName)\" is not a valid sheet name (at most 31 characters, none of []:*?/\\)"
                 )
             }
             guard names.insert(sheetName.lowercased()).inserted else {
-                throw fail(nameNode, "\(place).name \"\(sheetName)\" is used twice")
+                throw reader.error(nameNode, "\(place).name \"\(sheetName)\" is used twice")
             }
-            guard let sourceNode = sheet["source"] else { throw fail(sheetNode, "\(place).source is missing") }
-            let sourceName = try string(sourceNode, "\(place).source")
+            guard let sourceNode = sheet["source"] else { throw reader.error(sheetNode, "\(place).source is missing") }
+            let sourceName = try reader.string(sourceNode, "\(place).source")
             guard let source = Source(rawValue: sourceName) else {
-                throw fail(
+                throw reader.error(
                     sourceNode, "\(place).source \"\(sourceName)\" is not one of summary, findings, keys, changes")
             }
             var columns: [Column] = []
             if source != .summary {
-                guard let columnsNode = sheet["columns"], case .sequence(let list) = columnsNode, !list.isEmpty else {
-                    throw fail(sheet["columns"] ?? sheetNode, "\(place).columns must be a non-empty list")
+                guard let columnsNode = sheet["columns"] else {
+                    throw reader.error(sheetNode, "\(place).columns must be a non-empty list")
                 }
+                let list = try reader.sequence(columnsNode, "\(place).columns", " of columns")
+                guard !list.isEmpty else { throw reader.error(columnsNode, "\(place).columns must be a non-empty list") }
                 let known = fields[source] ?? []
                 for (columnIndex, columnNode) in list.enumerated() {
-                    let where_ = "\(place).columns[\(columnIndex)]"
-                    guard case .mapping(let column) = columnNode else {
-                        throw fail(columnNode, "\(where_) must be a mapping")
+                    let position = "\(place).columns[\(columnIndex)]"
+                    let column = try reader.mapping(
+                        columnNode, position, allowed: ["header", "field", "width", "format", "conditional"])
+                    guard let fieldNode = column["field"] else {
+                        throw reader.error(columnNode, "\(position).field is missing")
                     }
-                    for key in column.keys
-                    where !["header", "field", "width", "format", "conditional"].contains(key.string ?? "") {
-                        throw fail(
-                            key,
-                            "\(where_) has an unknown setting \"\(key.string ?? "")\"; expected header, field, width, format, conditional"
-                        )
-                    }
-                    guard let fieldNode = column["field"] else { throw fail(columnNode, "\(where_).field is missing") }
-                    let field = try string(fieldNode, "\(where_).field")
+                    let field = try reader.string(fieldNode, "\(position).field")
                     guard let kind = known.first(where: { $0.0 == field })?.1 else {
-                        throw fail(
+                        throw reader.error(
                             fieldNode,
-                            "\(where_).field \"\(field)\" is not a field of \(source.rawValue); expected one of \(known.map(\.0).joined(separator: ", "))"
+                            "\(position).field \"\(field)\" is not a field of \(source.rawValue); expected one of \(known.map(\.0).joined(separator: ", "))"
                         )
                     }
-                    let header =
-                        try column["header"].map { node throws(KeyAuditError) in try string(node, "\(where_).header") }
-                        ?? field
+                    let header = try column["header"].map { node throws(KeyAuditError) in
+                        try reader.string(node, "\(position).header")
+                    } ?? field
                     var width: Double?
                     if let node = column["width"] {
-                        guard let value = Double(try string(node, "\(where_).width")), value > 0, value <= 255 else {
-                            throw fail(node, "\(where_).width must be a number of characters between 1 and 255")
+                        guard let value = Double(try reader.string(node, "\(position).width")), value > 0, value <= 255
+                        else {
+                            throw reader.error(node, "\(position).width must be a number of characters between 1 and 255")
                         }
                         width = value
                     }
                     var format: String?
                     if let node = column["format"] {
                         guard kind != .text && kind != .bool else {
-                            throw fail(
-                                node, "\(where_).format applies to money, number and date fields only; \(field) is text"
-                            )
+                            throw reader.error(
+                                node, "\(position).format applies to money, number and date fields only; \(field) is text")
                         }
-                        format = try checkedFormat(try string(node, "\(where_).format"), node, fail)
+                        format = try checkedFormat(try reader.string(node, "\(position).format"), node, reader)
                     }
                     var colours = false
                     if let node = column["conditional"] {
-                        guard try string(node, "\(where_).conditional") == "severity" else {
-                            throw fail(node, "\(where_).conditional must be `severity`")
+                        guard try reader.string(node, "\(position).conditional") == "severity" else {
+                            throw reader.error(node, "\(position).conditional must be `severity`")
                         }
                         colours = true
                     }
@@ -186,8 +161,8 @@ package struct XLSXLayout: Sendable {
                             header: header, field: field, kind: kind, width: width, numberFormat: format,
                             severityColours: colours))
                 }
-            } else if sheet["columns"] != nil {
-                throw fail(sheet["columns"], "\(place): the summary sheet has a fixed layout and takes no columns")
+            } else if let columnsNode = sheet["columns"] {
+                throw reader.error(columnsNode, "\(place): the summary sheet has a fixed layout and takes no columns")
             }
             layout.sheets.append(Sheet(name: sheetName, source: source, columns: columns))
         }
@@ -195,15 +170,15 @@ package struct XLSXLayout: Sendable {
     }
 
     private static func checkedFormat(
-        _ format: String, _ node: Node, _ fail: (Node?, String) -> KeyAuditError
+        _ format: String, _ node: Node, _ reader: YAMLReader
     ) throws(KeyAuditError) -> String {
         guard !format.isEmpty, format.utf8.count < 128, !format.unicodeScalars.contains(where: { $0.value < 0x20 })
         else {
-            throw fail(node, "number format \"\(format)\" is empty, too long (128 bytes) or has control characters")
+            throw reader.error(node, "number format \"\(format)\" is empty, too long (128 bytes) or has control characters")
         }
         var quotes = 0
         for character in format where character == "\"" { quotes += 1 }
-        guard quotes % 2 == 0 else { throw fail(node, "number format \"\(format)\" has an unbalanced quote") }
+        guard quotes % 2 == 0 else { throw reader.error(node, "number format \"\(format)\" has an unbalanced quote") }
         return format
     }
 }

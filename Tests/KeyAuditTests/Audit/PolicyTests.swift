@@ -11,9 +11,9 @@ import Testing
 @testable import KeyAuditSnapshot
 @testable import KeyAuditTestSupport
 
-/// Keys, policies and audits for the policy tests. `PolicyKit.key` is healthy; the named builders bend it
+/// Keys, policies and audits for the policy tests. `PolicyFixtures.key` is healthy; the named builders bend it
 /// into exactly one finding each.
-private enum PolicyKit {
+private enum PolicyFixtures {
     /// 2026-11-26T12:00:00Z: the run's clock in every policy test.
     static let now = Date(timeIntervalSince1970: 1_795_694_400)
     static var clock: Double { now.timeIntervalSince1970 }
@@ -95,14 +95,13 @@ private enum PolicyKit {
 
 @Suite("Policy file, suppressions, findings.json and --fail-on")
 struct PolicyTests {
-    fileprivate typealias P = PolicyKit
 
     // MARK: - Parsing
 
     @Test("an empty or comment-only policy gives the built-in defaults, named after the file")
     func defaults() throws {
         for text in ["", "# nothing here\n", "version: 1\n"] {
-            let policy = try P.parse(text, name: "conf/policy.yml")
+            let policy = try PolicyFixtures.parse(text, name: "conf/policy.yml")
             #expect(policy.thresholds == Policy.Thresholds())
             #expect(policy.rules.isEmpty)
             #expect(policy.suppressions.isEmpty)
@@ -122,7 +121,7 @@ struct PolicyTests {
 
     @Test("thresholds are read; those left out keep their defaults")
     func thresholds() throws {
-        let policy = try P.parse(
+        let policy = try PolicyFixtures.parse(
             """
             version: 1
             thresholds:
@@ -138,7 +137,7 @@ struct PolicyTests {
         #expect(policy.thresholds.limitRemainingShare == 0.25)
         #expect(policy.thresholds.suppressionWarningDays == 3)
 
-        let partial = try P.parse("thresholds:\n  stale_after_days: 0\n")
+        let partial = try PolicyFixtures.parse("thresholds:\n  stale_after_days: 0\n")
         #expect(partial.thresholds.staleAfterDays == 0)
         #expect(partial.thresholds.unusedAfterDays == 60)
         #expect(partial.thresholds.limitRemainingShare == 0.1)
@@ -146,7 +145,7 @@ struct PolicyTests {
 
     @Test("rules can be turned off and their severity changed, and the audit obeys")
     func ruleSettings() throws {
-        let policy = try P.parse(
+        let policy = try PolicyFixtures.parse(
             """
             rules:
               no-limit:
@@ -162,19 +161,19 @@ struct PolicyTests {
         #expect(policy.setting(for: "expiring-soon") == Policy.RuleSetting(enabled: true, severity: .info))
         #expect(policy.setting(for: "unused-key") == Policy.RuleSetting())
 
-        let keys = [P.noLimit(1, "a"), P.stale(2, "b"), P.expiring(3, "c")]
-        let result = Auditor.audit(P.snapshot(keys), policy: policy, now: P.now)
-        #expect(result.findings.map(\.id) == ["stale-key:\(P.hash(2))", "expiring-soon:\(P.hash(3))"])
+        let keys = [PolicyFixtures.noLimit(1, "a"), PolicyFixtures.stale(2, "b"), PolicyFixtures.expiring(3, "c")]
+        let result = Auditor.audit(PolicyFixtures.snapshot(keys), policy: policy, now: PolicyFixtures.now)
+        #expect(result.findings.map(\.id) == ["stale-key:\(PolicyFixtures.hash(2))", "expiring-soon:\(PolicyFixtures.hash(3))"])
         #expect(result.findings.map(\.severity) == [.critical, .info])
     }
 
     @Test("suppressions by hash and by glob are read with every field and where they stand in the file")
     func suppressionParsing() throws {
-        let policy = try P.parse(
+        let policy = try PolicyFixtures.parse(
             """
             version: 1
             suppressions:
-              - key: "\(P.hash(4))"
+              - key: "\(PolicyFixtures.hash(4))"
                 rule: stale-key
                 reason: "Rotation scheduled with the Q1 migration"
                 owner: data@example.com
@@ -188,7 +187,7 @@ struct PolicyTests {
             """, name: "conf/policy.yml")
         #expect(policy.suppressions.count == 2)
         let byHash = try #require(policy.suppressions.first)
-        #expect(byHash.key == P.hash(4))
+        #expect(byHash.key == PolicyFixtures.hash(4))
         #expect(byHash.matchesByHash)
         #expect(byHash.rule == "stale-key")
         #expect(byHash.reason == "Rotation scheduled with the Q1 migration")
@@ -209,7 +208,7 @@ struct PolicyTests {
 
     @Test("the starter file `keyaudit policy init` writes parses cleanly to the defaults")
     func starter() throws {
-        let policy = try P.parse(PolicyFile.starter, name: "keyaudit-policy.yml")
+        let policy = try PolicyFixtures.parse(PolicyFile.starter, name: "keyaudit-policy.yml")
         #expect(policy.thresholds == Policy.Thresholds())
         #expect(policy.suppressions.isEmpty)
         #expect(policy.rules == ["limit-never-resets": Policy.RuleSetting(enabled: true, severity: .low)])
@@ -315,7 +314,7 @@ struct PolicyTests {
 
     @Test("a malformed policy is a usage error (exit 64) naming the file, line and field", arguments: malformed)
     func malformedPolicy(_ row: Malformed) {
-        let message = P.usageError(row.yaml)
+        let message = PolicyFixtures.usageError(row.yaml)
         #expect(message != nil, "\(row.label) parsed without error")
         guard let message else { return }
         #expect(message.hasPrefix("policy.yml:\(row.line):"), "\(row.label): \(message)")
@@ -327,7 +326,7 @@ struct PolicyTests {
     @Test("a setting given twice names the line of that setting, not of the mapping around it")
     func duplicateSetting() throws {
         let message = try #require(
-            P.usageError(
+            PolicyFixtures.usageError(
                 "version: 1\nthresholds:\n  unused_after_days: 3\n  stale_after_days: 30\n  stale_after_days: 400\n"))
         #expect(message.contains("stale_after_days"), "\(message)")
         // Line 4 (first occurrence) or 5 (the repeat) both point at the problem; line 3 is an innocent setting.
@@ -354,17 +353,17 @@ struct PolicyTests {
     @Test("suppression states: active, expiring soon, expired (counted again) and unmatched")
     func suppressionStates() throws {
         let keys = [
-            P.noLimit(1, "ci-runner-1"), P.noLimit(2, "ci-runner-2"), P.stale(3, "svc-batch-export"),
-            P.stale(4, "legacy-crm"), P.noLimit(5, "legacy-billing"), P.expiring(6, "customer-acme-trial"),
+            PolicyFixtures.noLimit(1, "ci-runner-1"), PolicyFixtures.noLimit(2, "ci-runner-2"), PolicyFixtures.stale(3, "svc-batch-export"),
+            PolicyFixtures.stale(4, "legacy-crm"), PolicyFixtures.noLimit(5, "legacy-billing"), PolicyFixtures.expiring(6, "customer-acme-trial"),
         ]
-        let policy = try P.parse(
-            P.suppressionsYAML([
+        let policy = try PolicyFixtures.parse(
+            PolicyFixtures.suppressionsYAML([
                 ("ci-runner-*", "no-limit", "2027-06-30"),
-                (P.hash(3), "stale-key", "2026-12-09"),
+                (PolicyFixtures.hash(3), "stale-key", "2026-12-09"),
                 ("legacy-*", "*", "2026-11-25"),
                 ("does-not-exist-*", "no-limit", "2027-06-30"),
             ]))
-        let result = Auditor.audit(P.snapshot(keys), policy: policy, now: P.now)
+        let result = Auditor.audit(PolicyFixtures.snapshot(keys), policy: policy, now: PolicyFixtures.now)
         #expect(result.suppressions.map(\.state) == [.active, .expiringSoon, .expired, .unmatched])
         #expect(result.suppressions.map(\.matched) == [2, 1, 2, 0])
         #expect(result.suppressions.map(\.suppression) == policy.suppressions)
@@ -372,17 +371,17 @@ struct PolicyTests {
         // Every finding stays in the result; suppressed ones say by which entry.
         #expect(result.findings.count == 6)
         let suppressed = result.findings.filter(\.suppressed).map(\.id).sorted()
-        #expect(suppressed == ["no-limit:\(P.hash(1))", "no-limit:\(P.hash(2))", "stale-key:\(P.hash(3))"].sorted())
-        #expect(result.findings.first { $0.id == "stale-key:\(P.hash(3))" }?.suppression?.key == P.hash(3))
-        #expect(result.findings.first { $0.id == "no-limit:\(P.hash(1))" }?.suppression?.key == "ci-runner-*")
+        #expect(suppressed == ["no-limit:\(PolicyFixtures.hash(1))", "no-limit:\(PolicyFixtures.hash(2))", "stale-key:\(PolicyFixtures.hash(3))"].sorted())
+        #expect(result.findings.first { $0.id == "stale-key:\(PolicyFixtures.hash(3))" }?.suppression?.key == PolicyFixtures.hash(3))
+        #expect(result.findings.first { $0.id == "no-limit:\(PolicyFixtures.hash(1))" }?.suppression?.key == "ci-runner-*")
         // The expired entry stops suppressing: its findings count again.
-        #expect(result.findings.first { $0.id == "stale-key:\(P.hash(4))" }?.suppressed == false)
-        #expect(result.findings.first { $0.id == "no-limit:\(P.hash(5))" }?.suppressed == false)
+        #expect(result.findings.first { $0.id == "stale-key:\(PolicyFixtures.hash(4))" }?.suppressed == false)
+        #expect(result.findings.first { $0.id == "no-limit:\(PolicyFixtures.hash(5))" }?.suppressed == false)
         #expect(
             result.unsuppressed.map(\.id).sorted()
-                == ["expiring-soon:\(P.hash(6))", "no-limit:\(P.hash(5))", "stale-key:\(P.hash(4))"].sorted())
+                == ["expiring-soon:\(PolicyFixtures.hash(6))", "no-limit:\(PolicyFixtures.hash(5))", "stale-key:\(PolicyFixtures.hash(4))"].sorted())
 
-        let summary = FindingsDocument.Summary(snapshot: P.snapshot(keys), audit: result)
+        let summary = FindingsDocument.Summary(snapshot: PolicyFixtures.snapshot(keys), audit: result)
         #expect(summary.keys == 6)
         #expect(summary.enabled == 6)
         #expect(summary.disabled == 0)
@@ -417,8 +416,8 @@ struct PolicyTests {
 
     @Test("suppression expiry boundaries", arguments: expiryCases)
     func suppressionExpiry(_ row: ExpiryCase) throws {
-        let policy = try P.parse(P.suppressionsYAML([("svc-*", "stale-key", row.expires)]))
-        let result = Auditor.audit(P.snapshot([P.stale(1, "svc-old")]), policy: policy, now: P.now)
+        let policy = try PolicyFixtures.parse(PolicyFixtures.suppressionsYAML([("svc-*", "stale-key", row.expires)]))
+        let result = Auditor.audit(PolicyFixtures.snapshot([PolicyFixtures.stale(1, "svc-old")]), policy: policy, now: PolicyFixtures.now)
         #expect(result.suppressions.map(\.state) == [row.state])
         #expect(result.suppressions.first?.matched == 1)
         let finding = try #require(result.findings.first)
@@ -428,41 +427,41 @@ struct PolicyTests {
 
     @Test("suppression_warning_days sets the expiring-soon window")
     func warningWindow() throws {
-        let policy = try P.parse(
-            "thresholds:\n  suppression_warning_days: 30\n" + P.suppressionsYAML([("svc-*", "stale-key", "2026-12-20")])
+        let policy = try PolicyFixtures.parse(
+            "thresholds:\n  suppression_warning_days: 30\n" + PolicyFixtures.suppressionsYAML([("svc-*", "stale-key", "2026-12-20")])
         )
-        let result = Auditor.audit(P.snapshot([P.stale(1, "svc-old")]), policy: policy, now: P.now)
+        let result = Auditor.audit(PolicyFixtures.snapshot([PolicyFixtures.stale(1, "svc-old")]), policy: policy, now: PolicyFixtures.now)
         #expect(result.suppressions.map(\.state) == [.expiringSoon])
     }
 
     @Test("matching: hash (any case), globs, rule ids and `*`")
     func matching() throws {
         let keys = [
-            P.noLimit(1, "ci-runner-1"), P.noLimit(2, "ci-runner-10"), P.stale(3, "svc-a"), P.noLimit(4, "svc-b"),
-            P.stale(0xab, "Ünïcode-ключ"),
+            PolicyFixtures.noLimit(1, "ci-runner-1"), PolicyFixtures.noLimit(2, "ci-runner-10"), PolicyFixtures.stale(3, "svc-a"), PolicyFixtures.noLimit(4, "svc-b"),
+            PolicyFixtures.stale(0xab, "Ünïcode-ключ"),
         ]
-        let policy = try P.parse(
-            P.suppressionsYAML([
+        let policy = try PolicyFixtures.parse(
+            PolicyFixtures.suppressionsYAML([
                 ("ci-runner-?", "no-limit", "2030-01-01"),  // one character: ci-runner-1, not ci-runner-10
-                (P.hash(3).uppercased(), "stale-key", "2030-01-01"),  // a hash, written in upper case
+                (PolicyFixtures.hash(3).uppercased(), "stale-key", "2030-01-01"),  // a hash, written in upper case
                 ("svc-[a-b]", "stale-key", "2030-01-01"),  // right names, wrong rule for svc-b
                 ("Ünïcode-*", "*", "2030-01-01"),
             ]))
-        let result = Auditor.audit(P.snapshot(keys), policy: policy, now: P.now)
+        let result = Auditor.audit(PolicyFixtures.snapshot(keys), policy: policy, now: PolicyFixtures.now)
         let suppressed = Set(result.findings.filter(\.suppressed).map(\.id))
         #expect(
-            suppressed == ["no-limit:\(P.hash(1))", "stale-key:\(P.hash(3))", "stale-key:\(P.hash(0xab))"])
+            suppressed == ["no-limit:\(PolicyFixtures.hash(1))", "stale-key:\(PolicyFixtures.hash(3))", "stale-key:\(PolicyFixtures.hash(0xab))"])
         #expect(result.suppressions.map(\.matched) == [1, 1, 1, 1])
         // The first entry that matches is the one recorded on the finding; both count it.
-        #expect(result.findings.first { $0.id == "stale-key:\(P.hash(3))" }?.suppression?.rule == "stale-key")
-        #expect(result.findings.first { $0.id == "stale-key:\(P.hash(3))" }?.suppression?.key == P.hash(3).uppercased())
+        #expect(result.findings.first { $0.id == "stale-key:\(PolicyFixtures.hash(3))" }?.suppression?.rule == "stale-key")
+        #expect(result.findings.first { $0.id == "stale-key:\(PolicyFixtures.hash(3))" }?.suppression?.key == PolicyFixtures.hash(3).uppercased())
     }
 
     @Test("an expired entry does not hide a finding that a later active entry suppresses")
     func expiredThenActive() throws {
-        let policy = try P.parse(
-            P.suppressionsYAML([("svc-*", "*", "2026-01-01"), ("svc-old", "stale-key", "2030-01-01")]))
-        let result = Auditor.audit(P.snapshot([P.stale(1, "svc-old")]), policy: policy, now: P.now)
+        let policy = try PolicyFixtures.parse(
+            PolicyFixtures.suppressionsYAML([("svc-*", "*", "2026-01-01"), ("svc-old", "stale-key", "2030-01-01")]))
+        let result = Auditor.audit(PolicyFixtures.snapshot([PolicyFixtures.stale(1, "svc-old")]), policy: policy, now: PolicyFixtures.now)
         #expect(result.suppressions.map(\.state) == [.expired, .active])
         #expect(result.findings.first?.suppression?.key == "svc-old")
     }
@@ -501,9 +500,9 @@ struct PolicyTests {
     private func failOnAudit(
         firstSeen: [String: Date]? = nil, suppressionExpires: String = "2030-01-01"
     ) throws -> AuditResult {
-        let policy = try P.parse(P.suppressionsYAML([("ci-*", "no-limit", suppressionExpires)]))
-        let keys = [P.stale(1, "svc-old"), P.noLimit(2, "ci-runner"), P.expiring(3, "trial")]
-        return Auditor.audit(P.snapshot(keys), prior: PriorRun(firstSeen: firstSeen), policy: policy, now: P.now)
+        let policy = try PolicyFixtures.parse(PolicyFixtures.suppressionsYAML([("ci-*", "no-limit", suppressionExpires)]))
+        let keys = [PolicyFixtures.stale(1, "svc-old"), PolicyFixtures.noLimit(2, "ci-runner"), PolicyFixtures.expiring(3, "trial")]
+        return Auditor.audit(PolicyFixtures.snapshot(keys), history: AuditHistory(firstSeen: firstSeen), policy: policy, now: PolicyFixtures.now)
     }
 
     @Test("--fail-on: unsuppressed findings at or above the level; suppressed ones never count", arguments: failOnCases)
@@ -524,14 +523,14 @@ struct PolicyTests {
 
     @Test("--fail-on new: only unsuppressed findings that were not in the previous run")
     func failOnNew() throws {
-        let day0 = P.now.addingTimeInterval(-10 * P.day)
+        let day0 = PolicyFixtures.now.addingTimeInterval(-10 * PolicyFixtures.day)
         // The two unsuppressed findings were seen before; only the suppressed no-limit is new.
-        let seen = ["stale-key:\(P.hash(1))": day0, "expiring-soon:\(P.hash(3))": day0]
+        let seen = ["stale-key:\(PolicyFixtures.hash(1))": day0, "expiring-soon:\(PolicyFixtures.hash(3))": day0]
         let result = try failOnAudit(firstSeen: seen)
         #expect(result.findings.map(\.status) == [.new, .persisting, .persisting])
         #expect(!FailOn.new.isTriggered(by: result.findings))
         // A new unsuppressed finding does trigger it.
-        let fresh = try failOnAudit(firstSeen: ["stale-key:\(P.hash(1))": day0])
+        let fresh = try failOnAudit(firstSeen: ["stale-key:\(PolicyFixtures.hash(1))": day0])
         #expect(FailOn.new.isTriggered(by: fresh.findings))
         // And nothing at all triggers nothing.
         #expect(!FailOn.new.isTriggered(by: []))
@@ -543,11 +542,11 @@ struct PolicyTests {
     @Test("first_seen and status come from the previous findings")
     func firstSeenFromFindings() throws {
         let earlier = Date(timeIntervalSince1970: 1_790_000_000)
-        let keys = [P.stale(1, "old"), P.noLimit(2, "open")]
-        let prior = PriorRun(
-            snapshot: P.snapshot(keys, takenAt: P.now.addingTimeInterval(-P.day)), policy: Policy(), now: P.now,
-            firstSeen: ["stale-key:\(P.hash(1))": earlier, "no-limit:\(P.hash(99))": earlier])
-        let result = Auditor.audit(P.snapshot(keys), prior: prior, policy: Policy(), now: P.now)
+        let keys = [PolicyFixtures.stale(1, "old"), PolicyFixtures.noLimit(2, "open")]
+        let prior = AuditHistory(
+            snapshot: PolicyFixtures.snapshot(keys, takenAt: PolicyFixtures.now.addingTimeInterval(-PolicyFixtures.day)), policy: Policy(), now: PolicyFixtures.now,
+            firstSeen: ["stale-key:\(PolicyFixtures.hash(1))": earlier, "no-limit:\(PolicyFixtures.hash(99))": earlier])
+        let result = Auditor.audit(PolicyFixtures.snapshot(keys), history: prior, policy: Policy(), now: PolicyFixtures.now)
         let stale = try #require(result.findings.first { $0.rule == "stale-key" })
         #expect(stale.status == .persisting)
         #expect(stale.firstSeen == earlier)
@@ -555,16 +554,16 @@ struct PolicyTests {
         // even though the previous snapshot would have shown it.
         let open = try #require(result.findings.first { $0.rule == "no-limit" })
         #expect(open.status == .new)
-        #expect(open.firstSeen == P.now)
+        #expect(open.firstSeen == PolicyFixtures.now)
     }
 
     @Test("without a previous findings file, first_seen and status are recomputed from the previous snapshot")
     func firstSeenRecomputed() throws {
-        let yesterday = P.now.addingTimeInterval(-P.day)
-        let previous = P.snapshot([P.stale(1, "old"), P.key(2, name: "open")], takenAt: yesterday)
-        let current = P.snapshot([P.stale(1, "old"), P.noLimit(2, "open"), P.expiring(3, "new-key")])
+        let yesterday = PolicyFixtures.now.addingTimeInterval(-PolicyFixtures.day)
+        let previous = PolicyFixtures.snapshot([PolicyFixtures.stale(1, "old"), PolicyFixtures.key(2, name: "open")], takenAt: yesterday)
+        let current = PolicyFixtures.snapshot([PolicyFixtures.stale(1, "old"), PolicyFixtures.noLimit(2, "open"), PolicyFixtures.expiring(3, "new-key")])
         let result = Auditor.audit(
-            current, prior: PriorRun(snapshot: previous, policy: Policy(), now: P.now), policy: Policy(), now: P.now)
+            current, history: AuditHistory(snapshot: previous, policy: Policy(), now: PolicyFixtures.now), policy: Policy(), now: PolicyFixtures.now)
         #expect(result.findings.count == 3)
         for finding in result.findings {
             switch finding.rule {
@@ -573,12 +572,12 @@ struct PolicyTests {
                 #expect(finding.firstSeen == yesterday)
             default:
                 #expect(finding.status == .new, "\(finding.id)")
-                #expect(finding.firstSeen == P.now)
+                #expect(finding.firstSeen == PolicyFixtures.now)
             }
         }
         // No previous run at all: everything is new, first seen now.
-        let first = Auditor.audit(current, policy: Policy(), now: P.now)
-        #expect(first.findings.allSatisfy { $0.status == .new && $0.firstSeen == P.now })
+        let first = Auditor.audit(current, policy: Policy(), now: PolicyFixtures.now)
+        #expect(first.findings.allSatisfy { $0.status == .new && $0.firstSeen == PolicyFixtures.now })
     }
 
     @Test("first_seen survives a round trip through findings.json")
@@ -586,23 +585,23 @@ struct PolicyTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("keyaudit-policytests-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let keys = [P.stale(1, "old"), P.noLimit(2, "open")]
-        let day1 = P.now.addingTimeInterval(-2 * P.day)
+        let keys = [PolicyFixtures.stale(1, "old"), PolicyFixtures.noLimit(2, "open")]
+        let day1 = PolicyFixtures.now.addingTimeInterval(-2 * PolicyFixtures.day)
         let day0 = Date(timeIntervalSince1970: 1_780_000_000)
         let run1 = Auditor.audit(
-            P.snapshot(keys, takenAt: day1), prior: PriorRun(firstSeen: ["stale-key:\(P.hash(1))": day0]),
+            PolicyFixtures.snapshot(keys, takenAt: day1), history: AuditHistory(firstSeen: ["stale-key:\(PolicyFixtures.hash(1))": day0]),
             policy: Policy(),
             now: day1)
         let file = directory.appendingPathComponent("findings.json")
         let bytes = FindingsDocument.encode(
-            audit: run1, snapshot: P.snapshot(keys, takenAt: day1),
+            audit: run1, snapshot: PolicyFixtures.snapshot(keys, takenAt: day1),
             snapshotReference: Snapshot.Reference(
                 path: "run1/snapshot.json", sha256: String(repeating: "0", count: 64)),
             generatedAt: day1)
         try Data(bytes).write(to: file)
         let seen = try #require(FindingsDocument.firstSeen(fileAt: file.path))
-        #expect(seen == ["stale-key:\(P.hash(1))": day0, "no-limit:\(P.hash(2))": day1])
-        let run2 = Auditor.audit(P.snapshot(keys), prior: PriorRun(firstSeen: seen), policy: Policy(), now: P.now)
+        #expect(seen == ["stale-key:\(PolicyFixtures.hash(1))": day0, "no-limit:\(PolicyFixtures.hash(2))": day1])
+        let run2 = Auditor.audit(PolicyFixtures.snapshot(keys), history: AuditHistory(firstSeen: seen), policy: Policy(), now: PolicyFixtures.now)
         #expect(run2.findings.allSatisfy { $0.status == .persisting })
         #expect(run2.findings.first { $0.rule == "stale-key" }?.firstSeen == day0)
         #expect(run2.findings.first { $0.rule == "no-limit" }?.firstSeen == day1)
@@ -612,21 +611,21 @@ struct PolicyTests {
 
     private func documentFixture(reversed: Bool = false) throws -> (bytes: [UInt8], audit: AuditResult) {
         var keys = [
-            P.noLimit(2, "ci-runner-b"), P.noLimit(1, "open-a"), P.stale(5, "svc-old"), P.disabled(9, "retired"),
-            P.expiring(6, "trial"), P.neverResets(4, "flat"), P.key(3, name: "healthy"),
+            PolicyFixtures.noLimit(2, "ci-runner-b"), PolicyFixtures.noLimit(1, "open-a"), PolicyFixtures.stale(5, "svc-old"), PolicyFixtures.disabled(9, "retired"),
+            PolicyFixtures.expiring(6, "trial"), PolicyFixtures.neverResets(4, "flat"), PolicyFixtures.key(3, name: "healthy"),
         ]
         if reversed { keys.reverse() }
-        let policy = try P.parse(
+        let policy = try PolicyFixtures.parse(
             "thresholds:\n  stale_after_days: 120\nrules:\n  limit-never-resets:\n    severity: medium\n"
-                + P.suppressionsYAML([("ci-runner-*", "no-limit", "2027-06-30"), ("gone-*", "*", "2027-06-30")]),
+                + PolicyFixtures.suppressionsYAML([("ci-runner-*", "no-limit", "2027-06-30"), ("gone-*", "*", "2027-06-30")]),
             name: "conf/policy.yml")
-        let snapshot = P.snapshot(keys)
-        let audit = Auditor.audit(snapshot, policy: policy, now: P.now)
+        let snapshot = PolicyFixtures.snapshot(keys)
+        let audit = Auditor.audit(snapshot, policy: policy, now: PolicyFixtures.now)
         let bytes = FindingsDocument.encode(
             audit: audit, snapshot: snapshot,
             snapshotReference: Snapshot.Reference(
                 path: "20261126T120000Z/snapshot.json", sha256: String(repeating: "f", count: 64)),
-            generatedAt: P.now)
+            generatedAt: PolicyFixtures.now)
         return (bytes, audit)
     }
 
@@ -680,9 +679,9 @@ struct PolicyTests {
         let findings = try #require(document["findings"]?.arrayValue)
         #expect(
             findings.compactMap { $0["id"]?.stringValue } == [
-                "no-limit:\(P.hash(1))", "no-limit:\(P.hash(2))",  // high
-                "limit-never-resets:\(P.hash(4))", "stale-key:\(P.hash(5))",  // medium, by rule
-                "disabled-with-usage:\(P.hash(9))", "expiring-soon:\(P.hash(6))",  // low, by rule (not by hash)
+                "no-limit:\(PolicyFixtures.hash(1))", "no-limit:\(PolicyFixtures.hash(2))",  // high
+                "limit-never-resets:\(PolicyFixtures.hash(4))", "stale-key:\(PolicyFixtures.hash(5))",  // medium, by rule
+                "disabled-with-usage:\(PolicyFixtures.hash(9))", "expiring-soon:\(PolicyFixtures.hash(6))",  // low, by rule (not by hash)
             ])
         let fields = [
             "id", "rule", "severity", "key_hash", "key_name", "workspace_id", "title", "message", "evidence",
@@ -696,12 +695,12 @@ struct PolicyTests {
         let open = findings[0]
         #expect(open["rule"] == "no-limit")
         #expect(open["severity"] == "high")
-        #expect(open["key_hash"] == .string(P.hash(1)))
+        #expect(open["key_hash"] == .string(PolicyFixtures.hash(1)))
         #expect(open["key_name"] == "open-a")
         #expect(open["workspace_id"] == "8e2d9a41-7b3c-4f5e-a6d7-1b2c3d4e5f60")
         #expect(open["title"] == .string(RuleCatalog.noLimit.title))
         #expect(open["evidence"]?["limit"] == .null)
-        #expect(open["remediation"]?.stringValue?.contains("PATCH /api/v1/keys/\(P.hash(1))") == true)
+        #expect(open["remediation"]?.stringValue?.contains("PATCH /api/v1/keys/\(PolicyFixtures.hash(1))") == true)
         #expect(open["suppressed"] == false)
         #expect(open["suppression"] == .null)
         let ci = findings[1]
@@ -754,7 +753,7 @@ struct PolicyTests {
         let (current, previous) = DemoAccount.snapshots(now: now)
         let policy = DemoAccount.policy(now: now)
         let result = Auditor.audit(
-            current, prior: PriorRun(snapshot: previous, policy: policy, now: now), policy: policy, now: now)
+            current, history: AuditHistory(snapshot: previous, policy: policy, now: now), policy: policy, now: now)
         let rules = Set(result.findings.map(\.rule))
         for rule in RuleCatalog.all where rule.scope == .key {
             #expect(rules.contains(rule.id), "the demo shows no \(rule.id)")

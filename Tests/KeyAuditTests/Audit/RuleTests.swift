@@ -11,9 +11,9 @@ import Testing
 @testable import KeyAuditSnapshot
 @testable import KeyAuditTestSupport
 
-/// Hand-made keys for the rule tests. A key from `RuleKit.key` is healthy (no rule fires on it);
+/// Hand-made keys for the rule tests. A key from `RuleFixtures.key` is healthy (no rule fires on it);
 /// each case bends it with `set` (a value; `nil` here is JSON null) and `remove` (the field is absent).
-private enum RuleKit {
+private enum RuleFixtures {
     /// 2026-11-26T12:00:00Z: the run's clock in every rule test.
     static let now = Date(timeIntervalSince1970: 1_795_694_400)
     static var clock: Double { now.timeIntervalSince1970 }
@@ -74,10 +74,10 @@ private enum RuleKit {
         _ keys: [KeyRecord], previous: [KeyRecord]? = nil, policy: Policy = Policy(),
         coverage: Coverage = Coverage(mode: .allWorkspaces), brokenChain: BrokenChain? = nil
     ) -> AuditResult {
-        let prior = PriorRun(
-            keys: previous.map { PriorSnapshot(snapshot($0, takenAt: now.addingTimeInterval(-day)), policy: policy, now: now) },
+        let prior = AuditHistory(
+            keys: previous.map { PreviousSnapshot(snapshot($0, takenAt: now.addingTimeInterval(-day)), policy: policy, now: now) },
             firstSeen: nil, brokenChain: brokenChain)
-        return Auditor.audit(snapshot(keys, coverage: coverage), prior: prior, policy: policy, now: now)
+        return Auditor.audit(snapshot(keys, coverage: coverage), history: prior, policy: policy, now: now)
     }
 
     static func rules(of result: AuditResult) -> [String] { result.findings.map(\.rule).sorted() }
@@ -91,7 +91,6 @@ private enum RuleKit {
 
 @Suite("Audit rules on hand-made keys")
 struct RuleTests {
-    fileprivate typealias K = RuleKit
 
     /// One row of a rule's table: how the key (and optionally its previous self) is bent, and what must come out.
     struct RuleCase: Sendable, CustomTestStringConvertible {
@@ -112,9 +111,9 @@ struct RuleTests {
 
     /// Runs one case through `Auditor.audit` and checks the finding of `rule` (or its absence) precisely.
     private func check(_ rule: String, _ row: RuleCase, apiCall: String? = nil) throws {
-        let key = K.key(7, name: "svc-\(rule)", row.set, remove: row.remove)
-        let previous = row.previous.map { [K.key(7, name: "svc-\(rule)", $0)] }
-        let result = K.audit([key], previous: previous)
+        let key = RuleFixtures.key(7, name: "svc-\(rule)", row.set, remove: row.remove)
+        let previous = row.previous.map { [RuleFixtures.key(7, name: "svc-\(rule)", $0)] }
+        let result = RuleFixtures.audit([key], previous: previous)
         let matches = result.findings.filter { $0.rule == rule }
         guard let severity = row.severity else {
             #expect(matches.isEmpty, "\(row.label): \(rule) fired: \(matches.map(\.message))")
@@ -122,17 +121,17 @@ struct RuleTests {
         }
         #expect(matches.count == 1, "\(row.label): expected one \(rule) finding, got \(matches.count)")
         let finding = try #require(matches.first)
-        let hash = K.hash(7)
+        let hash = RuleFixtures.hash(7)
         #expect(finding.id == "\(rule):\(hash)")
         #expect(finding.severity == severity, "\(row.label)")
         #expect(finding.keyHash == hash)
         #expect(finding.keyName == "svc-\(rule)")
-        #expect(finding.workspaceId == K.workspace)
+        #expect(finding.workspaceId == RuleFixtures.workspace)
         #expect(finding.title == RuleCatalog.rule(rule)?.title)
         #expect(!finding.suppressed)
         if row.previous == nil {
             #expect(finding.status == .new)
-            #expect(finding.firstSeen == K.now)
+            #expect(finding.firstSeen == RuleFixtures.now)
         }
         // Evidence: the documented fields, in the documented order.
         let documented = try #require(RuleCatalog.rule(rule)).evidenceFields
@@ -143,7 +142,7 @@ struct RuleTests {
         }
         for (field, value) in row.evidence {
             #expect(
-                K.same(finding.evidence[field], value),
+                RuleFixtures.same(finding.evidence[field], value),
                 "\(row.label): evidence \(field) is \(finding.evidence[field].map { "\($0)" } ?? "absent"), expected \(value)"
             )
         }
@@ -187,21 +186,21 @@ struct RuleTests {
 
     @Test("a healthy key triggers no rule at all")
     func healthyKey() {
-        let result = K.audit([K.key(1), K.key(2)])
+        let result = RuleFixtures.audit([RuleFixtures.key(1), RuleFixtures.key(2)])
         #expect(result.findings.isEmpty, "\(result.findings.map(\.id))")
     }
 
     @Test("enabled and disabled twins: the same risky key gives enabled-only rules, or disabled-with-usage only")
     func twins() {
         let risky: [(String, JSONValue)] = [
-            ("limit", nil), ("limit_remaining", nil), ("updated_at", K.at(-200 * K.day)),
-            ("created_at", K.at(-300 * K.day)),
-            ("expires_at", K.at(5 * K.day)), ("last_used_at", K.at(-100 * K.day)),
+            ("limit", nil), ("limit_remaining", nil), ("updated_at", RuleFixtures.at(-200 * RuleFixtures.day)),
+            ("created_at", RuleFixtures.at(-300 * RuleFixtures.day)),
+            ("expires_at", RuleFixtures.at(5 * RuleFixtures.day)), ("last_used_at", RuleFixtures.at(-100 * RuleFixtures.day)),
         ]
-        let enabled = K.audit([K.key(1, risky)])
-        #expect(K.rules(of: enabled) == ["expiring-soon", "no-limit", "stale-key", "unused-key"])
-        let disabled = K.audit([K.key(1, risky + [("disabled", true)])])
-        #expect(K.rules(of: disabled) == ["disabled-with-usage"])
+        let enabled = RuleFixtures.audit([RuleFixtures.key(1, risky)])
+        #expect(RuleFixtures.rules(of: enabled) == ["expiring-soon", "no-limit", "stale-key", "unused-key"])
+        let disabled = RuleFixtures.audit([RuleFixtures.key(1, risky + [("disabled", true)])])
+        #expect(RuleFixtures.rules(of: disabled) == ["disabled-with-usage"])
         #expect(disabled.findings.first?.severity == .medium)  // usage_monthly 20 > 0
     }
 
@@ -209,10 +208,10 @@ struct RuleTests {
 
     static let staleCases: [RuleCase] = [
         RuleCase(
-            label: "updated_at exactly 90 days ago is not stale", set: [("updated_at", K.at(-90 * K.day))],
+            label: "updated_at exactly 90 days ago is not stale", set: [("updated_at", RuleFixtures.at(-90 * RuleFixtures.day))],
             severity: nil),
         RuleCase(
-            label: "updated_at 90 days + 1 s ago is stale", set: [("updated_at", K.at(-90 * K.day - 1))],
+            label: "updated_at 90 days + 1 s ago is stale", set: [("updated_at", RuleFixtures.at(-90 * RuleFixtures.day - 1))],
             severity: .medium,
             evidence: [
                 ("reference_field", "updated_at"), ("reference_timestamp", "2026-08-28T11:59:59Z"), ("age_days", 90),
@@ -221,25 +220,25 @@ struct RuleTests {
             message: "not reviewed or rotated for 90 days"),
         RuleCase(
             label: "updated_at null falls back to created_at (90 days + 1 s)",
-            set: [("updated_at", nil), ("created_at", K.at(-90 * K.day - 1))], severity: .medium,
+            set: [("updated_at", nil), ("created_at", RuleFixtures.at(-90 * RuleFixtures.day - 1))], severity: .medium,
             evidence: [
                 ("reference_field", "created_at"), ("reference_timestamp", "2026-08-28T11:59:59Z"), ("age_days", 90),
             ],
             message: "not reviewed or rotated for 90 days"),
         RuleCase(
             label: "updated_at null, created_at exactly 90 days ago is not stale",
-            set: [("updated_at", nil), ("created_at", K.at(-90 * K.day))], severity: nil),
+            set: [("updated_at", nil), ("created_at", RuleFixtures.at(-90 * RuleFixtures.day))], severity: nil),
         RuleCase(
-            label: "updated_at absent falls back to created_at", set: [("created_at", K.at(-120 * K.day))],
+            label: "updated_at absent falls back to created_at", set: [("created_at", RuleFixtures.at(-120 * RuleFixtures.day))],
             remove: ["updated_at"], severity: .medium,
             evidence: [("reference_field", "created_at"), ("age_days", 120)],
             message: "not reviewed or rotated for 120 days"),
         RuleCase(
             label: "an old key edited recently is not stale",
-            set: [("created_at", K.at(-400 * K.day)), ("updated_at", K.at(-89 * K.day))], severity: nil),
+            set: [("created_at", RuleFixtures.at(-400 * RuleFixtures.day)), ("updated_at", RuleFixtures.at(-89 * RuleFixtures.day))], severity: nil),
         RuleCase(
             label: "disabled twin of a stale key is not stale-key",
-            set: [("updated_at", K.at(-200 * K.day)), ("disabled", true)], severity: nil),
+            set: [("updated_at", RuleFixtures.at(-200 * RuleFixtures.day)), ("disabled", true)], severity: nil),
         RuleCase(
             label: "+02:00 offset, exactly 90 days: not stale", set: [("updated_at", "2026-08-28T14:00:00+02:00")],
             severity: nil),
@@ -249,7 +248,7 @@ struct RuleTests {
             evidence: [("reference_field", "updated_at"), ("age_days", 90)],
             message: "not reviewed or rotated for 90 days"),
         RuleCase(
-            label: "365 days", set: [("updated_at", K.at(-365 * K.day - 7200))], severity: .medium,
+            label: "365 days", set: [("updated_at", RuleFixtures.at(-365 * RuleFixtures.day - 7200))], severity: .medium,
             evidence: [("age_days", 365)], message: "not reviewed or rotated for 365 days"),
     ]
 
@@ -262,15 +261,15 @@ struct RuleTests {
     func staleThreshold() throws {
         var policy = Policy()
         policy.thresholds.staleAfterDays = 30
-        let fresh = K.key(1, [("updated_at", K.at(-30 * K.day))])
-        let stale = K.key(2, [("updated_at", K.at(-30 * K.day - 1))])
-        let result = K.audit([fresh, stale], policy: policy)
+        let fresh = RuleFixtures.key(1, [("updated_at", RuleFixtures.at(-30 * RuleFixtures.day))])
+        let stale = RuleFixtures.key(2, [("updated_at", RuleFixtures.at(-30 * RuleFixtures.day - 1))])
+        let result = RuleFixtures.audit([fresh, stale], policy: policy)
         let found = result.findings.filter { $0.rule == "stale-key" }
-        #expect(found.map(\.keyHash) == [K.hash(2)])
+        #expect(found.map(\.keyHash) == [RuleFixtures.hash(2)])
         let finding = try #require(found.first)
         #expect(finding.message.contains("not reviewed or rotated for 30 days"))
         #expect(finding.message.contains("the policy allows 30"))
-        #expect(K.same(finding.evidence["stale_after_days"], 30))
+        #expect(RuleFixtures.same(finding.evidence["stale_after_days"], 30))
     }
 
     // MARK: - no-limit
@@ -283,7 +282,7 @@ struct RuleTests {
             label: "limit absent", remove: ["limit", "limit_remaining"], severity: .high,
             evidence: [("limit", "absent"), ("usage", 20)], message: "limit is absent"),
         RuleCase(label: "limit 0 is a limit", set: [("limit", 0), ("limit_remaining", 0)], severity: nil),
-        RuleCase(label: "limit 0.00000001 is a limit", set: [("limit", K.num("0.00000001"))], severity: nil),
+        RuleCase(label: "limit 0.00000001 is a limit", set: [("limit", RuleFixtures.num("0.00000001"))], severity: nil),
         RuleCase(label: "limit 100", severity: nil),
         RuleCase(label: "limit sent as a numeric string", set: [("limit", "25")], severity: nil),
         RuleCase(label: "disabled twin with limit null", set: [("limit", nil), ("disabled", true)], severity: nil),
@@ -298,9 +297,9 @@ struct RuleTests {
 
     @Test("null and absent limit give distinct evidence but the same finding id scheme")
     func nullVersusAbsentLimit() {
-        let result = K.audit([K.key(1, [("limit", nil)]), K.key(2, remove: ["limit"])])
+        let result = RuleFixtures.audit([RuleFixtures.key(1, [("limit", nil)]), RuleFixtures.key(2, remove: ["limit"])])
         let found = result.findings.filter { $0.rule == "no-limit" }
-        #expect(found.map(\.id) == ["no-limit:\(K.hash(1))", "no-limit:\(K.hash(2))"])
+        #expect(found.map(\.id) == ["no-limit:\(RuleFixtures.hash(1))", "no-limit:\(RuleFixtures.hash(2))"])
         #expect(found.first?.evidence["limit"] == .null)
         #expect(found.last?.evidence["limit"] == .string("absent"))
     }
@@ -310,48 +309,48 @@ struct RuleTests {
     static let disabledCases: [RuleCase] = [
         RuleCase(label: "enabled twin with usage", set: [("usage", 20)], severity: nil),
         RuleCase(
-            label: "disabled, usage 0 and byok_usage 0", set: [("disabled", true), ("usage", 0)] + K.zeroCounters,
+            label: "disabled, usage 0 and byok_usage 0", set: [("disabled", true), ("usage", 0)] + RuleFixtures.zeroCounters,
             severity: nil),
         RuleCase(
             label: "disabled, usage 0.00000001, counters 0: historical spend (low)",
-            set: [("disabled", true), ("usage", K.num("0.00000001"))] + K.zeroCounters, severity: .low,
-            evidence: [("usage", K.num("0.00000001")), ("byok_usage", 0), ("usage_monthly", 0)],
+            set: [("disabled", true), ("usage", RuleFixtures.num("0.00000001"))] + RuleFixtures.zeroCounters, severity: .low,
+            evidence: [("usage", RuleFixtures.num("0.00000001")), ("byok_usage", 0), ("usage_monthly", 0)],
             message: "candidate for deletion"),
         RuleCase(
             label: "disabled, byok_usage 0.00000001 only (low)",
-            set: [("disabled", true), ("usage", 0), ("byok_usage", K.num("0.00000001"))] + K.zeroCounters,
-            severity: .low, evidence: [("usage", 0), ("byok_usage", K.num("0.00000001"))]),
+            set: [("disabled", true), ("usage", 0), ("byok_usage", RuleFixtures.num("0.00000001"))] + RuleFixtures.zeroCounters,
+            severity: .low, evidence: [("usage", 0), ("byok_usage", RuleFixtures.num("0.00000001"))]),
         RuleCase(
             label: "disabled, usage_monthly above 0 (medium)",
-            set: [("disabled", true)] + K.zeroCounters + [("usage_monthly", K.num("12.5"))], severity: .medium,
-            evidence: [("usage", 20), ("usage_daily", 0), ("usage_weekly", 0), ("usage_monthly", K.num("12.5"))],
+            set: [("disabled", true)] + RuleFixtures.zeroCounters + [("usage_monthly", RuleFixtures.num("12.5"))], severity: .medium,
+            evidence: [("usage", 20), ("usage_daily", 0), ("usage_weekly", 0), ("usage_monthly", RuleFixtures.num("12.5"))],
             message: "recent spend"),
         RuleCase(
             label: "disabled, usage_daily 0.00000001 (medium)",
-            set: [("disabled", true)] + K.zeroCounters + [("usage_daily", K.num("0.00000001"))], severity: .medium),
+            set: [("disabled", true)] + RuleFixtures.zeroCounters + [("usage_daily", RuleFixtures.num("0.00000001"))], severity: .medium),
         RuleCase(
             label: "disabled, byok_usage_weekly above 0 (medium)",
-            set: [("disabled", true)] + K.zeroCounters + [("byok_usage", 3), ("byok_usage_weekly", 1)],
+            set: [("disabled", true)] + RuleFixtures.zeroCounters + [("byok_usage", 3), ("byok_usage_weekly", 1)],
             severity: .medium),
         RuleCase(
             label: "disabled in both snapshots and usage grew (high)",
-            set: [("disabled", true), ("usage", 20)] + K.zeroCounters,
-            previous: [("disabled", true), ("usage", 10)] + K.zeroCounters, severity: .high,
+            set: [("disabled", true), ("usage", 20)] + RuleFixtures.zeroCounters,
+            previous: [("disabled", true), ("usage", 10)] + RuleFixtures.zeroCounters, severity: .high,
             evidence: [("usage", 20), ("previous_usage", 10), ("usage_growth", 10)],
             message: "spent $10.00 since the previous snapshot while disabled"),
         RuleCase(
             label: "disabled in both snapshots and BYOK usage grew (high)",
-            set: [("disabled", true), ("usage", 20), ("byok_usage", 5)] + K.zeroCounters,
-            previous: [("disabled", true), ("usage", 20), ("byok_usage", 0)] + K.zeroCounters, severity: .high,
+            set: [("disabled", true), ("usage", 20), ("byok_usage", 5)] + RuleFixtures.zeroCounters,
+            previous: [("disabled", true), ("usage", 20), ("byok_usage", 0)] + RuleFixtures.zeroCounters, severity: .high,
             evidence: [("previous_usage", 20), ("usage_growth", 5)]),
         RuleCase(
             label: "grew by 0.00000001 while disabled (high)",
-            set: [("disabled", true), ("usage", K.num("20.00000001"))] + K.zeroCounters,
-            previous: [("disabled", true), ("usage", 20)] + K.zeroCounters, severity: .high),
+            set: [("disabled", true), ("usage", RuleFixtures.num("20.00000001"))] + RuleFixtures.zeroCounters,
+            previous: [("disabled", true), ("usage", 20)] + RuleFixtures.zeroCounters, severity: .high),
         RuleCase(
             label: "disabled since the previous snapshot (was enabled), usage grew: not high",
-            set: [("disabled", true), ("usage", 20)] + K.zeroCounters,
-            previous: [("disabled", false), ("usage", 10)] + K.zeroCounters, severity: .low),
+            set: [("disabled", true), ("usage", 20)] + RuleFixtures.zeroCounters,
+            previous: [("disabled", false), ("usage", 10)] + RuleFixtures.zeroCounters, severity: .low),
         RuleCase(
             label: "disabled in both, no growth, recent counters: medium",
             set: [("disabled", true), ("usage", 20), ("usage_monthly", 4)],
@@ -359,12 +358,12 @@ struct RuleTests {
             evidence: [("previous_usage", 20), ("usage_growth", 0)]),
         RuleCase(
             label: "disabled in both, usage counter reset but BYOK usage grew: BYOK spend on a disabled key (high)",
-            set: [("disabled", true), ("usage", 20), ("byok_usage", 5)] + K.zeroCounters,
-            previous: [("disabled", true), ("usage", 30), ("byok_usage", 0)] + K.zeroCounters, severity: .high),
+            set: [("disabled", true), ("usage", 20), ("byok_usage", 5)] + RuleFixtures.zeroCounters,
+            previous: [("disabled", true), ("usage", 30), ("byok_usage", 0)] + RuleFixtures.zeroCounters, severity: .high),
         RuleCase(
             label: "disabled in both, counter went down (reset): not spend",
-            set: [("disabled", true), ("usage", 20)] + K.zeroCounters,
-            previous: [("disabled", true), ("usage", 30)] + K.zeroCounters, severity: .low),
+            set: [("disabled", true), ("usage", 20)] + RuleFixtures.zeroCounters,
+            previous: [("disabled", true), ("usage", 30)] + RuleFixtures.zeroCounters, severity: .low),
     ]
 
     @Test("disabled-with-usage and its three severities", arguments: disabledCases)
@@ -374,7 +373,7 @@ struct RuleTests {
 
     @Test("disabled-with-usage without a previous snapshot leaves previous_usage out of the evidence")
     func disabledEvidenceWithoutPrevious() throws {
-        let result = K.audit([K.key(1, [("disabled", true)])])
+        let result = RuleFixtures.audit([RuleFixtures.key(1, [("disabled", true)])])
         let finding = try #require(result.findings.first { $0.rule == "disabled-with-usage" })
         #expect(finding.evidence.keys == ["usage", "byok_usage", "usage_daily", "usage_weekly", "usage_monthly"])
     }
@@ -383,16 +382,16 @@ struct RuleTests {
 
     static let expiredCases: [RuleCase] = [
         RuleCase(
-            label: "expired 20 days ago", set: [("expires_at", K.at(-20 * K.day))], severity: .medium,
+            label: "expired 20 days ago", set: [("expires_at", RuleFixtures.at(-20 * RuleFixtures.day))], severity: .medium,
             evidence: [("expires_at", "2026-11-06T12:00:00Z"), ("expired_days_ago", 20)], message: "expired 20 days ago"
         ),
         RuleCase(
-            label: "expires exactly now", set: [("expires_at", K.at(0))], severity: .medium,
+            label: "expires exactly now", set: [("expires_at", RuleFixtures.at(0))], severity: .medium,
             evidence: [("expired_days_ago", 0)]),
-        RuleCase(label: "expires 1 s from now: not expired", set: [("expires_at", K.at(1))], severity: nil),
+        RuleCase(label: "expires 1 s from now: not expired", set: [("expires_at", RuleFixtures.at(1))], severity: nil),
         RuleCase(
             label: "disabled and expired: still not deleted",
-            set: [("disabled", true), ("expires_at", K.at(-3 * K.day))],
+            set: [("disabled", true), ("expires_at", RuleFixtures.at(-3 * RuleFixtures.day))],
             severity: .medium, evidence: [("expired_days_ago", 3)]),
         RuleCase(label: "expires_at null", set: [("expires_at", nil)], severity: nil),
         RuleCase(label: "expires_at absent", remove: ["expires_at"], severity: nil),
@@ -407,17 +406,17 @@ struct RuleTests {
 
     static let expiringCases: [RuleCase] = [
         RuleCase(
-            label: "expires in 5 days", set: [("expires_at", K.at(5 * K.day))], severity: .low,
+            label: "expires in 5 days", set: [("expires_at", RuleFixtures.at(5 * RuleFixtures.day))], severity: .low,
             evidence: [("expires_at", "2026-12-01T12:00:00Z"), ("expires_in_days", 5), ("expiring_within_days", 14)],
             message: "expires in 5 days"),
         RuleCase(
-            label: "expires in exactly 14 days", set: [("expires_at", K.at(14 * K.day))], severity: .low,
+            label: "expires in exactly 14 days", set: [("expires_at", RuleFixtures.at(14 * RuleFixtures.day))], severity: .low,
             evidence: [("expires_in_days", 14)]),
-        RuleCase(label: "expires in 14 days + 1 s", set: [("expires_at", K.at(14 * K.day + 1))], severity: nil),
+        RuleCase(label: "expires in 14 days + 1 s", set: [("expires_at", RuleFixtures.at(14 * RuleFixtures.day + 1))], severity: nil),
         RuleCase(
-            label: "expires in 1 s", set: [("expires_at", K.at(1))], severity: .low, evidence: [("expires_in_days", 0)]),
-        RuleCase(label: "expires exactly now: expired, not expiring", set: [("expires_at", K.at(0))], severity: nil),
-        RuleCase(label: "disabled twin", set: [("disabled", true), ("expires_at", K.at(5 * K.day))], severity: nil),
+            label: "expires in 1 s", set: [("expires_at", RuleFixtures.at(1))], severity: .low, evidence: [("expires_in_days", 0)]),
+        RuleCase(label: "expires exactly now: expired, not expiring", set: [("expires_at", RuleFixtures.at(0))], severity: nil),
+        RuleCase(label: "disabled twin", set: [("disabled", true), ("expires_at", RuleFixtures.at(5 * RuleFixtures.day))], severity: nil),
         RuleCase(label: "no expiry", severity: nil),
     ]
 
@@ -430,11 +429,11 @@ struct RuleTests {
     func expiringThreshold() {
         var policy = Policy()
         policy.thresholds.expiringWithinDays = 30
-        let result = K.audit(
-            [K.key(1, [("expires_at", K.at(20 * K.day))]), K.key(2, [("expires_at", K.at(31 * K.day))])], policy: policy
+        let result = RuleFixtures.audit(
+            [RuleFixtures.key(1, [("expires_at", RuleFixtures.at(20 * RuleFixtures.day))]), RuleFixtures.key(2, [("expires_at", RuleFixtures.at(31 * RuleFixtures.day))])], policy: policy
         )
-        #expect(result.findings.map(\.id) == ["expiring-soon:\(K.hash(1))"])
-        #expect(K.same(result.findings.first?.evidence["expiring_within_days"], 30))
+        #expect(result.findings.map(\.id) == ["expiring-soon:\(RuleFixtures.hash(1))"])
+        #expect(RuleFixtures.same(result.findings.first?.evidence["expiring_within_days"], 30))
     }
 
     // MARK: - limit-nearly-exhausted
@@ -443,12 +442,12 @@ struct RuleTests {
         RuleCase(
             label: "5 of 100 left", set: [("limit_remaining", 5)], severity: .medium,
             evidence: [
-                ("limit", 100), ("limit_remaining", 5), ("remaining_share", K.num("0.05")),
-                ("limit_remaining_share", K.num("0.1")),
+                ("limit", 100), ("limit_remaining", 5), ("remaining_share", RuleFixtures.num("0.05")),
+                ("limit_remaining_share", RuleFixtures.num("0.1")),
             ],
             message: "$5.00 of its $100.00 limit left (5.0%, threshold 10%)"),
         RuleCase(label: "exactly 10% left is not under 10%", set: [("limit_remaining", 10)], severity: nil),
-        RuleCase(label: "9.99 of 100 left", set: [("limit_remaining", K.num("9.99"))], severity: .medium),
+        RuleCase(label: "9.99 of 100 left", set: [("limit_remaining", RuleFixtures.num("9.99"))], severity: .medium),
         RuleCase(
             label: "nothing left", set: [("limit_remaining", 0)], severity: .medium,
             evidence: [("remaining_share", 0)]),
@@ -470,22 +469,22 @@ struct RuleTests {
     func exhaustedThreshold() {
         var policy = Policy()
         policy.thresholds.limitRemainingShare = 0.5
-        let result = K.audit(
-            [K.key(1, [("limit_remaining", 49)]), K.key(2, [("limit_remaining", 50)])], policy: policy)
-        #expect(result.findings.map(\.id) == ["limit-nearly-exhausted:\(K.hash(1))"])
+        let result = RuleFixtures.audit(
+            [RuleFixtures.key(1, [("limit_remaining", 49)]), RuleFixtures.key(2, [("limit_remaining", 50)])], policy: policy)
+        #expect(result.findings.map(\.id) == ["limit-nearly-exhausted:\(RuleFixtures.hash(1))"])
     }
 
     // MARK: - byok-outside-limit
 
     static let byokCases: [RuleCase] = [
         RuleCase(
-            label: "BYOK spend not counted", set: [("include_byok_in_limit", false), ("byok_usage", K.num("12.5"))],
+            label: "BYOK spend not counted", set: [("include_byok_in_limit", false), ("byok_usage", RuleFixtures.num("12.5"))],
             severity: .medium,
-            evidence: [("byok_usage", K.num("12.5")), ("limit", 100), ("include_byok_in_limit", false)],
+            evidence: [("byok_usage", RuleFixtures.num("12.5")), ("limit", 100), ("include_byok_in_limit", false)],
             message: "$12.50 of BYOK spend is not counted against its $100.00 limit"),
         RuleCase(
             label: "BYOK usage 0.00000001",
-            set: [("include_byok_in_limit", false), ("byok_usage", K.num("0.00000001"))],
+            set: [("include_byok_in_limit", false), ("byok_usage", RuleFixtures.num("0.00000001"))],
             severity: .medium),
         RuleCase(label: "BYOK usage 0", set: [("include_byok_in_limit", false), ("byok_usage", 0)], severity: nil),
         RuleCase(
@@ -526,28 +525,28 @@ struct RuleTests {
 
     static let unusedCases: [RuleCase] = [
         RuleCase(
-            label: "last used 61 days ago", set: [("last_used_at", K.at(-61 * K.day))], severity: .low,
+            label: "last used 61 days ago", set: [("last_used_at", RuleFixtures.at(-61 * RuleFixtures.day))], severity: .low,
             evidence: [("last_used_at", "2026-09-26T12:00:00Z"), ("unused_days", 61), ("unused_after_days", 60)],
             message: "not used for 61 days"),
-        RuleCase(label: "last used exactly 60 days ago", set: [("last_used_at", K.at(-60 * K.day))], severity: nil),
+        RuleCase(label: "last used exactly 60 days ago", set: [("last_used_at", RuleFixtures.at(-60 * RuleFixtures.day))], severity: nil),
         RuleCase(
-            label: "last used 60 days + 1 s ago", set: [("last_used_at", K.at(-60 * K.day - 1))], severity: .low,
+            label: "last used 60 days + 1 s ago", set: [("last_used_at", RuleFixtures.at(-60 * RuleFixtures.day - 1))], severity: .low,
             evidence: [("unused_days", 60)]),
         RuleCase(
             label: "last_used_at null, no usage, created 75 days ago: never used",
-            set: [("last_used_at", nil), ("created_at", K.at(-75 * K.day)), ("usage", 0)] + K.zeroCounters,
+            set: [("last_used_at", nil), ("created_at", RuleFixtures.at(-75 * RuleFixtures.day)), ("usage", 0)] + RuleFixtures.zeroCounters,
             severity: .low,
             evidence: [("last_used_at", nil), ("unused_days", 75), ("unused_after_days", 60)],
             message: "never used in the 75 days since it was created"),
         RuleCase(
             label: "last_used_at null, created 30 days ago",
-            set: [("last_used_at", nil), ("created_at", K.at(-30 * K.day))],
+            set: [("last_used_at", nil), ("created_at", RuleFixtures.at(-30 * RuleFixtures.day))],
             severity: nil),
         RuleCase(
             label: "last_used_at absent (older API): nothing to judge, however old the key",
-            set: [("created_at", K.at(-400 * K.day))], remove: ["last_used_at"], severity: nil),
+            set: [("created_at", RuleFixtures.at(-400 * RuleFixtures.day))], remove: ["last_used_at"], severity: nil),
         RuleCase(
-            label: "disabled twin", set: [("disabled", true), ("last_used_at", K.at(-200 * K.day))], severity: nil),
+            label: "disabled twin", set: [("disabled", true), ("last_used_at", RuleFixtures.at(-200 * RuleFixtures.day))], severity: nil),
         RuleCase(
             label: "unreadable last_used_at is not guessed", set: [("last_used_at", "a while ago")], severity: nil),
     ]
@@ -555,13 +554,13 @@ struct RuleTests {
     @Test("unused-key never claims \"never used\" for a key that shows lifetime usage")
     func nullLastUsedWithUsage() {
         // last_used_at is newer than usage: a key used before it existed can have usage and a null last_used_at.
-        let key = K.key(1, [("last_used_at", nil), ("created_at", K.at(-400 * K.day)), ("usage", 20)])
-        let result = K.audit([key])
+        let key = RuleFixtures.key(1, [("last_used_at", nil), ("created_at", RuleFixtures.at(-400 * RuleFixtures.day)), ("usage", 20)])
+        let result = RuleFixtures.audit([key])
         let claims = result.findings.filter { $0.rule == "unused-key" && $0.message.contains("never used") }
         #expect(claims.isEmpty, "\(claims.map(\.message))")
         // With no usage at all, it is never used.
-        let idle = K.audit([
-            K.key(2, [("last_used_at", nil), ("created_at", K.at(-400 * K.day)), ("usage", 0)] + K.zeroCounters)
+        let idle = RuleFixtures.audit([
+            RuleFixtures.key(2, [("last_used_at", nil), ("created_at", RuleFixtures.at(-400 * RuleFixtures.day)), ("usage", 0)] + RuleFixtures.zeroCounters)
         ])
         #expect(idle.findings.map(\.message) == ["never used in the 400 days since it was created"])
     }
@@ -575,17 +574,17 @@ struct RuleTests {
 
     @Test("an unreadable timestamp and number in one key: flagged, kept, and the other rules still run on it")
     func unreadableKeyFlaggedAndKept() throws {
-        let broken = K.key(
+        let broken = RuleFixtures.key(
             5, name: "svc-import-broken",
-            [("updated_at", "yesterday"), ("usage", "n/a"), ("limit", nil), ("expires_at", K.at(3 * K.day))])
-        let snapshot = K.snapshot([K.key(1), broken, K.key(9)])
+            [("updated_at", "yesterday"), ("usage", "n/a"), ("limit", nil), ("expires_at", RuleFixtures.at(3 * RuleFixtures.day))])
+        let snapshot = RuleFixtures.snapshot([RuleFixtures.key(1), broken, RuleFixtures.key(9)])
         #expect(snapshot.keys.count == 3)
-        #expect(snapshot.keys.map(\.identity) == [K.hash(1), K.hash(5), K.hash(9)])
-        let result = Auditor.audit(snapshot, policy: Policy(), now: K.now)
-        #expect(result.findings.allSatisfy { $0.keyHash == K.hash(5) }, "healthy keys got findings")
-        #expect(K.rules(of: result) == ["expiring-soon", "no-limit", "unreadable-data"])
+        #expect(snapshot.keys.map(\.identity) == [RuleFixtures.hash(1), RuleFixtures.hash(5), RuleFixtures.hash(9)])
+        let result = Auditor.audit(snapshot, policy: Policy(), now: RuleFixtures.now)
+        #expect(result.findings.allSatisfy { $0.keyHash == RuleFixtures.hash(5) }, "healthy keys got findings")
+        #expect(RuleFixtures.rules(of: result) == ["expiring-soon", "no-limit", "unreadable-data"])
         let finding = try #require(result.findings.first { $0.rule == "unreadable-data" })
-        #expect(finding.id == "unreadable-data:\(K.hash(5))")
+        #expect(finding.id == "unreadable-data:\(RuleFixtures.hash(5))")
         #expect(finding.severity == .medium)
         #expect(finding.keyName == "svc-import-broken")
         #expect(
@@ -599,27 +598,27 @@ struct RuleTests {
         #expect(problems.first?["value"] == "\"n/a\"")
         #expect(problems.last?["field"] == "updated_at")
         #expect(problems.last?["value"] == "\"yesterday\"")
-        #expect(finding.remediation.contains("GET /api/v1/keys/\(K.hash(5))"))
+        #expect(finding.remediation.contains("GET /api/v1/keys/\(RuleFixtures.hash(5))"))
         // The key is kept as received, for the snapshot.
         #expect(snapshot.keys[1].raw["usage"] == .string("n/a"))
     }
 
     @Test("an unreadable key read from a file is kept, never dropped, and the file still decodes")
     func unreadableKeyFromFile() throws {
-        let good = JSONWriter.string(.object(K.object(1)))
-        var bad = K.object(2)
+        let good = JSONWriter.string(.object(RuleFixtures.object(1)))
+        var bad = RuleFixtures.object(2)
         bad["created_at"] = 1_700_000_000
         bad["limit"] = "unlimited"
-        let text = "{\"data\": [\(good), \(JSONWriter.string(.object(bad))), {\"hash\": \"\(K.hash(3))\"}]}"
+        let text = "{\"data\": [\(good), \(JSONWriter.string(.object(bad))), {\"hash\": \"\(RuleFixtures.hash(3))\"}]}"
         let snapshot = try Snapshot.decode(Array(text.utf8), origin: "keys.json")
         #expect(snapshot.keys.count == 3)
-        let result = Auditor.audit(snapshot, policy: Policy(), now: K.now)
+        let result = Auditor.audit(snapshot, policy: Policy(), now: RuleFixtures.now)
         let flagged = result.findings.filter { $0.rule == "unreadable-data" }.compactMap(\.keyHash)
-        #expect(flagged == [K.hash(2), K.hash(3)])
-        let second = try #require(result.findings.first { $0.id == "unreadable-data:\(K.hash(2))" })
+        #expect(flagged == [RuleFixtures.hash(2), RuleFixtures.hash(3)])
+        let second = try #require(result.findings.first { $0.id == "unreadable-data:\(RuleFixtures.hash(2))" })
         #expect(second.message.contains("limit is not a number"))
         #expect(second.message.contains("created_at is not a timestamp string"))
-        let third = try #require(result.findings.first { $0.id == "unreadable-data:\(K.hash(3))" })
+        let third = try #require(result.findings.first { $0.id == "unreadable-data:\(RuleFixtures.hash(3))" })
         #expect(third.message.contains("name is missing"))
         #expect(third.message.contains("disabled is missing"))
         #expect(third.message.contains("created_at is missing"))
@@ -650,10 +649,10 @@ struct RuleTests {
 
     @Test("each unreadable field is named in the evidence", arguments: unreadableCases)
     func unreadableField(_ row: Unreadable) throws {
-        let key = row.value.map { K.key(4, [(row.field, $0)]) } ?? K.key(4, remove: [row.field])
-        let snapshot = K.snapshot([key, K.key(8)])
+        let key = row.value.map { RuleFixtures.key(4, [(row.field, $0)]) } ?? RuleFixtures.key(4, remove: [row.field])
+        let snapshot = RuleFixtures.snapshot([key, RuleFixtures.key(8)])
         #expect(snapshot.keys.count == 2)
-        let result = Auditor.audit(snapshot, policy: Policy(), now: K.now)
+        let result = Auditor.audit(snapshot, policy: Policy(), now: RuleFixtures.now)
         let found = result.findings.filter { $0.rule == "unreadable-data" }
         #expect(found.count == 1)
         let finding = try #require(found.first)
@@ -668,9 +667,9 @@ struct RuleTests {
 
     @Test("a key without a hash keeps a stable stand-in identity and is flagged")
     func missingHash() throws {
-        let object = K.object(3, remove: ["hash"])
-        let first = Auditor.audit(K.snapshot([KeyRecord(object)]), policy: Policy(), now: K.now)
-        let again = Auditor.audit(K.snapshot([KeyRecord(object)]), policy: Policy(), now: K.now)
+        let object = RuleFixtures.object(3, remove: ["hash"])
+        let first = Auditor.audit(RuleFixtures.snapshot([KeyRecord(object)]), policy: Policy(), now: RuleFixtures.now)
+        let again = Auditor.audit(RuleFixtures.snapshot([KeyRecord(object)]), policy: Policy(), now: RuleFixtures.now)
         let finding = try #require(first.findings.first { $0.rule == "unreadable-data" })
         let identity = try #require(finding.keyHash)
         #expect(identity.hasPrefix("~nohash-"))
@@ -681,7 +680,7 @@ struct RuleTests {
 
     @Test("numbers sent as numeric strings are read, not flagged")
     func lenientNumbers() {
-        let result = K.audit([K.key(1, [("limit", "100"), ("usage", "0.5"), ("limit_remaining", " 80 ")])])
+        let result = RuleFixtures.audit([RuleFixtures.key(1, [("limit", "100"), ("usage", "0.5"), ("limit_remaining", " 80 ")])])
         #expect(result.findings.isEmpty, "\(result.findings.map(\.message))")
     }
 
@@ -692,7 +691,7 @@ struct RuleTests {
         let recorded = String(repeating: "a", count: 64)
         let actual = String(repeating: "b", count: 64)
         let broken = BrokenChain(path: "20261125T030000Z/snapshot.json", recorded: recorded, actual: actual)
-        let result = K.audit([K.key(1)], brokenChain: broken)
+        let result = RuleFixtures.audit([RuleFixtures.key(1)], brokenChain: broken)
         #expect(result.findings.count == 1)
         let finding = try #require(result.findings.first)
         #expect(finding.id == "broken-chain:snapshot")
@@ -708,10 +707,10 @@ struct RuleTests {
         #expect(finding.message.contains("altered"))
         #expect(finding.remediation.contains("keyaudit verify"))
 
-        #expect(K.audit([K.key(1)]).findings.isEmpty)
+        #expect(RuleFixtures.audit([RuleFixtures.key(1)]).findings.isEmpty)
         var off = Policy()
         off.rules["broken-chain"] = Policy.RuleSetting(enabled: false)
-        #expect(K.audit([K.key(1)], policy: off, brokenChain: broken).findings.isEmpty)
+        #expect(RuleFixtures.audit([RuleFixtures.key(1)], policy: off, brokenChain: broken).findings.isEmpty)
     }
 
     @Test("broken-chain cannot be suppressed by a catch-all suppression")
@@ -724,7 +723,7 @@ struct RuleTests {
         ]
         let broken = BrokenChain(
             path: "p", recorded: String(repeating: "a", count: 64), actual: String(repeating: "c", count: 64))
-        let result = K.audit([K.key(1, [("limit", nil)])], policy: policy, brokenChain: broken)
+        let result = RuleFixtures.audit([RuleFixtures.key(1, [("limit", nil)])], policy: policy, brokenChain: broken)
         let chain = try #require(result.findings.first { $0.rule == "broken-chain" })
         #expect(!chain.suppressed)
         #expect(result.findings.first { $0.rule == "no-limit" }?.suppressed == true)
@@ -753,7 +752,7 @@ struct RuleTests {
     @Test("incomplete-coverage", arguments: coverageCases)
     func incompleteCoverage(_ row: CoverageCase) throws {
         let coverage = Coverage(mode: row.mode, consistent: row.consistent, notes: ["listing note"])
-        let result = K.audit([K.key(1)], coverage: coverage)
+        let result = RuleFixtures.audit([RuleFixtures.key(1)], coverage: coverage)
         let found = result.findings.filter { $0.rule == "incomplete-coverage" }
         guard let severity = row.severity else {
             #expect(found.isEmpty)
@@ -777,10 +776,10 @@ struct RuleTests {
         var policy = Policy()
         policy.rules["disabled-with-usage"] = Policy.RuleSetting(severity: .info)
         policy.rules["no-limit"] = Policy.RuleSetting(enabled: false)
-        let result = K.audit(
-            [K.key(1, [("disabled", true), ("usage", 20)] + K.zeroCounters), K.key(2, [("limit", nil)])],
-            previous: [K.key(1, [("disabled", true), ("usage", 10)] + K.zeroCounters)], policy: policy)
-        #expect(result.findings.map(\.id) == ["disabled-with-usage:\(K.hash(1))"])
+        let result = RuleFixtures.audit(
+            [RuleFixtures.key(1, [("disabled", true), ("usage", 20)] + RuleFixtures.zeroCounters), RuleFixtures.key(2, [("limit", nil)])],
+            previous: [RuleFixtures.key(1, [("disabled", true), ("usage", 10)] + RuleFixtures.zeroCounters)], policy: policy)
+        #expect(result.findings.map(\.id) == ["disabled-with-usage:\(RuleFixtures.hash(1))"])
         #expect(result.findings.first?.severity == .info)
         #expect(result.findings.first?.message.contains("while disabled") == true)
     }

@@ -12,7 +12,7 @@ import Testing
 @testable import KeyAuditTestSupport
 
 /// Two hand-built snapshots of one account, a day apart, with one key per kind of change.
-private enum DiffKit {
+private enum DiffFixtures {
     /// 2026-11-26T12:00:00Z.
     static let now = Date(timeIntervalSince1970: 1_795_694_400)
     static let yesterday = now.addingTimeInterval(-86_400)
@@ -123,31 +123,30 @@ private enum DiffKit {
 
 @Suite("Snapshot diff")
 struct SnapshotDiffTests {
-    fileprivate typealias D = DiffKit
 
     private func keyChange(_ diff: SnapshotDiff, _ n: Int) -> SnapshotDiff.KeyChange? {
-        diff.changed.first { $0.hash == D.hash(n) }
+        diff.changed.first { $0.hash == DiffFixtures.hash(n) }
     }
 
     // MARK: - Keys added, removed, reconfigured
 
     @Test("added and removed keys, with hash, name and workspace")
     func addedRemoved() {
-        let diff = D.diff()
+        let diff = DiffFixtures.diff()
         #expect(
             diff.added == [
-                SnapshotDiff.KeyRef(hash: D.hash(15), name: "svc-summarizer-canary", workspaceId: D.workspace)
+                SnapshotDiff.KeyRef(hash: DiffFixtures.hash(15), name: "svc-summarizer-canary", workspaceId: DiffFixtures.workspace)
             ])
         #expect(
             diff.removed == [
-                SnapshotDiff.KeyRef(hash: D.hash(14), name: "customer-soylent-prod", workspaceId: D.workspace)
+                SnapshotDiff.KeyRef(hash: DiffFixtures.hash(14), name: "customer-soylent-prod", workspaceId: DiffFixtures.workspace)
             ])
     }
 
     @Test("exactly the reconfigured keys are listed, in hash order")
     func changedKeys() {
-        let diff = D.diff()
-        #expect(diff.changed.map(\.hash) == [2, 3, 4, 5, 6, 7, 8, 9, 13, 16].map(D.hash))
+        let diff = DiffFixtures.diff()
+        #expect(diff.changed.map(\.hash) == [2, 3, 4, 5, 6, 7, 8, 9, 13, 16].map(DiffFixtures.hash))
     }
 
     struct FieldCase: Sendable, CustomTestStringConvertible {
@@ -174,28 +173,28 @@ struct SnapshotDiffTests {
 
     @Test("each configuration field change, null and absent kept distinct", arguments: fieldCases)
     func fieldChange(_ row: FieldCase) throws {
-        let diff = D.diff()
+        let diff = DiffFixtures.diff()
         let change = try #require(keyChange(diff, row.key))
         // Only this field changed on this key (limit_remaining of key 4 is volatile).
         #expect(change.changes.map(\.field) == [row.field])
         let field = try #require(change.changes.first)
         #expect(field.from == row.from, "from \(field.from.map { "\($0)" } ?? "absent")")
         #expect(field.to == row.to, "to \(field.to.map { "\($0)" } ?? "absent")")
-        #expect(change.workspaceId == D.workspace)
+        #expect(change.workspaceId == DiffFixtures.workspace)
     }
 
     @Test("a renamed key is the same key: listed as changed under its new name, never added or removed")
     func rename() throws {
-        let diff = D.diff()
-        #expect(!diff.added.contains { $0.hash == D.hash(2) })
-        #expect(!diff.removed.contains { $0.hash == D.hash(2) })
+        let diff = DiffFixtures.diff()
+        #expect(!diff.added.contains { $0.hash == DiffFixtures.hash(2) })
+        #expect(!diff.removed.contains { $0.hash == DiffFixtures.hash(2) })
         let renamed = try #require(keyChange(diff, 2))
         #expect(renamed.name == "svc-billing-primary")
     }
 
     @Test("usage counters, limit_remaining, updated_at and last_used_at are not configuration")
     func volatileFieldsIgnored() {
-        let diff = D.diff()
+        let diff = DiffFixtures.diff()
         #expect(keyChange(diff, 11) == nil)
         #expect(keyChange(diff, 10) == nil)  // usage went down: a spend matter, not a reconfiguration
         for entry in diff.changed {
@@ -213,7 +212,7 @@ struct SnapshotDiffTests {
 
     @Test("the same number written differently (10 and 10.0) and fields in another order are no change")
     func sameValues() {
-        let diff = D.diff()
+        let diff = DiffFixtures.diff()
         #expect(keyChange(diff, 12) == nil)
         #expect(keyChange(diff, 17) == nil)
         #expect(keyChange(diff, 1) == nil)
@@ -221,16 +220,16 @@ struct SnapshotDiffTests {
 
     @Test("every remaining configuration field is compared: label, creator, workspace, external_user, created_at")
     func otherFields() throws {
-        let before = [D.object(1)]
+        let before = [DiffFixtures.object(1)]
         let after = [
-            D.object(
+            DiffFixtures.object(
                 1,
                 [
                     ("label", "sk-or-v1-fff...0000"), ("creator_user_id", nil), ("workspace_id", "other"),
                     ("external_user", "cust-42"), ("created_at", "2026-10-02T08:00:00Z"),
                 ])
         ]
-        let diff = D.diff(previous: before, current: after)
+        let diff = DiffFixtures.diff(previous: before, current: after)
         let change = try #require(diff.changed.first)
         #expect(
             change.changes.map(\.field) == ["label", "created_at", "creator_user_id", "workspace_id", "external_user"])
@@ -242,37 +241,37 @@ struct SnapshotDiffTests {
 
     @Test("spend: growth of usage and BYOK usage per key and in total, over the elapsed time")
     func spend() throws {
-        let diff = D.diff()
+        let diff = DiffFixtures.diff()
         #expect(diff.spend.elapsedSeconds == 86_400)
         #expect(diff.spend.usageGrowth == 15)  // key 11: 20 -> 35
         #expect(diff.spend.byokGrowth == 3)  // key 6: 0 -> 3
         #expect(diff.spend.total == 18)
         // Keys whose counters moved, in hash order; key 10 is listed because its counter went down.
-        #expect(diff.spend.keys.map(\.hash) == [6, 10, 11].map(D.hash))
-        let eleven = try #require(diff.spend.keys.first { $0.hash == D.hash(11) })
+        #expect(diff.spend.keys.map(\.hash) == [6, 10, 11].map(DiffFixtures.hash))
+        let eleven = try #require(diff.spend.keys.first { $0.hash == DiffFixtures.hash(11) })
         #expect(eleven.usageFrom == 20)
         #expect(eleven.usageTo == 35)
         #expect(eleven.growth == 15)
         #expect(!eleven.counterWentDown)
-        #expect(diff.spend.top(10).map(\.hash) == [11, 6].map(D.hash))
-        #expect(diff.spend.top(1).map(\.hash) == [D.hash(11)])
+        #expect(diff.spend.top(10).map(\.hash) == [11, 6].map(DiffFixtures.hash))
+        #expect(diff.spend.top(1).map(\.hash) == [DiffFixtures.hash(11)])
     }
 
     @Test("a usage counter that went down is reported as a reset, never as negative spend")
     func usageReset() throws {
-        let diff = D.diff()
-        let reset = try #require(diff.spend.keys.first { $0.hash == D.hash(10) })
+        let diff = DiffFixtures.diff()
+        let reset = try #require(diff.spend.keys.first { $0.hash == DiffFixtures.hash(10) })
         #expect(reset.usageFrom == 50)
         #expect(reset.usageTo == 5)
         #expect(reset.counterWentDown)
         #expect(reset.growth == 0)
-        #expect(diff.spend.counterResets.map(\.hash) == [D.hash(10)])
-        #expect(!diff.spend.top(10).contains { $0.hash == D.hash(10) })
+        #expect(diff.spend.counterResets.map(\.hash) == [DiffFixtures.hash(10)])
+        #expect(!diff.spend.top(10).contains { $0.hash == DiffFixtures.hash(10) })
         #expect(diff.spend.total >= 0)
         #expect(diff.spend.usageGrowth == 15)  // not 15 - 45
 
         let document = try JSONParser.parse(diff.encoded())
-        let entry = try #require(document["spend"]?["keys"]?.arrayValue?.first { $0["hash"] == .string(D.hash(10)) })
+        let entry = try #require(document["spend"]?["keys"]?.arrayValue?.first { $0["hash"] == .string(DiffFixtures.hash(10)) })
         #expect(entry["counter_went_down"] == true)
         #expect(entry["growth"] == 0)
         #expect(entry["usage_from"] == 50)
@@ -280,15 +279,15 @@ struct SnapshotDiffTests {
 
         let summary = diff.textSummary()
         #expect(summary.contains("Usage counters that went down (reset or recreated key):"))
-        #expect(summary.contains("\(D.hash(10).prefix(12))  key-10  usage $50.00 -> $5.00"))
+        #expect(summary.contains("\(DiffFixtures.hash(10).prefix(12))  key-10  usage $50.00 -> $5.00"))
         #expect(!summary.contains("-$"))
     }
 
     @Test("a BYOK counter that went down while usage grew: the usage growth counts, the BYOK drop does not")
     func mixedReset() throws {
-        let diff = D.diff(
-            previous: [D.object(1, [("usage", 10), ("byok_usage", 40)])],
-            current: [D.object(1, [("usage", 12), ("byok_usage", 1)])])
+        let diff = DiffFixtures.diff(
+            previous: [DiffFixtures.object(1, [("usage", 10), ("byok_usage", 40)])],
+            current: [DiffFixtures.object(1, [("usage", 12), ("byok_usage", 1)])])
         let spend = try #require(diff.spend.keys.first)
         #expect(spend.counterWentDown)
         #expect(spend.growth == 2)
@@ -299,12 +298,12 @@ struct SnapshotDiffTests {
 
     @Test("top spenders: the ten largest, largest first, ties by hash")
     func topSpenders() throws {
-        let previous = (1...12).map { D.object($0, [("usage", 0)]) }
-        let current = (1...12).map { n in D.object(n, [("usage", .number(JSONNumber(n == 12 ? 5 : n)))]) }
-        let diff = D.diff(previous: previous, current: current)
+        let previous = (1...12).map { DiffFixtures.object($0, [("usage", 0)]) }
+        let current = (1...12).map { n in DiffFixtures.object(n, [("usage", .number(JSONNumber(n == 12 ? 5 : n)))]) }
+        let diff = DiffFixtures.diff(previous: previous, current: current)
         #expect(SnapshotDiff.topSpenders == 10)
         // Growth: key n spent n, except key 12 which spent 5 (a tie with key 5, broken by hash).
-        #expect(diff.spend.top(10).map(\.hash) == [11, 10, 9, 8, 7, 6, 5, 12, 4, 3].map(D.hash))
+        #expect(diff.spend.top(10).map(\.hash) == [11, 10, 9, 8, 7, 6, 5, 12, 4, 3].map(DiffFixtures.hash))
         let document = try JSONParser.parse(diff.encoded())
         #expect(document["spend"]?["top"]?.arrayValue?.count == 10)
         #expect(document["spend"]?["keys"]?.arrayValue?.count == 12)
@@ -314,9 +313,9 @@ struct SnapshotDiffTests {
     @Test("elapsed time is unknown when either snapshot does not say when it was taken")
     func elapsedUnknown() throws {
         let diff = SnapshotDiff.compare(
-            previous: D.snapshot([D.object(1)], takenAt: nil),
+            previous: DiffFixtures.snapshot([DiffFixtures.object(1)], takenAt: nil),
             from: .init(path: "keys.json", takenAt: nil, sha256: "a"), previousFindingIDs: [],
-            current: D.snapshot([D.object(1)], takenAt: D.now), to: D.toEndpoint, currentFindingIDs: [])
+            current: DiffFixtures.snapshot([DiffFixtures.object(1)], takenAt: DiffFixtures.now), to: DiffFixtures.toEndpoint, currentFindingIDs: [])
         #expect(diff.spend.elapsedSeconds == nil)
         let document = try JSONParser.parse(diff.encoded())
         #expect(document["spend"]?["elapsed_seconds"] == .null)
@@ -327,7 +326,7 @@ struct SnapshotDiffTests {
 
     @Test("finding ids: new, resolved and persisting, each sorted")
     func findingChanges() {
-        let diff = D.diff()
+        let diff = DiffFixtures.diff()
         #expect(diff.findings.new == ["no-limit:w"])
         #expect(diff.findings.resolved == ["no-limit:x"])
         #expect(diff.findings.persisting == ["expired-not-deleted:z", "stale-key:y"])
@@ -342,30 +341,30 @@ struct SnapshotDiffTests {
         try FileManager.default.createDirectory(at: old, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: new, withIntermediateDirectories: true)
         // Key 4 loses its limit (a new no-limit); key 3 gets one back (a resolved no-limit).
-        let before = D.snapshot(previousObjects(limitless: 3), takenAt: D.yesterday)
-        let after = D.snapshot(previousObjects(limitless: 4), takenAt: D.now)
+        let before = DiffFixtures.snapshot(previousObjects(limitless: 3), takenAt: DiffFixtures.yesterday)
+        let after = DiffFixtures.snapshot(previousObjects(limitless: 4), takenAt: DiffFixtures.now)
         try Data(before.encoded()).write(to: old.appendingPathComponent("snapshot.json"))
         try Data(after.encoded()).write(to: new.appendingPathComponent("snapshot.json"))
         let diff = StoredRun.diff(from: try StoredRun.load(old.path), to: try StoredRun.load(new.path))
-        #expect(diff.findings.new == ["no-limit:\(D.hash(4))"])
-        #expect(diff.findings.resolved == ["no-limit:\(D.hash(3))"])
+        #expect(diff.findings.new == ["no-limit:\(DiffFixtures.hash(4))"])
+        #expect(diff.findings.resolved == ["no-limit:\(DiffFixtures.hash(3))"])
         #expect(diff.findings.persisting.isEmpty)
         #expect(diff.from.sha256 == Checksum.sha256Hex(before.encoded()))
         #expect(diff.to.sha256 == Checksum.sha256Hex(after.encoded()))
     }
 
     private func previousObjects(limitless n: Int) -> [JSONObject] {
-        (1...5).map { $0 == n ? D.object($0, [("limit", nil), ("limit_remaining", nil)]) : D.object($0) }
+        (1...5).map { $0 == n ? DiffFixtures.object($0, [("limit", nil), ("limit_remaining", nil)]) : DiffFixtures.object($0) }
     }
 
     // MARK: - Identity and order
 
     @Test("a snapshot compared with itself is empty")
     func selfDiff() throws {
-        let snapshot = D.snapshot(D.currentObjects(), takenAt: D.now)
+        let snapshot = DiffFixtures.snapshot(DiffFixtures.currentObjects(), takenAt: DiffFixtures.now)
         let ids: Set<String> = ["no-limit:a", "stale-key:b"]
         let diff = SnapshotDiff.compare(
-            previous: snapshot, from: D.toEndpoint, previousFindingIDs: ids, current: snapshot, to: D.toEndpoint,
+            previous: snapshot, from: DiffFixtures.toEndpoint, previousFindingIDs: ids, current: snapshot, to: DiffFixtures.toEndpoint,
             currentFindingIDs: ids)
         #expect(diff.isEmpty)
         #expect(diff.added.isEmpty)
@@ -394,26 +393,26 @@ struct SnapshotDiffTests {
             let old = try Snapshot.decode(file(previous), origin: "old.json")
             let new = try Snapshot.decode(file(current), origin: "new.json")
             return SnapshotDiff.compare(
-                previous: old, from: D.fromEndpoint, previousFindingIDs: D.previousFindings, current: new,
-                to: D.toEndpoint,
-                currentFindingIDs: D.currentFindings
+                previous: old, from: DiffFixtures.fromEndpoint, previousFindingIDs: DiffFixtures.previousFindings, current: new,
+                to: DiffFixtures.toEndpoint,
+                currentFindingIDs: DiffFixtures.currentFindings
             ).encoded()
         }
-        let inOrder = try diff(D.previousObjects(), D.currentObjects())
+        let inOrder = try diff(DiffFixtures.previousObjects(), DiffFixtures.currentObjects())
         func permuted(_ objects: [JSONObject]) -> [JSONObject] {
             (0..<objects.count).map { objects[($0 * 7) % objects.count] }
         }
-        #expect(D.currentObjects().count == 16 && D.previousObjects().count == 16)  // 7 is coprime: a permutation
-        let shuffled = try diff(D.previousObjects().reversed(), permuted(D.currentObjects()))
+        #expect(DiffFixtures.currentObjects().count == 16 && DiffFixtures.previousObjects().count == 16)  // 7 is coprime: a permutation
+        let shuffled = try diff(DiffFixtures.previousObjects().reversed(), permuted(DiffFixtures.currentObjects()))
         #expect(inOrder == shuffled)
-        #expect(inOrder == D.diff().encoded())
+        #expect(inOrder == DiffFixtures.diff().encoded())
     }
 
     // MARK: - diff.json
 
     @Test("diff.json has the documented fields, and absent sides are named")
     func document() throws {
-        let diff = D.diff()
+        let diff = DiffFixtures.diff()
         let document = try JSONParser.parse(diff.encoded())
         #expect(
             document.objectValue?.keys == [
@@ -427,12 +426,12 @@ struct SnapshotDiffTests {
         #expect(document["to"]?["taken_at"] == "2026-11-26T12:00:00Z")
         #expect(document["added"]?[0]?.objectValue?.keys == ["hash", "name", "workspace_id"])
         #expect(document["added"]?[0]?["name"] == "svc-summarizer-canary")
-        #expect(document["removed"]?[0]?["hash"] == .string(D.hash(14)))
+        #expect(document["removed"]?[0]?["hash"] == .string(DiffFixtures.hash(14)))
 
         let changed = try #require(document["changed"]?.arrayValue)
         #expect(changed.count == 10)
         for entry in changed { #expect(entry.objectValue?.keys == ["hash", "name", "changes"]) }
-        func changes(_ n: Int) -> JSONValue? { changed.first { $0["hash"] == .string(D.hash(n)) }?["changes"] }
+        func changes(_ n: Int) -> JSONValue? { changed.first { $0["hash"] == .string(DiffFixtures.hash(n)) }?["changes"] }
         #expect(changes(2)?["name"] == ["from": "svc-billing-main", "to": "svc-billing-primary"])
         #expect(changes(4)?["limit"] == ["from": 250, "to": nil])
         #expect(changes(7)?["expires_at"] == ["from_absent": true, "to": nil])
@@ -458,7 +457,7 @@ struct SnapshotDiffTests {
 
     @Test("the text summary lists every kind of change")
     func textSummary() {
-        let summary = D.diff().textSummary()
+        let summary = DiffFixtures.diff().textSummary()
         #expect(
             summary.hasPrefix(
                 "Changes from 20261125T120000Z/snapshot.json (2026-11-25T12:00:00Z) to 20261126T120000Z/snapshot.json (2026-11-26T12:00:00Z)\n"
@@ -466,13 +465,13 @@ struct SnapshotDiffTests {
         #expect(
             summary.contains(
                 "1 added, 1 removed, 10 reconfigured; spend $18.00; findings 1 new, 1 resolved, 2 persisting"))
-        #expect(summary.contains("  + \(D.hash(15).prefix(12))  svc-summarizer-canary  [\(D.workspace)]"))
-        #expect(summary.contains("  - \(D.hash(14).prefix(12))  customer-soylent-prod  [\(D.workspace)]"))
+        #expect(summary.contains("  + \(DiffFixtures.hash(15).prefix(12))  svc-summarizer-canary  [\(DiffFixtures.workspace)]"))
+        #expect(summary.contains("  - \(DiffFixtures.hash(14).prefix(12))  customer-soylent-prod  [\(DiffFixtures.workspace)]"))
         #expect(summary.contains("      name: \"svc-billing-main\" -> \"svc-billing-primary\""))
         #expect(summary.contains("      expires_at: (absent) -> null"))
         #expect(summary.contains("      expires_at: null -> (absent)"))
         #expect(summary.contains("      limit: 250 -> null"))
-        #expect(summary.contains("  $15.00  \(D.hash(11).prefix(12))  key-11"))
+        #expect(summary.contains("  $15.00  \(DiffFixtures.hash(11).prefix(12))  key-11"))
         #expect(summary.contains("New findings:\n  no-limit:w\n"))
         #expect(summary.contains("Resolved findings:\n  no-limit:x\n"))
     }
@@ -480,7 +479,7 @@ struct SnapshotDiffTests {
     @Test("the text summary escapes control and bidi characters in names")
     func textSummaryEscapes() {
         let hostile = "evil\nRemoved:\r\t\u{1B}[31mred\u{7}\u{202E}exe.txt"
-        let diff = D.diff(previous: [D.object(1)], current: [D.object(1, name: hostile), D.object(2, name: hostile)])
+        let diff = DiffFixtures.diff(previous: [DiffFixtures.object(1)], current: [DiffFixtures.object(1, name: hostile), DiffFixtures.object(2, name: hostile)])
         let summary = diff.textSummary()
         #expect(
             !summary.unicodeScalars.contains {
@@ -525,7 +524,7 @@ struct SnapshotDiffTests {
     @Test("a corrupt or newer snapshot is malformed data (exit 65), naming the file", arguments: badFiles)
     func badSnapshot(_ row: BadFile) {
         do {
-            _ = try Snapshot.decode(D.json(row.text), origin: "runs/20261125T120000Z/snapshot.json")
+            _ = try Snapshot.decode(DiffFixtures.json(row.text), origin: "runs/20261125T120000Z/snapshot.json")
             Issue.record("\(row.label) decoded")
         } catch {
             guard case .malformedData(let message) = error else {
@@ -540,35 +539,35 @@ struct SnapshotDiffTests {
 
     @Test("snapshot.json round-trips: written, read back, diffed with the original: empty")
     func roundTrip() throws {
-        let original = D.snapshot(D.currentObjects(), takenAt: D.now)
+        let original = DiffFixtures.snapshot(DiffFixtures.currentObjects(), takenAt: DiffFixtures.now)
         let bytes = original.encoded()
         let decoded = try Snapshot.decode(bytes, origin: "snapshot.json")
-        #expect(decoded.takenAt == D.now)
+        #expect(decoded.takenAt == DiffFixtures.now)
         #expect(decoded.keys.count == original.keys.count)
         #expect(decoded.encoded() == bytes)
         let diff = SnapshotDiff.compare(
-            previous: original, from: D.fromEndpoint, previousFindingIDs: [], current: decoded, to: D.toEndpoint,
+            previous: original, from: DiffFixtures.fromEndpoint, previousFindingIDs: [], current: decoded, to: DiffFixtures.toEndpoint,
             currentFindingIDs: [])
         #expect(diff.added.isEmpty && diff.removed.isEmpty && diff.changed.isEmpty && diff.spend.keys.isEmpty)
     }
 
     @Test("diff.json written in chunks, list by list, is byte for byte the pretty-printed tree")
     func chunkedEncoding() throws {
-        let small = D.diff()
+        let small = DiffFixtures.diff()
         var tree: [UInt8] = []
         JSONWriter.write(small.json, into: &tree, style: .pretty(indent: 2, level: 0))
         #expect(small.encoded() == tree + [10])
 
         // Enough spend entries to cross several 1 MiB chunks.
         let previous = (1...6_000).map {
-            D.object($0 % 250, name: "key-\($0)", [("hash", .string(String(format: "%064x", $0)))])
+            DiffFixtures.object($0 % 250, name: "key-\($0)", [("hash", .string(String(format: "%064x", $0)))])
         }
         let current = previous.map { object -> JSONObject in
             var changed = object
             changed["usage"] = 21
             return changed
         }
-        let large = D.diff(previous: previous, current: current)
+        let large = DiffFixtures.diff(previous: previous, current: current)
         #expect(large.spend.keys.count == 6_000)
         var chunks: [[UInt8]] = []
         large.encode { chunks.append($0) }

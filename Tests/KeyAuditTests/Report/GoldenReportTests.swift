@@ -202,8 +202,8 @@ enum GoldenReportFixture {
             ? BrokenChain(
                 path: "20261124T030000Z/snapshot.json", recorded: String(repeating: "1f", count: 32),
                 actual: String(repeating: "2e", count: 32)) : nil
-        let prior = withPrevious ? PriorRun(snapshot: previous, policy: policy, now: now, brokenChain: broken) : PriorRun(brokenChain: broken)
-        let audit = Auditor.audit(current, prior: prior, policy: policy, now: now)
+        let prior = withPrevious ? AuditHistory(snapshot: previous, policy: policy, now: now, brokenChain: broken) : AuditHistory(brokenChain: broken)
+        let audit = Auditor.audit(current, history: prior, policy: policy, now: now)
         var diff: SnapshotDiff?
         if withPrevious {
             let previousIDs = Set(Auditor.audit(previous, policy: policy, now: previousTakenAt).findings.map(\.id))

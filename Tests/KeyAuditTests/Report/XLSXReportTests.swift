@@ -102,7 +102,7 @@ struct XLSXReportTests {
         var snapshot = current
         snapshot.previous = previousReference
         let audit = Auditor.audit(
-            snapshot, prior: PriorRun(snapshot: previous, policy: policy, now: now), policy: policy, now: now)
+            snapshot, history: AuditHistory(snapshot: previous, policy: policy, now: now), policy: policy, now: now)
         let previousIDs = Set(Auditor.audit(previous, policy: policy, now: previous.takenAt ?? now).findings.map(\.id))
         let diff = SnapshotDiff.compare(
             previous: previous,

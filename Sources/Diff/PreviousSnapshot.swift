@@ -11,7 +11,7 @@ import KeyAuditAudit
 /// it then (for first_seen, and for findings resolved since). Held whole, a 100,000-key snapshot costs about
 /// 150 MB; condensed it is about a third of that, and a stored snapshot is read into it key by key
 /// (``load(path:policy:now:)``) without ever being held as one tree.
-package struct PriorSnapshot: Sendable {
+package struct PreviousSnapshot: Sendable {
     package struct Key: Sendable {
         package var identity: String
         package var name: String?
@@ -25,12 +25,12 @@ package struct PriorSnapshot: Sendable {
         /// When read against the current snapshot: how its configuration differs from the current key's
         /// (empty: not at all).
         var changes: [SnapshotDiff.FieldChange]?
-        /// The key rules (positions in ``PriorSnapshot/rules``) that matched the key when it was taken.
+        /// The key rules (positions in ``PreviousSnapshot/rules``) that matched the key when it was taken.
         var matchedRules: RuleSet
 
         package var isDisabled: Bool { disabled }
         /// What the rules read of it.
-        package var state: PriorKeyState { PriorKeyState(disabled: disabled, usage: usage, byokUsage: byokUsage) }
+        package var state: PreviousKeyState { PreviousKeyState(disabled: disabled, usage: usage, byokUsage: byokUsage) }
     }
 
     package var takenAt: Date?
@@ -62,8 +62,8 @@ package struct PriorSnapshot: Sendable {
     /// kept (a few bytes a key instead of its configuration): the diff must then be taken against `current`.
     package static func load(
         path: String, policy: Policy, now: Date, against current: Snapshot? = nil, rules: RulePositions = .catalog
-    ) throws(KeyAuditError) -> (prior: PriorSnapshot, sha256: String, path: String) {
-        let (prior, sha, file) = try Snapshot.withMappedFile(at: path) { mapped throws(KeyAuditError) in
+    ) throws(KeyAuditError) -> (snapshot: PreviousSnapshot, sha256: String, path: String) {
+        let (snapshot, sha, file) = try Snapshot.withMappedFile(at: path) { mapped throws(KeyAuditError) in
             // The rules run at the snapshot's own taken_at, which the header may state after the keys: read
             // with the likely clock, and read again in the rare case the header says otherwise.
             let guess = Self.takenAtHint(mapped.bytes)
@@ -82,10 +82,10 @@ package struct PriorSnapshot: Sendable {
                     restart: { builder.keys.removeAll() }
                 ) { builder.add($0, object: $1) }
             }
-            return PriorSnapshot(
+            return PreviousSnapshot(
                 takenAt: header.takenAt, previous: header.previous, keys: builder.finish(), rules: rules)
         }
-        return (prior, sha, file)
+        return (snapshot, sha, file)
     }
 
     private init(takenAt: Date?, previous: Snapshot.Reference?, keys: [Key], rules: RulePositions) {
@@ -183,8 +183,8 @@ package struct PriorSnapshot: Sendable {
     }
 }
 
-extension PriorSnapshot: PriorKeys {
-    package func state(of identity: String) -> PriorKeyState? { key(identity)?.state }
+extension PreviousSnapshot: PreviousKeys {
+    package func state(of identity: String) -> PreviousKeyState? { key(identity)?.state }
 
     package func matched(rule id: String, identity: String) -> Bool {
         guard let position = rules.position(of: id), let key = key(identity) else { return false }
@@ -192,13 +192,13 @@ extension PriorSnapshot: PriorKeys {
     }
 }
 
-extension PriorRun {
+extension AuditHistory {
     /// A whole previous snapshot (tests, `keyaudit diff`), condensed under `policy` at its own `takenAt`.
     package init(
         snapshot: Snapshot, policy: Policy, now: Date, firstSeen: [String: Date]? = nil,
         brokenChain: BrokenChain? = nil
     ) {
         self.init(
-            keys: PriorSnapshot(snapshot, policy: policy, now: now), firstSeen: firstSeen, brokenChain: brokenChain)
+            keys: PreviousSnapshot(snapshot, policy: policy, now: now), firstSeen: firstSeen, brokenChain: brokenChain)
     }
 }

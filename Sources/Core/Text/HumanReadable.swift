@@ -1,7 +1,7 @@
 import Foundation
 
 /// Formatting for people: money (and, in reports, counts and times; see `Timestamp.display`).
-package enum Display {
+package enum HumanReadable {
     package static func money(_ value: Double) -> String {
         guard value.isFinite else { return "n/a" }
         let cents = (abs(value) * 100).rounded()

@@ -11,10 +11,10 @@ import Testing
 @testable import KeyAuditSnapshot
 @testable import KeyAuditTestSupport
 
-/// The previous snapshot read key by key (``PriorSnapshot``) must tell the audit and the diff exactly what the
+/// The previous snapshot read key by key (``PreviousSnapshot``) must tell the audit and the diff exactly what the
 /// whole snapshot would have told them.
 @Suite("Condensed previous snapshot and streamed reading")
-struct PriorSnapshotTests {
+struct PreviousSnapshotTests {
     /// 2026-11-26T12:00:00Z.
     static let now = Date(timeIntervalSince1970: 1_795_694_400)
 
@@ -60,8 +60,8 @@ struct PriorSnapshotTests {
         let folder = TemporaryFolder()
         let whole = Self.snapshot(takenAt: Self.now.addingTimeInterval(-86_400))
         let path = try Self.write(whole.encoded(), in: folder, as: "snapshot.json")
-        let (loaded, sha, file) = try PriorSnapshot.load(path: path, policy: Policy(), now: Self.now)
-        let condensed = PriorSnapshot(whole, policy: Policy(), now: Self.now)
+        let (loaded, sha, file) = try PreviousSnapshot.load(path: path, policy: Policy(), now: Self.now)
+        let condensed = PreviousSnapshot(whole, policy: Policy(), now: Self.now)
         #expect(file == path)
         #expect(sha == Checksum.sha256Hex(whole.encoded()))
         #expect(loaded.takenAt == whole.takenAt)
@@ -70,7 +70,7 @@ struct PriorSnapshotTests {
         #expect(loaded.keys.map(\.identity) == condensed.keys.map(\.identity))
         #expect(loaded.keys.map(\.configuration) == condensed.keys.map(\.configuration))
         #expect(loaded.findingIDs == condensed.findingIDs)
-        #expect(loaded.findingIDs == PriorSnapshot(whole, policy: Policy(), now: Self.now).findingIDs)
+        #expect(loaded.findingIDs == PreviousSnapshot(whole, policy: Policy(), now: Self.now).findingIDs)
         // The key listed twice keeps its last occurrence, as Snapshot does.
         #expect(loaded.key(Self.hash(1))?.name == "key-1-listed-twice")
         #expect(loaded.key(Self.hash(3))?.usage == 12.5)
@@ -91,13 +91,13 @@ struct PriorSnapshotTests {
         let document = JSONValue.object(
             JSONObject([("keys", .array(keys)), ("taken_at", .string(Timestamp.format(early)))]))
         let path = try Self.write(Array(JSONWriter.string(document).utf8), in: folder, as: "late-header.json")
-        let (loaded, _, _) = try PriorSnapshot.load(path: path, policy: Policy(), now: Self.now)
+        let (loaded, _, _) = try PreviousSnapshot.load(path: path, policy: Policy(), now: Self.now)
         #expect(loaded.takenAt == early)
         #expect(!loaded.findingIDs.contains("stale-key:\(Self.hash(5))"))
         // The same keys without taken_at are judged at `now`.
         let bare = try Self.write(Array(JSONWriter.string(.array(keys)).utf8), in: folder, as: "bare.json")
         #expect(
-            try PriorSnapshot.load(path: bare, policy: Policy(), now: Self.now).prior.findingIDs
+            try PreviousSnapshot.load(path: bare, policy: Policy(), now: Self.now).snapshot.findingIDs
                 .contains("stale-key:\(Self.hash(5))"))
     }
 
@@ -193,11 +193,11 @@ struct PriorSnapshotTests {
             previous: nil, keys: objects.map(KeyRecord.init))
         let from = SnapshotDiff.Endpoint(path: "a/snapshot.json", takenAt: earlier, sha256: "")
         let to = SnapshotDiff.Endpoint(path: "b/snapshot.json", takenAt: Self.now, sha256: "")
-        let prior = PriorSnapshot(previous, policy: Policy(), now: Self.now, against: current)
-        let previousIDs = PriorSnapshot(previous, policy: Policy(), now: Self.now).findingIDs
+        let prior = PreviousSnapshot(previous, policy: Policy(), now: Self.now, against: current)
+        let previousIDs = PreviousSnapshot(previous, policy: Policy(), now: Self.now).findingIDs
 
         // The previous run's findings re-derived from its snapshot (per-key rule marks).
-        let audit = Auditor.audit(current, prior: PriorRun(keys: prior), policy: Policy(), now: Self.now)
+        let audit = Auditor.audit(current, history: AuditHistory(keys: prior), policy: Policy(), now: Self.now)
         let expected = SnapshotDiff.compare(
             previous: previous, from: from, previousFindingIDs: previousIDs, current: current, to: to,
             currentFindingIDs: Set(audit.findings.map(\.id))
@@ -217,7 +217,7 @@ struct PriorSnapshotTests {
         firstSeen["incomplete-coverage:snapshot"] = earlier
         firstSeen["retired-rule:\(Self.hash(3))"] = earlier
         let audited = Auditor.audit(
-            current, prior: PriorRun(keys: prior, firstSeen: firstSeen), policy: Policy(), now: Self.now)
+            current, history: AuditHistory(keys: prior, firstSeen: firstSeen), policy: Policy(), now: Self.now)
         let fromFile = SnapshotDiff.compare(
             previous: prior, from: from, previousFirstSeen: firstSeen, current: current, to: to, audit: audited
         ).findings
@@ -242,7 +242,7 @@ struct PriorSnapshotTests {
             previous: nil, keys: previousObjects.map(KeyRecord.init))
         var current = Self.snapshot(takenAt: Self.now)
         let audit = Auditor.audit(
-            current, prior: PriorRun(snapshot: previous, policy: Policy(), now: Self.now), policy: Policy(), now: Self.now)
+            current, history: AuditHistory(snapshot: previous, policy: Policy(), now: Self.now), policy: Policy(), now: Self.now)
         let before = audit.findings.map {
             [$0.id, $0.message, JSONWriter.string(.object($0.evidence)), $0.remediation]
         }
