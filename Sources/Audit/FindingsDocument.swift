@@ -45,7 +45,7 @@ package enum FindingsDocument {
     ) -> [UInt8] {
         var all: [UInt8] = []
         encode(audit: audit, snapshot: snapshot, snapshotReference: snapshotReference, generatedAt: generatedAt) {
-            all.append(contentsOf: $0)
+            (chunk: [UInt8]) in all.append(contentsOf: chunk)
         }
         return all
     }
@@ -56,50 +56,38 @@ package enum FindingsDocument {
         chunked emit: ([UInt8]) throws(E) -> Void
     ) throws(E) {
         let summary = Summary(snapshot: snapshot, audit: audit)
-        var out: [UInt8] = []
-        out.reserveCapacity(1 << 20 + 65_536)
-        func text(_ string: String) { out.append(contentsOf: Array(string.utf8)) }
-        func member(_ name: String, _ value: JSONValue, last: Bool = false) {
-            text("  \"\(name)\": ")
-            JSONWriter.write(value, into: &out, style: .pretty(indent: 2, level: 1))
-            text(last ? "\n" : ",\n")
-        }
-        text("{\n")
-        member("schema_version", .int(schemaVersion))
-        member("generated_at", .string(Timestamp.format(generatedAt)))
-        member(
-            "snapshot",
-            .object(
-                JSONObject([("path", .string(snapshotReference.path)), ("sha256", .string(snapshotReference.sha256))])))
-        member("policy", policyJSON(audit.policy))
-        member(
-            "summary",
-            .object(
-                JSONObject([
-                    ("keys", .int(summary.keys)), ("enabled", .int(summary.enabled)),
-                    ("disabled", .int(summary.disabled)), ("findings", .int(summary.findings)),
-                    ("suppressed", .int(summary.suppressed)),
-                    ("by_rule", .object(JSONObject(summary.byRule.map { ($0.0, .int($0.1)) }))),
-                    ("by_severity", .object(JSONObject(summary.bySeverity.map { ($0.0.rawValue, .int($0.1)) }))),
-                ])))
-        member("suppressions", .array(audit.suppressions.map(suppressionStatusJSON)))
-        var lastSeen = (date: Date.distantPast, text: Timestamp.format(Date.distantPast))
-        text("  \"findings\": [")
-        for (index, finding) in audit.findings.enumerated() {
-            text(index == 0 ? "\n    " : ",\n    ")
+        try ChunkedJSONWriter.write(to: emit) { (writer: inout ChunkedJSONWriter<E>) throws(E) in
+            writer.text("{\n")
+            writer.member("schema_version", .int(schemaVersion))
+            writer.member("generated_at", .string(Timestamp.format(generatedAt)))
+            writer.member(
+                "snapshot",
+                .object(
+                    JSONObject([
+                        ("path", .string(snapshotReference.path)), ("sha256", .string(snapshotReference.sha256)),
+                    ])))
+            writer.member("policy", policyJSON(audit.policy))
+            writer.member(
+                "summary",
+                .object(
+                    JSONObject([
+                        ("keys", .int(summary.keys)), ("enabled", .int(summary.enabled)),
+                        ("disabled", .int(summary.disabled)), ("findings", .int(summary.findings)),
+                        ("suppressed", .int(summary.suppressed)),
+                        ("by_rule", .object(JSONObject(summary.byRule.map { ($0.0, .int($0.1)) }))),
+                        ("by_severity", .object(JSONObject(summary.bySeverity.map { ($0.0.rawValue, .int($0.1)) }))),
+                    ])))
+            writer.member("suppressions", .array(audit.suppressions.map(suppressionStatusJSON)))
             // Most findings share one first_seen (this run's, or the previous run's): formatted once.
-            if finding.firstSeen != lastSeen.date {
-                lastSeen = (finding.firstSeen, Timestamp.format(finding.firstSeen))
-            }
-            JSONWriter.write(findingJSON(finding, firstSeen: lastSeen.text), into: &out, style: .compact)
-            if out.count >= 1 << 20 {
-                try emit(out)
-                out.removeAll(keepingCapacity: true)
+            var lastSeen = (date: Date.distantPast, text: Timestamp.format(Date.distantPast))
+            try writer.lineArray("findings", count: audit.findings.count) { index, writer in
+                let finding = audit.findings[index]
+                if finding.firstSeen != lastSeen.date {
+                    lastSeen = (finding.firstSeen, Timestamp.format(finding.firstSeen))
+                }
+                writer.value(findingJSON(finding, firstSeen: lastSeen.text), style: .compact)
             }
         }
-        text(audit.findings.isEmpty ? "]\n" : "\n  ]\n")
-        text("}\n")
-        try emit(out)
     }
 
     static func findingJSON(_ finding: Finding, firstSeen: String? = nil) -> JSONValue {

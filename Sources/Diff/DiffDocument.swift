@@ -11,7 +11,7 @@ extension SnapshotDiff {
 
     package func encoded() -> [UInt8] {
         var all: [UInt8] = []
-        encode { all.append(contentsOf: $0) }
+        encode { (chunk: [UInt8]) in all.append(contentsOf: chunk) }
         return all
     }
 
@@ -19,11 +19,9 @@ extension SnapshotDiff {
     /// (keys added, removed, changed, spend per key, finding ids) built one element at a time: at 100,000
     /// keys the whole tree is about 50 MB, for a 15 MB file.
     package func encode<E: Error>(chunked emit: ([UInt8]) throws(E) -> Void) throws(E) {
-        var out: [UInt8] = []
-        out.reserveCapacity(1 << 20 + 65_536)
-        try streamed.writePretty(into: &out, level: 0, emit: emit)
-        out.append(10)
-        try emit(out)
+        try ChunkedJSONWriter.write(to: emit) { (writer: inout ChunkedJSONWriter<E>) throws(E) in
+            try writer.pretty(streamed)
+        }
     }
 
     /// ``json``, with its long lists left lazy.

@@ -95,47 +95,31 @@ package struct Snapshot: Sendable {
     /// and each key is one compact line, so the file reads, greps and diffs well at 100,000 keys.
     package func encoded() -> [UInt8] {
         var all: [UInt8] = []
-        encode { chunk in all.append(contentsOf: chunk) }
+        encode { (chunk: [UInt8]) in all.append(contentsOf: chunk) }
         return all
     }
 
     /// The same bytes, handed to `emit` in chunks of about 1 MiB (written and hashed as they come, so a
     /// 60 MB snapshot is never held twice).
     package func encode<E: Error>(chunked emit: ([UInt8]) throws(E) -> Void) throws(E) {
-        var out: [UInt8] = []
-        out.reserveCapacity(1 << 20 + 65_536)
-        func line(_ text: String) { out.append(contentsOf: Array(text.utf8)) }
-        func member(_ name: String, _ value: JSONValue, last: Bool = false) {
-            line("  \"\(name)\": ")
-            JSONWriter.write(value, into: &out, style: .pretty(indent: 2, level: 1))
-            line(last ? "\n" : ",\n")
-        }
-        line("{\n")
-        member("schema_version", .number(JSONNumber(Self.schemaVersion)))
-        member(
-            "tool",
-            .object(JSONObject([("name", .string("keyaudit")), ("version", .string(toolVersion))])))
-        member("taken_at", takenAt.map { .string(Timestamp.format($0)) } ?? .null)
-        member("source", .string(source))
-        member("workspaces", .array(workspaces))
-        member("coverage", coverage.json)
-        member(
-            "previous",
-            previous.map { .object(JSONObject([("path", .string($0.path)), ("sha256", .string($0.sha256))])) }
-                ?? .null)
-        line("  \"keys\": [")
-        for (index, key) in keys.enumerated() {
-            precondition(!key.rawReleased, "a snapshot is written before its keys' objects are released")
-            line(index == 0 ? "\n    " : ",\n    ")
-            key.withRawBytes { out.append(contentsOf: $0) }
-            if out.count >= 1 << 20 {
-                try emit(out)
-                out.removeAll(keepingCapacity: true)
+        try ChunkedJSONWriter.write(to: emit) { (writer: inout ChunkedJSONWriter<E>) throws(E) in
+            writer.text("{\n")
+            writer.member("schema_version", .int(Self.schemaVersion))
+            writer.member(
+                "tool", .object(JSONObject([("name", .string("keyaudit")), ("version", .string(toolVersion))])))
+            writer.member("taken_at", takenAt.map { .string(Timestamp.format($0)) } ?? .null)
+            writer.member("source", .string(source))
+            writer.member("workspaces", .array(workspaces))
+            writer.member("coverage", coverage.json)
+            writer.member(
+                "previous",
+                previous.map { .object(JSONObject([("path", .string($0.path)), ("sha256", .string($0.sha256))])) }
+                    ?? .null)
+            try writer.lineArray("keys", count: keys.count) { index, writer in
+                precondition(!keys[index].rawReleased, "a snapshot is written before its keys' objects are released")
+                keys[index].withRawBytes { writer.bytes($0) }
             }
         }
-        line(keys.isEmpty ? "]\n" : "\n  ]\n")
-        line("}\n")
-        try emit(out)
     }
 
     // MARK: - Reading
