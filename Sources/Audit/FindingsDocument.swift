@@ -53,7 +53,7 @@ package enum FindingsDocument {
     /// The same bytes in chunks of about 1 MiB (findings.json is 150 MB at 100,000 keys).
     package static func encode<E: Error>(
         audit: AuditResult, snapshot: Snapshot, snapshotReference: Snapshot.Reference, generatedAt: Date,
-        chunked emit: ([UInt8]) throws(E) -> Void
+        diagnostics: [Diagnostic] = [], chunked emit: ([UInt8]) throws(E) -> Void
     ) throws(E) {
         let summary = Summary(snapshot: snapshot, audit: audit)
         try ChunkedJSONWriter.write(to: emit) { (writer: inout ChunkedJSONWriter<E>) throws(E) in
@@ -78,6 +78,9 @@ package enum FindingsDocument {
                         ("by_severity", .object(JSONObject(summary.bySeverity.map { ($0.0.rawValue, .int($0.1)) }))),
                     ])))
             writer.member("suppressions", .array(audit.suppressions.map(suppressionStatusJSON)))
+            // Present when the run recovered from something (an unreadable previous run, a partial listing);
+            // absent otherwise, so that a clean run's file is unchanged.
+            if !diagnostics.isEmpty { writer.member("diagnostics", .array(diagnostics.map(\.json))) }
             // Most findings share one first_seen (this run's, or the previous run's): formatted once.
             var lastSeen = (date: Date.distantPast, text: Timestamp.format(Date.distantPast))
             try writer.lineArray("findings", count: audit.findings.count) { index, writer in

@@ -18,6 +18,8 @@ package struct ReportContext: Sendable {
     /// Most rows one table of report.md/report.html lists (findings, inventory, each change list); 0: all.
     /// The workbook and the JSON files always hold everything.
     package var rowLimit: Int
+    /// What the run recovered from (see ``Diagnostic``), shown as warnings in every report.
+    package var diagnostics: [Diagnostic] = []
 
     /// Tables longer than this are cut in the Markdown and HTML reports, with a note saying where the rest is:
     /// a 100,000-row table is neither readable nor rendered by GitHub, and report.xlsx holds every row.

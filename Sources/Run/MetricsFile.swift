@@ -42,7 +42,7 @@ package enum MetricsFile {
     }
 
     /// Best effort: a failure to write metrics must not hide the run's own error.
-    package static func writeFailure(path: String, started: Date, error: KeyAuditError, keys: Int?) {
+    package static func writeFailure(path: String, started: Date, error: KeyAuditError) {
         var metrics = common(started: started, success: false)
         metrics.gauge(
             "keyaudit_last_run_exit_code", help: "Exit code of the last run.", samples: [([:], Double(error.exitCode))])

@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import KeyAuditCore
 import KeyAuditAPI
 import KeyAuditSnapshot
@@ -36,19 +35,21 @@ package struct PreviousRun: Sendable {
     /// The newest complete run folder whose snapshot can be read; unreadable ones are skipped with a warning,
     /// because an old file must never fail tonight's audit.
     static func newest(
-        in output: OutputDirectory, policy: Policy, now: Date, against current: Snapshot, logger: Logger
+        in output: OutputDirectory, policy: Policy, now: Date, against current: Snapshot, diagnostics: Diagnostics
     ) -> PreviousRun? {
         var candidates = output.runFolders().reversed().map { $0 }
         if let latest = output.latestTarget(), let index = candidates.firstIndex(of: latest), index != 0 {
             // `latest` normally is the newest; if it is not, trust the folder names (a clock set back) but warn.
-            logger.notice(
-                "`latest` points at \(latest), not at the newest run folder \(candidates[0]); using \(candidates[0])")
+            diagnostics.raise(
+                "previous",
+                "`latest` points at \(latest), not at the newest run folder \(candidates[0]); compared with \(candidates[0])")
         }
         if FileManager.default.fileExists(atPath: output.url(OutputDirectory.latestName))
             || isLink(output.url(OutputDirectory.latestName)),
             output.latestTarget() == nil, !candidates.isEmpty
         {
-            logger.warning(
+            diagnostics.raise(
+                "previous",
                 "\(output.url(OutputDirectory.latestName)) is not a valid link to a run folder; it will be replaced")
         }
         while let name = candidates.first {
@@ -65,7 +66,7 @@ package struct PreviousRun: Sendable {
                         fileAt: (folder as NSString).appendingPathComponent(FindingsDocument.fileName)),
                     brokenChain: chainCheck(snapshot.previous, output: output, folder: folder))
             } catch {
-                logger.warning("previous run \(name) is unusable (\(error.message)); looking further back")
+                diagnostics.raise("previous", "previous run \(name) is unusable (\(error.message)); looked further back")
             }
         }
         return nil

@@ -55,6 +55,11 @@ package struct RunRequest: Sendable {
     package var templatesDirectory: String?
     /// `--keep N`: complete run folders kept after a successful run.
     package var keep: Int?
+    /// `--metrics-file PATH`: Prometheus textfile metrics, written on success and on failure.
+    package var metricsFile: String?
+    /// Problems found while the request was resolved (a key file others can read): raised as the run's first
+    /// diagnostics, so they reach its reports as well as stderr.
+    package var notes: [Diagnostic] = []
     /// `--report-rows N`: rows per table in report.md/report.html (0: all).
     package var reportRowLimit: Int = ReportContext.defaultRowLimit
 
@@ -88,4 +93,6 @@ package struct RunOutcome: Sendable {
     /// `--fail-on` was reached: exit 1.
     package var failed: Bool
     package var removedByRetention: [String]
+    /// What the run recovered from, in the order raised (also in findings.json and the reports).
+    package var diagnostics: [Diagnostic]
 }

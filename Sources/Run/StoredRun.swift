@@ -151,7 +151,7 @@ package enum RenderJob {
         let context = ReportContext(
             runName: (run.folder as NSString).lastPathComponent, generatedAt: run.snapshot.takenAt ?? Date(),
             snapshot: run.snapshot, snapshotSHA256: run.snapshotSHA256, audit: audit, diff: diff, brokenChain: nil)
-        try ReportWriter.write(formats, context: context, templates: templates, directory: staging)
+        try ReportJob.write(formats, context: context, templates: templates, directory: staging)
         for format in formats {
             let target = (run.folder as NSString).appendingPathComponent(format.fileName)
             guard rename((staging as NSString).appendingPathComponent(format.fileName), target) == 0 else {

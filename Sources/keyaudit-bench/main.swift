@@ -163,7 +163,7 @@ for size in options.sizes {
             brokenChain: nil)
         for format in ReportFormat.allCases {
             try stage("report.\(format.rawValue)") {
-                try ReportWriter.write([format], context: context, templates: templates, directory: out)
+                try ReportJob.write([format], context: context, templates: templates, directory: out)
             }
         }
         try Data(encoded).write(to: URL(fileURLWithPath: (out as NSString).appendingPathComponent("snapshot.json")))

@@ -21,12 +21,11 @@ struct DiffCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Compare the two newest runs under --output (must be 2).", valueName: "n"))
     var last: Int?
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Folder that holds the run folders.", valueName: "dir"))
-    var output: String = "reports"
+    @OptionGroup var output: OutputFolderOption
 
     @Option(help: "text, json (the diff.json document) or md (a Markdown section).") var format: Format = .text
 
-    @Option(help: ArgumentHelp("Templates folder for --format md.", valueName: "dir")) var templates: String?
+    @OptionGroup var templates: TemplatesOption
 
     func validate() throws {
         if let last {
@@ -43,13 +42,13 @@ struct DiffCommand: ParsableCommand {
         do {
             var (oldPath, newPath) = (paths.first ?? "", paths.last ?? "")
             if last != nil {
-                let runs = OutputDirectory(path: output).runFolders()
+                let runs = OutputDirectory(path: output.output).runFolders()
                 guard runs.count >= 2 else {
                     throw KeyAuditError.malformedData(
-                        "--last 2 needs two run folders under \(output), found \(runs.count); run keyaudit twice first")
+                        "--last 2 needs two run folders under \(output.output), found \(runs.count); run keyaudit twice first")
                 }
-                oldPath = (output as NSString).appendingPathComponent(runs[runs.count - 2])
-                newPath = (output as NSString).appendingPathComponent(runs[runs.count - 1])
+                oldPath = (output.output as NSString).appendingPathComponent(runs[runs.count - 2])
+                newPath = (output.output as NSString).appendingPathComponent(runs[runs.count - 1])
             }
             let diff = StoredRun.diff(from: try StoredRun.load(oldPath), to: try StoredRun.load(newPath))
             switch format {
@@ -58,7 +57,7 @@ struct DiffCommand: ParsableCommand {
             case .json:
                 FileHandle.standardOutput.write(Data(diff.encoded()))
             case .md:
-                print(try diff.markdown(templatesDirectory: templates), terminator: "")
+                print(try diff.markdown(templatesDirectory: templates.templates), terminator: "")
             }
         } catch let error as KeyAuditError {
             throw Terminal.fail(error, format: .text)
@@ -73,9 +72,8 @@ struct RenderCommand: ParsableCommand {
         discussion: "Replaces the reports in RUN_DIR and refreshes its SHA256SUMS.")
 
     @Argument(help: ArgumentHelp("The run folder.", valueName: "run-dir")) var runDirectory: String
-    @Option(help: ArgumentHelp("Report formats: md, html, xlsx.", valueName: "list")) var format: String =
-        "md,html,xlsx"
-    @Option(help: ArgumentHelp("Templates overriding the built-in ones.", valueName: "dir")) var templates: String?
+    @OptionGroup var formats: ReportFormatsOption
+    @OptionGroup var templates: TemplatesOption
 
     func run() throws {
         do {
@@ -86,7 +84,7 @@ struct RenderCommand: ParsableCommand {
                 throw KeyAuditError.malformedData("\(runDirectory) is not a run folder")
             }
             try RenderJob.render(
-                runFolder: folder, formats: try ReportFormat.parseList(format), templatesDirectory: templates)
+                runFolder: folder, formats: try formats.formats(), templatesDirectory: templates.templates)
         } catch let error as KeyAuditError {
             throw Terminal.fail(error, format: .text)
         }

@@ -62,12 +62,12 @@ struct SourceOptions: ParsableArguments {
     }
 
     /// Resolves the source; the key is only read when the API is used.
-    func source(environment: [String: String], logger: Logger) throws(KeyAuditError) -> RunRequest.Source {
+    func source(environment: [String: String], notes: inout [Diagnostic]) throws(KeyAuditError) -> RunRequest.Source {
         if demo { return .demo }
         if let fromSnapshot { return .file(fromSnapshot) }
         let baseURL = try BaseURL(self.baseURL ?? environment["OPENROUTER_BASE_URL"] ?? BaseURL.defaultValue)
         let (key, warning) = try ManagementKey.load(keyFile: keyFile, environment: environment)
-        if let warning { logger.warning("\(warning)") }
+        if let warning { notes.append(Diagnostic(stage: "key", message: warning)) }
         return .api(
             .init(
                 baseURL: baseURL, key: key, workspaces: workspaces, concurrency: concurrency,
@@ -75,10 +75,31 @@ struct SourceOptions: ParsableArguments {
     }
 }
 
-/// Where runs are written and which clock they use.
-struct OutputOptions: ParsableArguments {
+/// `--output DIR`: the folder that holds the run folders (run, snapshot, diff --last, apply).
+struct OutputFolderOption: ParsableArguments {
     @Option(name: .shortAndLong, help: ArgumentHelp("Folder that holds the run folders.", valueName: "dir"))
     var output: String = "reports"
+}
+
+/// `--templates DIR`: templates overriding the built-in ones file by file (run, render, diff --format md).
+struct TemplatesOption: ParsableArguments {
+    @Option(
+        help: ArgumentHelp("Folder of templates overriding the built-in ones file by file.", valueName: "dir"))
+    var templates: String?
+}
+
+/// `--format LIST`: the report files to write (run, render).
+struct ReportFormatsOption: ParsableArguments {
+    @Option(help: ArgumentHelp("Report formats to write: md, html, xlsx (comma-separated).", valueName: "list"))
+    var format: String = "md,html,xlsx"
+
+    func formats() throws(KeyAuditError) -> [ReportFormat] { try ReportFormat.parseList(format) }
+}
+
+/// Where runs are written and which clock they use.
+struct OutputOptions: ParsableArguments {
+    @OptionGroup var folder: OutputFolderOption
+    var output: String { folder.output }
 
     @Option(
         help: ArgumentHelp(

@@ -1,12 +1,10 @@
 import ArgumentParser
 import Foundation
-import Logging
-import KeyAuditCore
-import KeyAuditAPI
 import KeyAuditAudit
-import KeyAuditDiff
+import KeyAuditCore
 import KeyAuditReport
 import KeyAuditRun
+import Logging
 
 /// What the audit holds keys to and what it writes.
 struct AuditOptions: ParsableArguments {
@@ -26,12 +24,8 @@ struct AuditOptions: ParsableArguments {
             valueName: "level"))
     var failOn: String = "never"
 
-    @Option(help: ArgumentHelp("Report formats to write: md, html, xlsx (comma-separated).", valueName: "list"))
-    var format: String = "md,html,xlsx"
-
-    @Option(
-        help: ArgumentHelp("Folder of templates overriding the built-in ones file by file.", valueName: "dir"))
-    var templates: String?
+    @OptionGroup var formats: ReportFormatsOption
+    @OptionGroup var templates: TemplatesOption
 
     @Option(
         help: ArgumentHelp(
@@ -73,72 +67,6 @@ struct AuditOptions: ParsableArguments {
     }
 }
 
-/// Shared by `run` and `snapshot`.
-enum RunDriver {
-    static func execute(
-        source: SourceOptions, output: OutputOptions, logging: LoggingOptions, audit: AuditOptions?
-    ) async throws {
-        // A file-size limit (ulimit -f) must surface as a write error (exit 73, run discarded), not kill the process.
-        signal(SIGXFSZ, SIG_IGN)
-        let logger = logging.makeLogger()
-        let started = Date()
-        let metrics = audit?.metricsFile
-        let trap = SignalTrap()
-        trap.install { signal in
-            if let metrics {
-                MetricsFile.writeFailure(
-                    path: metrics, started: started, error: .interrupted(signal: signal), keys: nil)
-            }
-            Terminal.writeError(
-                "\nkeyaudit: error: \(KeyAuditError.interrupted(signal: signal).message)\n")
-        }
-        do {
-            let environment = ProcessInfo.processInfo.environment
-            var request = RunRequest(
-                source: try source.source(environment: environment, logger: logger), output: output.output,
-                now: try output.clock(), timeout: .milliseconds(Int64(source.timeout * 1000)),
-                snapshotOnly: audit == nil)
-            if let audit {
-                request.policy = try audit.loadPolicy()
-                request.failOn = FailOn(audit.failOn) ?? .never
-                request.formats = try ReportFormat.parseList(audit.format)
-                request.templatesDirectory = audit.templates
-                request.previousPath = audit.previous
-                request.keep = audit.keep
-                request.reportRowLimit = audit.reportRows
-            } else {
-                request.formats = []
-            }
-            let showProgress = !logging.quiet
-            let job = RunJob(
-                request: request, logger: logger, trap: trap, onProgress: Terminal.progress(enabled: showProgress))
-            let outcome: RunOutcome
-            do {
-                outcome = try await job.run()
-            } catch {
-                Terminal.endProgress(enabled: showProgress)
-                throw error
-            }
-            Terminal.endProgress(enabled: showProgress)
-            if let metrics { try MetricsFile.writeSuccess(path: metrics, started: started, outcome: outcome) }
-            let counted = outcome.audit?.unsuppressedCount
-            logger.info(
-                "wrote \(outcome.folder): \(outcome.snapshot.keys.count) keys\(counted.map { ", \($0) findings" } ?? "")"
-            )
-            if logging.verbose || (!logging.quiet && Terminal.stderrIsTerminal) {
-                print(outcome.folder)
-            }
-            if outcome.failed {
-                logger.warning("findings at or above --fail-on \(audit?.failOn ?? "never"): exit 1")
-                throw ArgumentParser.ExitCode(ExitStatus.findings)
-            }
-        } catch let error as KeyAuditError {
-            if let metrics { MetricsFile.writeFailure(path: metrics, started: started, error: error, keys: nil) }
-            throw Terminal.fail(error, format: logging.logFormat)
-        }
-    }
-}
-
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
@@ -155,7 +83,68 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup(title: "Logging") var logging: LoggingOptions
 
     func run() async throws {
-        try await RunDriver.execute(source: source, output: output, logging: logging, audit: audit)
+        try await Self.execute(source: source, output: output, logging: logging, audit: audit)
+    }
+
+    /// `run`, and `snapshot` (no audit): flags → RunRequest → RunJob; the outcome → one line and the exit code.
+    static func execute(
+        source: SourceOptions, output: OutputOptions, logging: LoggingOptions, audit: AuditOptions?
+    ) async throws {
+        let logger = logging.makeLogger()
+        let showProgress = !logging.quiet
+        let started = Date()
+        var request: RunRequest?
+        do {
+            request = try Self.request(source: source, output: output, audit: audit)
+            guard let request else { return }
+            let job = RunJob(request: request, logger: logger, onProgress: Terminal.progress(enabled: showProgress))
+            let outcome: RunOutcome
+            do {
+                outcome = try await job.execute()
+            } catch {
+                Terminal.endProgress(enabled: showProgress)
+                throw error
+            }
+            Terminal.endProgress(enabled: showProgress)
+            let summary = Terminal.summary(outcome)
+            logger.info("wrote \(summary)")
+            // On a terminal, the run ends with one line saying what it found; under cron it stays silent.
+            if logging.verbose || (!logging.quiet && Terminal.stderrIsTerminal) { print(summary) }
+            if outcome.failed {
+                logger.warning("findings at or above --fail-on \(audit?.failOn ?? "never"): exit 1")
+                throw ArgumentParser.ExitCode(ExitStatus.findings)
+            }
+        } catch let error as KeyAuditError {
+            // The job writes the metrics of its own failures; one before it (a bad policy file) is written here.
+            if request == nil, let metrics = audit?.metricsFile {
+                MetricsFile.writeFailure(path: metrics, started: started, error: error)
+            }
+            throw Terminal.fail(error, format: logging.logFormat)
+        }
+    }
+
+    static func request(
+        source: SourceOptions, output: OutputOptions, audit: AuditOptions?
+    ) throws(KeyAuditError) -> RunRequest {
+        var notes: [Diagnostic] = []
+        var request = RunRequest(
+            source: try source.source(environment: ProcessInfo.processInfo.environment, notes: &notes),
+            output: output.output, now: try output.clock(), timeout: .milliseconds(Int64(source.timeout * 1000)),
+            snapshotOnly: audit == nil)
+        request.notes = notes
+        if let audit {
+            request.policy = try audit.loadPolicy()
+            request.failOn = FailOn(audit.failOn) ?? .never
+            request.formats = try audit.formats.formats()
+            request.templatesDirectory = audit.templates.templates
+            request.previousPath = audit.previous
+            request.keep = audit.keep
+            request.reportRowLimit = audit.reportRows
+            request.metricsFile = audit.metricsFile
+        } else {
+            request.formats = []
+        }
+        return request
     }
 }
 
@@ -170,6 +159,6 @@ struct SnapshotCommand: AsyncParsableCommand {
     @OptionGroup(title: "Logging") var logging: LoggingOptions
 
     func run() async throws {
-        try await RunDriver.execute(source: source, output: output, logging: logging, audit: nil)
+        try await RunCommand.execute(source: source, output: output, logging: logging, audit: nil)
     }
 }

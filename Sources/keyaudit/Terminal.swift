@@ -28,7 +28,8 @@ struct StderrLogHandler: LogHandler {
         switch format {
         case .text:
             let prefix = event.level >= .warning ? "\(event.level == .warning ? "warning" : "error"): " : ""
-            line = "keyaudit: \(prefix)\(message)\n"
+            // On a terminal, first clear the progress line the message would otherwise be glued to.
+            line = (Terminal.stderrIsTerminal ? "\r\u{1B}[K" : "") + "keyaudit: \(prefix)\(message)\n"
         case .json:
             var fields = [
                 ("time", Timestamp.format(Date())), ("level", event.level.rawValue), ("message", message),
@@ -83,6 +84,18 @@ enum Terminal {
     static func progress(enabled: Bool) -> (@Sendable (Int, Int) -> Void)? {
         guard enabled, stderrIsTerminal else { return nil }
         return { pages, keys in writeError("\r\u{1B}[Kkeyaudit: \(pages) pages, \(keys) keys") }
+    }
+
+    /// `reports/20261126T030000Z: 250 keys, 41 findings (3 new)`: what a run on a terminal ends with.
+    static func summary(_ outcome: RunOutcome) -> String {
+        let keys = outcome.snapshot.keys.count
+        var line = "\(outcome.folder): \(HumanReadable.count(keys)) key\(keys == 1 ? "" : "s")"
+        if let audit = outcome.audit {
+            let findings = audit.unsuppressedCount
+            let new = audit.findings.count { !$0.suppressed && $0.status == .new }
+            line += ", \(HumanReadable.count(findings)) finding\(findings == 1 ? "" : "s") (\(HumanReadable.count(new)) new)"
+        }
+        return line
     }
 
     static func endProgress(enabled: Bool) {

@@ -16,4 +16,15 @@ package enum HumanReadable {
         let sign = value < 0 && cents > 0 ? "-" : ""
         return "\(sign)$\(digits)\(grouped).\(rest < 10 ? "0" : "")\(rest)"
     }
+
+    /// A count with thousands separators: `100,000`.
+    package static func count(_ value: Int) -> String {
+        let digits = String(value.magnitude)
+        var grouped = ""
+        for (index, digit) in digits.enumerated() {
+            if index > 0 && (digits.count - index) % 3 == 0 { grouped.append(",") }
+            grouped.append(digit)
+        }
+        return (value < 0 ? "-" : "") + grouped
+    }
 }

@@ -12,15 +12,16 @@ enum XLSXReport {
     static let maxAutoWidth = 60.0
 
     static func write(context: ReportContext, layout: XLSXLayout, to path: String) throws(KeyAuditError) {
-        try write(context: context, diff: { context.diff }, layout: layout, to: path)
+        try write(context: context, complete: { context }, layout: layout, to: path)
     }
 
-    /// - Parameter diff: called once the Findings and Keys sheets are written; may block until the diff is known.
+    /// - Parameter complete: called once the Findings and Keys sheets are written; may block until the run's
+    ///   context is complete (the diff known); nil: write the rest from `context`.
     static func write(
-        context: ReportContext, diff: @Sendable () -> SnapshotDiff?, layout: XLSXLayout, to path: String
+        context: ReportContext, complete: @Sendable () -> ReportContext?, layout: XLSXLayout, to path: String
     ) throws(KeyAuditError) {
         do {
-            try writeWorkbook(context: context, diff: diff, layout: layout, path: path)
+            try writeWorkbook(context: context, complete: complete, layout: layout, path: path)
             // libxlsxwriter creates the file with the process umask; the run folder's files are 0640.
             chmod(path, FileSystem.fileMode)
         } catch let error as KeyAuditError {
@@ -33,7 +34,7 @@ enum XLSXReport {
     }
 
     private static func writeWorkbook(
-        context: ReportContext, diff: () -> SnapshotDiff?, layout: XLSXLayout, path: String
+        context: ReportContext, complete: () -> ReportContext?, layout: XLSXLayout, path: String
     ) throws {
         // libxlsxwriter's temporary files go beside the report (same file system, same permissions), not to /tmp.
         let workbook = try XLSXWorkbook(
@@ -50,14 +51,14 @@ enum XLSXReport {
         // streams its rows to a file of its own, so the sheets that need the diff can be written last.
         let worksheets = try layout.sheets.map { try workbook.addWorksheet(named: $0.name) }
         var sources = SheetSources(context: context)
-        var complete = context
+        var finished = context
         for needsDiff in [false, true] {
             if needsDiff {
-                complete.diff = diff()
-                sources = SheetSources(context: complete, findingsPerKey: sources.findingsPerKey)
+                finished = complete() ?? context
+                sources = SheetSources(context: finished, findingsPerKey: sources.findingsPerKey)
             }
             for (sheet, worksheet) in zip(layout.sheets, worksheets) where sheet.source.needsDiff == needsDiff {
-                try write(sheet, to: worksheet, context: complete, sources: sources, styles: styles)
+                try write(sheet, to: worksheet, context: finished, sources: sources, styles: styles)
             }
         }
         try workbook.close()

@@ -241,7 +241,7 @@ enum GoldenReportFixture {
     ) throws -> URL {
         let folder = try scratchFolder(label)
         let templates = try ReportTemplates.load(overrides: overrides, formats: formats)
-        try ReportWriter.write(formats, context: context, templates: templates, directory: folder.path)
+        try ReportJob.write(formats, context: context, templates: templates, directory: folder.path)
         return folder
     }
 

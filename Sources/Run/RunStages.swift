@@ -1,0 +1,230 @@
+import Foundation
+import KeyAuditAPI
+import KeyAuditAudit
+import KeyAuditCore
+import KeyAuditDiff
+import KeyAuditReport
+import KeyAuditSnapshot
+import Logging
+
+/// The stages of one run, in the order data flows; ``RunJob/run(trap:)`` wires them.
+///
+///     prepare → list → previous → stage → audit → report (workbook starts) → record → diff → report → commit
+///
+/// Each stage takes values and returns values. Only here do the clock, the file system layout and the network
+/// meet: the stages it calls in the other targets (Snapshot, Audit, Diff, Report) are pure or write only where
+/// they are told.
+struct RunStages {
+    let request: RunRequest
+    let logger: Logger
+    let diagnostics: Diagnostics
+    /// Stand-in transport for tests; nil: AsyncHTTPClient.
+    let transport: (any HTTPTransport)?
+    let stats: FetchStats
+
+    /// What every later stage needs and that must fail before anything slow starts.
+    struct Setup {
+        let output: OutputDirectory
+        let lock: RunLock
+        let templates: ReportTemplates
+        let policy: Policy
+    }
+
+    /// prepare: the output folder and its lock; templates, layout and an explicit `--previous` checked now, so
+    /// that a typo fails in a second, not after a ten-minute listing.
+    func prepare() throws(KeyAuditError) -> Setup {
+        for note in request.notes { diagnostics.raise(note.stage, note.message) }
+        let output = OutputDirectory(path: request.output)
+        try output.prepare()
+        let lock = try RunLock(output: output)
+        output.removeStaleStaging()
+        let templates = try ReportTemplates.load(overrides: request.templatesDirectory, formats: request.formats)
+        var policy = request.policy
+        if case .demo = request.source, request.policy.source == Policy().source {
+            policy = DemoAccount.policy(now: request.now)
+        }
+        if let path = request.previousPath {
+            let file = try Snapshot.file(at: path)
+            guard MappedFile(path: file) != nil else {
+                throw .malformedData("cannot read \(file); give a snapshot.json or a run folder that holds one")
+            }
+        }
+        return Setup(output: output, lock: lock, templates: templates, policy: policy)
+    }
+
+    /// list: every key of the account as received, from the API, a file or the demo account.
+    func list() async throws(KeyAuditError) -> Snapshot {
+        switch request.source {
+        case .api(let api):
+            return try await listAccount(api)
+        case .file(let path):
+            let (loaded, sha, file) = try Snapshot.load(path: path)
+            var coverage = loaded.coverage
+            coverage.mode = .file
+            coverage.notes.append(
+                "keys read from \(file) (sha256 \(sha.prefix(12))…)"
+                    + (loaded.takenAt.map { ", taken \(Timestamp.format($0))" } ?? ""))
+            return Snapshot(
+                takenAt: request.now, source: "file:\(file)", workspaces: loaded.workspaces, coverage: coverage,
+                previous: nil, keys: loaded.keys)
+        case .demo:
+            return DemoAccount.snapshots(now: request.now).current
+        }
+    }
+
+    private func listAccount(_ api: RunRequest.APISource) async throws(KeyAuditError) -> Snapshot {
+        let transport: any HTTPTransport
+        if let injected = self.transport {
+            transport = injected
+        } else {
+            transport = try AsyncHTTPTransport(target: api.baseURL, environment: api.environment)
+        }
+        let client = ManagementAPIClient(
+            transport: transport, baseURL: api.baseURL, key: api.key, retry: api.retry,
+            deadline: ContinuousClock.now + request.timeout,
+            timeoutDescription: "\(request.timeout.components.seconds)s", stats: stats, logger: logger)
+        let listing: AccountListing
+        do {
+            listing = try await client.listAccount(selected: api.workspaces, concurrency: api.concurrency)
+        } catch {
+            if self.transport == nil { await transport.shutdown() }
+            throw error
+        }
+        if self.transport == nil { await transport.shutdown() }
+        if listing.coverage.mode == .defaultListingOnly {
+            diagnostics.raise(
+                "listing",
+                "/workspaces was unavailable to this key: only the default workspace was listed; keys in other workspaces are not covered (give them with --workspace ID)"
+            )
+        }
+        if !listing.coverage.consistent {
+            diagnostics.raise(
+                "listing",
+                "the listing never settled: keys were created or deleted while paging; the snapshot is marked inconsistent and may miss keys"
+            )
+        }
+        let store = RawKeyStore()
+        return Snapshot(
+            takenAt: request.now, source: api.baseURL.string, workspaces: listing.workspaces,
+            coverage: listing.coverage, previous: nil, keys: listing.keys.map { KeyRecord($0, store: store) })
+    }
+
+    /// previous: the run to compare with, read key by key against `current` (never whole next to it).
+    func previous(against current: Snapshot, setup: Setup) throws(KeyAuditError) -> PreviousRun? {
+        var previous: PreviousRun?
+        if let path = request.previousPath {
+            previous = try PreviousRun.explicit(
+                path, output: setup.output, policy: setup.policy, now: request.now, against: current)
+        } else {
+            previous = PreviousRun.newest(
+                in: setup.output, policy: setup.policy, now: request.now, against: current, diagnostics: diagnostics)
+        }
+        if case .demo = request.source, previous == nil {
+            let demo = DemoAccount.snapshots(now: request.now).previous
+            previous = PreviousRun(
+                snapshot: PreviousSnapshot(demo, policy: setup.policy, now: request.now, against: current),
+                reference: Snapshot.Reference(
+                    path: "demo:previous-snapshot", sha256: Checksum.sha256Hex(demo.encoded())),
+                file: "the embedded demo account (a day earlier)", firstSeen: nil, brokenChain: nil)
+        }
+        if let broken = previous?.brokenChain {
+            diagnostics.raise(
+                "previous",
+                "broken evidence chain: \(broken.path) no longer has the sha256 recorded for it; see the broken-chain finding"
+            )
+        }
+        return previous
+    }
+
+    /// stage: the hidden staging folder with snapshot.json in it. From here on a signal or an error removes it.
+    func stage(
+        _ snapshot: inout Snapshot, previous: PreviousRun?, setup: Setup, trap: SignalTrap?
+    ) throws(KeyAuditError) -> (folder: RunFolder, snapshot: Snapshot.Reference) {
+        snapshot.takenAt = request.now
+        snapshot.previous = previous?.reference
+        let folder = try RunFolder(output: setup.output, name: setup.output.newRunName(for: request.now))
+        trap?.setStaging(folder.stagingPath)
+        let current = snapshot
+        let sha: String
+        do {
+            sha = try folder.write(as: "snapshot.json") { emit throws(KeyAuditError) in
+                try current.encode(chunked: emit)
+            }
+        } catch {
+            folder.discard()
+            throw error
+        }
+        // Written, and the previous snapshot was compared with it while read: the keys' objects as received are
+        // not read again (about 110 MB at 100,000 keys).
+        snapshot.releaseRawObjects()
+        Memory.returnFreePages()
+        return (folder, Snapshot.Reference(path: "snapshot.json", sha256: sha))
+    }
+
+    /// audit: the findings under the policy, first_seen and status from the previous run.
+    func audit(_ snapshot: Snapshot, previous: PreviousRun?, setup: Setup) -> AuditResult {
+        let result = Auditor.audit(
+            snapshot,
+            history: AuditHistory(
+                keys: previous?.snapshot, firstSeen: previous?.firstSeen, brokenChain: previous?.brokenChain),
+            policy: setup.policy, now: request.now)
+        let unreadable = snapshot.keys.count { !$0.problems.isEmpty }
+        if unreadable > 0 {
+            diagnostics.raise(
+                "audit",
+                "\(unreadable) key\(unreadable == 1 ? " has fields" : "s have fields") that cannot be read; they are kept and flagged (see the unreadable-data findings)"
+            )
+        }
+        return result
+    }
+
+    /// report: findings.json, the diff and diff.json, and the reports.
+    ///
+    /// The workbook starts first, on a thread of its own (its Findings and Keys sheets need only the audit), and
+    /// writes while findings.json, the diff and diff.json are written here; the previous run is let go once the
+    /// diff is taken, before Markdown and HTML are rendered.
+    func report(
+        _ snapshot: Snapshot, _ reference: Snapshot.Reference, _ audit: AuditResult,
+        previous: consuming PreviousRun?, folder: RunFolder, setup: Setup
+    ) throws(KeyAuditError) -> SnapshotDiff? {
+        var context = ReportContext(
+            runName: folder.name, generatedAt: request.now, snapshot: snapshot, snapshotSHA256: reference.sha256,
+            audit: audit, diff: nil, brokenChain: previous?.brokenChain, rowLimit: request.reportRowLimit)
+        context.diagnostics = diagnostics.all
+        let reports = try ReportJob.start(
+            request.formats, context: context, templates: setup.templates, directory: folder.stagingPath)
+        defer { reports.abandon() }
+        let recorded = diagnostics.all
+        try folder.write(as: FindingsDocument.fileName) { emit throws(KeyAuditError) in
+            try FindingsDocument.encode(
+                audit: audit, snapshot: snapshot, snapshotReference: reference, generatedAt: request.now,
+                diagnostics: recorded, chunked: emit)
+        }
+        if let before = previous {
+            let diff = SnapshotDiff.compare(
+                previous: before.snapshot,
+                from: .init(
+                    path: before.reference.path, takenAt: before.snapshot.takenAt, sha256: before.reference.sha256),
+                previousFirstSeen: before.firstSeen, current: snapshot,
+                to: .init(path: "\(folder.name)/snapshot.json", takenAt: snapshot.takenAt, sha256: reference.sha256),
+                audit: audit)
+            try folder.write(as: SnapshotDiff.fileName) { emit throws(KeyAuditError) in
+                try diff.encode(chunked: emit)
+            }
+            context.diff = diff
+        }
+        previous = nil
+        Memory.returnFreePages()
+        try reports.finish(context)
+        return context.diff
+    }
+
+    /// commit: SHA256SUMS, the rename into place, `latest`; then retention, which can no longer fail the run.
+    func commit(_ folder: RunFolder, setup: Setup, trap: SignalTrap?) throws(KeyAuditError) -> (String, [String]) {
+        let path = try folder.commit()
+        trap?.setStaging(nil)
+        var removed: [String] = []
+        if let keep = request.keep { removed = Retention.prune(setup.output, keep: keep, logger: logger) }
+        return (path, removed)
+    }
+}
