@@ -1,11 +1,12 @@
 #!/bin/sh
-# Regenerates Sources/KeyAudit/Report/EmbeddedTemplates.swift from templates/ (`make templates`).
+# Regenerates Sources/Report/EmbeddedTemplates.swift from templates/ (`make templates`).
 # templates/ is the source of truth; a test fails when the two differ.
 set -eu
 cd "$(dirname "$0")/.."
-out=Sources/KeyAudit/Report/EmbeddedTemplates.swift
+out=Sources/Report/EmbeddedTemplates.swift
 tmp="$out.tmp"
 {
+    echo "// swift-format-ignore-file"
     echo "// Generated from templates/ by scripts/embed-templates.sh (make templates). Do not edit."
     echo ""
     echo "/// The default templates, compiled in so the binary works from any directory."

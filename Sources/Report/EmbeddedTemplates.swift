@@ -1,9 +1,4 @@
-import KeyAuditCore
-import KeyAuditAPI
-import KeyAuditSnapshot
-import KeyAuditAudit
-import KeyAuditDiff
-
+// swift-format-ignore-file
 // Generated from templates/ by scripts/embed-templates.sh (make templates). Do not edit.
 
 /// The default templates, compiled in so the binary works from any directory.
@@ -349,6 +344,14 @@ Showing the first {{shown}} of {{total}} keys; every key is in report.xlsx (shee
 {{#broken_chain}}
 <p class="alert" role="alert"><strong>Evidence chain broken.</strong> <code>{{path}}</code> no longer matches the sha256 recorded for it (recorded <code>{{recorded_sha256}}</code>, found <code>{{actual_sha256}}</code>). An earlier snapshot was altered after it was read.</p>
 {{/broken_chain}}
+{{#has_diagnostics}}
+<div class="alert" role="alert"><strong>Warnings.</strong> The run went on past these problems:
+<ul>
+{{#diagnostics}}
+<li>{{message}} <span class="note">({{stage}})</span></li>
+{{/diagnostics}}
+</ul></div>
+{{/has_diagnostics}}
 {{^scope.consistent}}
 <p class="alert" role="alert"><strong>Incomplete snapshot.</strong> The listing shifted on every attempt while keys were being created or deleted: keys may be missing from this audit.</p>
 {{/scope.consistent}}
@@ -377,6 +380,13 @@ Generated {{generated_at}} by keyaudit {{tool_version}} from {{source}}.
 > **Evidence chain broken.** {{path}} no longer matches the sha256 recorded for it (recorded `{{recorded_sha256}}`, found `{{actual_sha256}}`). An earlier snapshot was altered after it was read; see the `broken-chain` finding.
 
 {{/broken_chain}}
+{{#has_diagnostics}}
+> **Warnings.** The run went on past these problems:
+{{#diagnostics}}
+> - {{message}} ({{stage}})
+{{/diagnostics}}
+
+{{/has_diagnostics}}
 {{^scope.consistent}}
 > **Incomplete snapshot.** The listing shifted on every attempt while keys were being created or deleted: keys may be missing from this audit.
 

@@ -37,6 +37,8 @@ package enum ReportViewModel {
         model["scope"] = scope(snapshot, workspaces: workspaces)
         if let previous = previous(snapshot, diff: context.diff) { model["previous"] = previous }
         model["has_previous"] = snapshot.previous != nil
+        model["diagnostics"] = context.diagnostics.map { ["stage": $0.stage, "message": $0.message] }
+        model["has_diagnostics"] = !context.diagnostics.isEmpty
         if let broken = context.brokenChain {
             model["broken_chain"] = [
                 "path": broken.path, "recorded_sha256": broken.recorded, "actual_sha256": broken.actual,

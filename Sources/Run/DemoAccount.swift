@@ -1,60 +1,59 @@
 import Foundation
-import KeyAuditCore
 import KeyAuditAPI
-import KeyAuditSnapshot
 import KeyAuditAudit
-import KeyAuditDiff
-import KeyAuditReport
+import KeyAuditCore
 import KeyAuditSampleAccount
+import KeyAuditSnapshot
 
-/// The sample account `--demo` audits: a few hundred realistic keys in three workspaces, generated
-/// deterministically relative to the run's clock so that every rule fires whatever the date, with a
-/// previous snapshot from a day earlier so the diff has something to show.
+/// The sample account `--demo` audits: a few hundred realistic keys in three workspaces, with every kind of
+/// finding, hostile names, suppressions in each state, and a previous snapshot a day earlier with planted
+/// changes (keys added, removed, reconfigured, renamed, disabled), so every section of a report has something
+/// to show. Built from the project's one generator (``KeyFactory``) with a fixed seed; nothing is shipped as
+/// JSON, so it never goes stale.
 ///
-/// Built in code rather than shipped as JSON so that it never goes stale and costs nothing to install.
+/// **Stable from run to run.** No field the diff compares moves with the clock: creation dates, limits, resets
+/// and names are fixed, so two demo runs, minutes or days apart, show only what the demo plants. What moves is
+/// what moves in a real account: usage grows with the clock (spend since the previous run, a disabled key that
+/// keeps spending), and `updated_at`/`last_used_at` are relative to it (so stale and unused keys are found
+/// every day). The one configuration field that must follow the clock, a trial key's `expires_at` (it expires
+/// "soon" whatever the date), is moved in steps of 13 days: every 13th day the demo plants an extended expiry.
 package enum DemoAccount {
     package static let workspaceIDs = [
         "5b1f0c7e-2d4a-4c1e-9f3a-0a1b2c3d4e5f", "8e2d9a41-7b3c-4f5e-a6d7-1b2c3d4e5f60",
         "c3a7e5d2-9f1b-4a6c-8e2d-2c3d4e5f6071",
     ]
     static let workspaceNames = ["Production", "Customers", "Engineering"]
+    /// Where the demo account's fixed dates are anchored: 2024-01-01T00:00:00Z. Every finding shows for any
+    /// clock from 2024 on.
+    static let epoch = 1_704_067_200.0
+    static let day = KeyFactory.day
 
-    /// The current and the previous snapshot of the demo account.
+    /// The current and the previous snapshot (a day earlier) of the demo account.
     package static func snapshots(now: Date) -> (current: Snapshot, previous: Snapshot) {
         let clock = now.timeIntervalSince1970
-        let previousClock = clock - 86_400
-        let keys = makeKeys(now: clock)
         let workspaces = zip(workspaceIDs, workspaceNames).enumerated().map { index, pair in
             JSONValue.object(
                 JSONObject([
                     ("id", .string(pair.0)), ("name", .string(pair.1)), ("slug", .string(pair.1.lowercased())),
                     ("description", .string("\(pair.1) keys")),
-                    (
-                        "created_at",
-                        .string(Timestamp.format(Date(timeIntervalSince1970: clock - Double(400 + index) * 86_400)))
-                    ),
+                    ("created_at", .string(Timestamp.format(Date(timeIntervalSince1970: epoch - Double(400 + index) * day)))),
                     ("updated_at", .null),
                 ]))
         }
-        var currentRaw: [JSONObject] = []
-        var previousRaw: [JSONObject] = []
-        for key in keys {
-            if let now = key.now { currentRaw.append(now) }
-            if let before = key.before { previousRaw.append(before) }
+        func snapshot(at clock: Double, previous: Bool) -> Snapshot {
+            let keys = makeKeys(clock: clock, previous: previous)
+            let coverage = Coverage(
+                mode: .allWorkspaces, pages: 6, requests: 10, retries: 0, includeDisabled: true,
+                workspaces: workspaceIDs.map { id in
+                    let count = keys.count { $0["workspace_id"]?.stringValue == id }
+                    return Coverage.Workspace(
+                        id: id, keys: count, pages: count / 100 + 1, attempts: 1, consistent: true)
+                }, consistent: true, notes: ["demo account: generated sample data, no API was called"])
+            return Snapshot(
+                takenAt: Date(timeIntervalSince1970: clock), source: "demo", workspaces: workspaces,
+                coverage: coverage, previous: nil, keys: keys.map(KeyRecord.init))
         }
-        let coverage = Coverage(
-            mode: .allWorkspaces, pages: 6, requests: 10, retries: 0, includeDisabled: true,
-            workspaces: workspaceIDs.map { id in
-                let count = currentRaw.filter { $0["workspace_id"]?.stringValue == id }.count
-                return Coverage.Workspace(id: id, keys: count, pages: count / 100 + 1, attempts: 1, consistent: true)
-            }, consistent: true, notes: ["demo account: generated sample data, no API was called"])
-        let previous = Snapshot(
-            takenAt: Date(timeIntervalSince1970: previousClock), source: "demo", workspaces: workspaces,
-            coverage: coverage, previous: nil, keys: previousRaw.map(KeyRecord.init))
-        let current = Snapshot(
-            takenAt: now, source: "demo", workspaces: workspaces, coverage: coverage, previous: nil,
-            keys: currentRaw.map(KeyRecord.init))
-        return (current, previous)
+        return (snapshot(at: clock, previous: false), snapshot(at: clock - day, previous: true))
     }
 
     /// A policy with one suppression of each kind (active, expiring soon, expired, unmatched), so the
@@ -91,11 +90,6 @@ package enum DemoAccount {
 
     // MARK: - Generation
 
-    private struct DemoKey {
-        var now: JSONObject?
-        var before: JSONObject?
-    }
-
     private static let customers = [
         "acme", "globex", "initech", "umbrella", "hooli", "stark", "wayne", "tyrell", "wonka", "cyberdyne", "soylent",
         "massive-dynamic", "aperture", "black-mesa", "vandelay", "prestige", "nakatomi", "oscorp", "gringotts",
@@ -107,163 +101,136 @@ package enum DemoAccount {
     ]
     private static let people = ["alice", "bob", "carol", "dmitri", "erin", "farah", "goro", "hana", "ivan", "jules"]
 
-    private static func makeKeys(now: Double) -> [DemoKey] {
+    /// The keys as they are at `clock`; `previous`: the account as it was before the planted changes.
+    private static func makeKeys(clock now: Double, previous: Bool) -> [JSONObject] {
+        // The structure (names, hashes, configuration) comes from fixed seeds, never from the clock.
         var random = SplitMix64(state: 0x6B65_7961_7564_6974)
-        var keys: [DemoKey] = []
-        let day = 86_400.0
+        var factory = KeyFactory(seed: 0x6465_6D6F_6163_6374)
+        var keys: [JSONObject] = []
+        let daysSinceEpoch = max(0, (now - epoch) / day)
         func iso(_ seconds: Double) -> JSONValue { .string(Timestamp.format(Date(timeIntervalSince1970: seconds))) }
-        func money(_ value: Double) -> JSONValue { .double((value * 1e8).rounded() / 1e8) }
-        func hash() -> String {
-            (0..<4).map { _ in
-                let value = random.next()
-                let text = String(value, radix: 16)
-                return String(repeating: "0", count: 16 - text.count) + text
-            }.joined()
+        func money(_ value: Double) -> JSONValue { .money(KeyFactory.rounded(value)) }
+
+        /// A healthy key: created on a fixed date before the epoch, edited and used recently, spending a little
+        /// every day.
+        func base(_ name: String, workspace: Int) -> KeyFactory.Key {
+            let created = epoch - Double(random.int(5...300)) * day - Double(random.int(0...80_000))
+            var key = factory.key(
+                hash: random.hex(64), name: name, workspace: workspaceIDs[workspace], createdAt: created, now: epoch,
+                creator: "user_\(random.pick(people))")
+            // Volatile fields follow the clock: usage grows by a fixed amount a day (so spend since the previous
+            // run is real), the key was edited and used recently.
+            let perDay = Double(random.int(0...300)) / 100
+            let usage = key.double("usage") + perDay * daysSinceEpoch
+            key.set("usage", money(usage))
+            key.set("usage_daily", money(perDay))
+            key.set("usage_weekly", money(perDay * 7))
+            key.set("usage_monthly", money(perDay * 30))
+            let limit = key.double("limit")
+            key.set("limit_remaining", money(max(limit * 0.4, limit - (perDay * 30).truncatingRemainder(dividingBy: limit * 0.6))))
+            key.set("updated_at", iso(now - Double(random.int(2...40)) * day))
+            key.set("last_used_at", iso(now - Double(random.int(3_600...(5 * 86_400)))))
+            return key
+        }
+        func add(_ key: KeyFactory.Key) { keys.append(key.object) }
+        /// A key bent into a finding. `before` is what the previous snapshot had (nil: the key is new).
+        func plant(
+            _ name: String, workspace: Int, before: ((inout KeyFactory.Key) -> Void)? = nil, new: Bool = false,
+            _ change: (inout KeyFactory.Key) -> Void
+        ) {
+            var key = base(name, workspace: workspace)
+            change(&key)
+            if previous {
+                if new { return }
+                before?(&key)
+            }
+            add(key)
         }
 
-        /// A well-behaved key; the cases below bend it into each kind of finding.
-        func base(name: String, workspace: Int) -> [(String, JSONValue)] {
-            let created = now - Double(random.int(5...80)) * day - Double(random.int(0...80_000))
-            let usage = Double(random.int(0...40_000)) / 100 + random.unit()
-            let limit = Double(random.pick([50, 100, 200, 500, 1000]))
-            let hashValue = hash()
-            return [
-                ("hash", .string(hashValue)), ("name", .string(name)),
-                ("label", .string("sk-or-v1-\(hashValue.prefix(3))...\(hashValue.suffix(4))")),
-                ("disabled", .bool(false)), ("limit", .double(limit)),
-                (
-                    "limit_remaining",
-                    money(max(limit * 0.4, limit - usage.truncatingRemainder(dividingBy: limit * 0.6)))
-                ),
-                ("limit_reset", .string(random.pick(["daily", "weekly", "monthly", "monthly"]))),
-                ("include_byok_in_limit", .bool(true)), ("usage", money(usage)),
-                ("usage_daily", money(usage / 300)), ("usage_weekly", money(usage / 40)),
-                ("usage_monthly", money(usage / 9)), ("byok_usage", .number(JSONNumber(0))),
-                ("byok_usage_daily", .number(JSONNumber(0))), ("byok_usage_weekly", .number(JSONNumber(0))),
-                ("byok_usage_monthly", .number(JSONNumber(0))), ("created_at", iso(created)),
-                ("updated_at", iso(min(now - day * 2, created + Double(random.int(0...3)) * day))),
-                ("expires_at", .null), ("creator_user_id", .string("user_\(random.pick(people))")),
-                ("workspace_id", .string(workspaceIDs[workspace])),
-                ("last_used_at", iso(now - Double(random.int(3_600...(5 * 86_400))))),
-            ]
-        }
-        func set(_ fields: inout [(String, JSONValue)], _ name: String, _ value: JSONValue?) {
-            if let index = fields.firstIndex(where: { $0.0 == name }) {
-                if let value { fields[index].1 = value } else { fields.remove(at: index) }
-            } else if let value {
-                fields.append((name, value))
-            }
-        }
-        func usageDropped(_ fields: [(String, JSONValue)], by amount: Double) -> [(String, JSONValue)] {
-            var copy = fields
-            if let usage = copy.first(where: { $0.0 == "usage" })?.1.doubleValue {
-                set(&copy, "usage", money(max(0, usage - amount)))
-            }
-            return copy
-        }
-
-        // 1. Ordinary, healthy keys across the three workspaces; each spent a little since yesterday.
-        var index = 0
+        // 1. Ordinary, healthy keys across the three workspaces.
         for customer in customers {
             for environment in ["prod", "staging"] {
                 for suffix in ["", "-2", "-3", "-4", "-5"].prefix(random.int(2...5)) {
-                    let fields = base(name: "customer-\(customer)-\(environment)\(suffix)", workspace: 1)
-                    keys.append(
-                        DemoKey(
-                            now: JSONObject(fields), before: JSONObject(usageDropped(fields, by: random.unit() * 3))))
-                    index += 1
+                    add(base("customer-\(customer)-\(environment)\(suffix)", workspace: 1))
                 }
             }
         }
         for service in services {
-            for copy in 1...random.int(3...6) {
-                let fields = base(name: "svc-\(service)-\(copy)", workspace: 0)
-                keys.append(
-                    DemoKey(now: JSONObject(fields), before: JSONObject(usageDropped(fields, by: random.unit() * 5))))
-            }
+            for copy in 1...random.int(3...6) { add(base("svc-\(service)-\(copy)", workspace: 0)) }
         }
         for person in people {
             for purpose in ["laptop", "notebook", "eval"].prefix(random.int(1...3)) {
-                let fields = base(name: "dev-\(person)-\(purpose)", workspace: 2)
-                keys.append(DemoKey(now: JSONObject(fields), before: JSONObject(fields)))
+                add(base("dev-\(person)-\(purpose)", workspace: 2))
             }
         }
 
         // 2. Keys bent into each finding.
-        func add(
-            _ name: String, workspace: Int, previous: ((inout [(String, JSONValue)]) -> Void)? = nil,
-            absentBefore: Bool = false, _ change: (inout [(String, JSONValue)]) -> Void
-        ) {
-            var fields = base(name: name, workspace: workspace)
-            change(&fields)
-            var before = fields
-            previous?(&before)
-            keys.append(DemoKey(now: JSONObject(fields), before: absentBefore ? nil : JSONObject(before)))
-        }
         for (offset, name) in ["svc-batch-export", "svc-legacy-crm", "customer-initech-archive", "dev-old-laptop"]
             .enumerated()
         {
-            add(name, workspace: offset % 3) { fields in  // stale-key
-                let created = now - Double(200 + offset * 60) * day
-                set(&fields, "created_at", iso(created))
-                set(&fields, "updated_at", offset == 2 ? .null : iso(created + 10 * day))
+            plant(name, workspace: offset % 3) { key in  // stale-key: not edited since long before the epoch
+                let created = epoch - Double(200 + offset * 60) * day
+                key.set("created_at", iso(created))
+                key.set("updated_at", offset == 2 ? .null : iso(created + 10 * day))
             }
         }
-        for (offset, name) in [
-            "ci-runner-1", "ci-runner-2", "svc-prototype", "customer-hooli-trial", "dev-bob-scratch",
-        ]
-        .enumerated() {
-            add(name, workspace: offset % 3) { fields in  // no-limit (null, and absent on one)
-                if offset == 4 { set(&fields, "limit", nil) } else { set(&fields, "limit", .null) }
-                set(&fields, "limit_remaining", .null)
-                set(&fields, "limit_reset", .null)
+        for (offset, name) in ["ci-runner-1", "ci-runner-2", "svc-prototype", "customer-hooli-trial", "dev-bob-scratch"]
+            .enumerated()
+        {
+            plant(name, workspace: offset % 3) { key in  // no-limit (null, and absent on one)
+                if offset == 4 { key.remove("limit") } else { key.set("limit", .null) }
+                key.set("limit_remaining", .null)
+                key.set("limit_reset", .null)
             }
         }
-        add("svc-search-old", workspace: 0, previous: { set(&$0, "usage", money(120)) }) { fields in  // disabled, spending (high)
-            set(&fields, "disabled", .bool(true))
-            set(&fields, "usage", money(164.25))
+        plant("svc-search-old", workspace: 0) { key in  // disabled, and its usage still grows every day (high)
+            key.set("disabled", .bool(true))
+            key.set("usage", money(164.25 + 0.5 * daysSinceEpoch))
         }
-        add("customer-globex-old", workspace: 1) { fields in  // disabled, recent spend (medium)
-            set(&fields, "disabled", .bool(true))
-            set(&fields, "usage_monthly", money(12.5))
+        plant("customer-globex-old", workspace: 1) { key in  // disabled, recent spend (medium)
+            key.set("disabled", .bool(true))
+            key.set("usage", money(310.5))
+            key.set("usage_monthly", money(12.5))
         }
         for name in ["customer-wonka-2019", "dev-erin-old", "legacy-reporting"] {
-            add(name, workspace: 1) { fields in  // disabled, historical spend only (low)
-                set(&fields, "disabled", .bool(true))
-                for counter in ["usage_daily", "usage_weekly", "usage_monthly"] {
-                    set(&fields, counter, .number(JSONNumber(0)))
-                }
+            plant(name, workspace: 1) { key in  // disabled, historical spend only (low)
+                key.set("disabled", .bool(true))
+                key.set("usage", money(88.4))
+                for counter in ["usage_daily", "usage_weekly", "usage_monthly"] { key.set(counter, .int(0)) }
             }
         }
-        add("customer-stark-pilot", workspace: 1) { set(&$0, "expires_at", iso(now - 20 * day)) }  // expired
-        add("svc-ingest-temp", workspace: 0) { set(&$0, "expires_at", iso(now - 2 * day)) }
-        add("customer-oscorp-trial", workspace: 1) { set(&$0, "expires_at", iso(now + 5 * day)) }  // expiring soon
-        add("dev-hana-eval", workspace: 2) { set(&$0, "expires_at", iso(now + 12 * day)) }
-        add("svc-chat-gateway-hot", workspace: 0) { fields in  // nearly exhausted
-            set(&fields, "limit", .number(JSONNumber(500)))
-            set(&fields, "limit_remaining", money(18.4))
+        plant("customer-stark-pilot", workspace: 1) { $0.set("expires_at", iso(epoch - 20 * day)) }  // expired
+        plant("svc-ingest-temp", workspace: 0) { $0.set("expires_at", iso(epoch - 2 * day)) }
+        // Expiring soon, whatever the date: the expiry is extended every 13 days (a planted change).
+        let cycle = 13 * day
+        let cycleStart = epoch + ((now - epoch) / cycle).rounded(.down) * cycle
+        plant("customer-oscorp-trial", workspace: 1) { $0.set("expires_at", iso(cycleStart + 14 * day)) }
+        plant("dev-hana-eval", workspace: 2) { $0.set("expires_at", iso(cycleStart + 20 * day)) }
+        plant("svc-chat-gateway-hot", workspace: 0) { key in  // nearly exhausted
+            key.set("limit", .int(500))
+            key.set("limit_remaining", money(18.4))
         }
-        add("customer-tyrell-prod-hot", workspace: 1) { fields in
-            set(&fields, "limit", .number(JSONNumber(100)))
-            set(&fields, "limit_remaining", money(2.75))
+        plant("customer-tyrell-prod-hot", workspace: 1) { key in
+            key.set("limit", .int(100))
+            key.set("limit_remaining", money(2.75))
         }
-        add("svc-translation-byok", workspace: 0) { fields in  // BYOK outside the limit
-            set(&fields, "include_byok_in_limit", .bool(false))
-            set(&fields, "byok_usage", money(83.12))
-            set(&fields, "byok_usage_monthly", money(21.4))
+        plant("svc-translation-byok", workspace: 0) { key in  // BYOK outside the limit
+            key.set("include_byok_in_limit", .bool(false))
+            key.set("byok_usage", money(83.12 + 0.4 * daysSinceEpoch))
+            key.set("byok_usage_monthly", money(21.4))
         }
-        add("customer-monarch-flat", workspace: 1) { set(&$0, "limit_reset", .null) }  // never resets
-        add("svc-doc-qa-fixed", workspace: 0) { set(&$0, "limit_reset", .null) }
-        add("dev-jules-forgotten", workspace: 2) { set(&$0, "last_used_at", iso(now - 140 * day)) }  // unused
-        add("svc-triage-spare", workspace: 0) { fields in  // never used
-            set(&fields, "created_at", iso(now - 75 * day))
-            set(&fields, "updated_at", .null)
-            set(&fields, "last_used_at", .null)
-            set(&fields, "usage", .number(JSONNumber(0)))
+        plant("customer-monarch-flat", workspace: 1) { $0.set("limit_reset", .null) }  // never resets
+        plant("svc-doc-qa-fixed", workspace: 0) { $0.set("limit_reset", .null) }
+        plant("dev-jules-forgotten", workspace: 2) { $0.set("last_used_at", iso(now - 140 * day)) }  // unused
+        plant("svc-triage-spare", workspace: 0) { key in  // never used since its creation, long ago
+            key.set("created_at", iso(epoch - 75 * day))
+            key.set("updated_at", .null)
+            key.set("last_used_at", .null)
+            for counter in ["usage", "usage_daily", "usage_weekly", "usage_monthly"] { key.set(counter, .int(0)) }
         }
-        add("svc-import-broken", workspace: 0) { fields in  // unreadable data, kept and flagged
-            set(&fields, "updated_at", .string("yesterday"))
-            set(&fields, "usage", .string("n/a"))
+        plant("svc-import-broken", workspace: 0) { key in  // unreadable data, kept and flagged
+            key.set("updated_at", .string("yesterday"))
+            key.set("usage", .string("n/a"))
         }
         // Hostile names: the reports must show them as text, never as markup, table cells or formulas.
         let hostile = [
@@ -273,30 +240,36 @@ package enum DemoAccount {
             "", String(repeating: "long-name-", count: 30),
         ]
         for (offset, name) in hostile.enumerated() {
-            add(name, workspace: offset % 3) { fields in
-                if offset % 3 == 0 { set(&fields, "limit", .null) }
+            plant(name, workspace: offset % 3) { key in
+                if offset % 3 == 0 { key.set("limit", .null) }
             }
         }
-        // 3. Changes since yesterday: added, removed, reconfigured, renamed, newly disabled.
-        add("customer-vandelay-prod", workspace: 1, absentBefore: true) { _ in }
-        add("svc-summarizer-canary", workspace: 0, absentBefore: true) { _ in }
-        add("customer-nakatomi-main", workspace: 1, previous: { set(&$0, "limit", .number(JSONNumber(250))) }) {
-            fields in
-            set(&fields, "limit", .null)  // limit removed overnight
-            set(&fields, "limit_remaining", .null)
+
+        // 3. Planted changes since the previous snapshot: added, removed, reconfigured, renamed, disabled.
+        plant("customer-vandelay-prod", workspace: 1, new: true) { _ in }
+        plant("svc-summarizer-canary", workspace: 0, new: true) { _ in }
+        plant("customer-nakatomi-main", workspace: 1, before: { $0.set("limit", .int(250)) }) { key in
+            key.set("limit", .null)  // limit removed overnight
+            key.set("limit_remaining", .null)
         }
-        add("svc-billing-primary", workspace: 0, previous: { set(&$0, "name", .string("svc-billing-main")) }) { _ in }
-        add("customer-prestige-prod", workspace: 1, previous: { set(&$0, "disabled", .bool(false)) }) { fields in
-            set(&fields, "disabled", .bool(true))
+        plant("svc-billing-primary", workspace: 0, before: { $0.set("name", .string("svc-billing-main")) }) { _ in }
+        plant("customer-prestige-prod", workspace: 1, before: { $0.set("disabled", .bool(false)) }) { key in
+            key.set("disabled", .bool(true))
         }
-        add("svc-moderation-v2", workspace: 0, previous: { set(&$0, "limit_reset", .string("weekly")) }) { fields in
-            set(&fields, "limit_reset", .string("monthly"))
-            fields.append(("rate_tier", .string("gold")))  // a field keyaudit does not know: kept and shown
+        plant(
+            "svc-moderation-v2", workspace: 0,
+            before: {
+                $0.set("limit_reset", .string("weekly"))
+                $0.remove("rate_tier")
+            }
+        ) { key in
+            key.set("limit_reset", .string("monthly"))
+            key.set("rate_tier", .string("gold"))  // a field keyaudit does not know: kept and shown
         }
-        // Removed since yesterday.
+        // Removed since the previous snapshot.
         for name in ["customer-soylent-prod", "dev-ivan-tmp"] {
-            let fields = base(name: name, workspace: 1)
-            keys.append(DemoKey(now: nil, before: JSONObject(fields)))
+            let key = base(name, workspace: 1)
+            if previous { add(key) }
         }
         return keys
     }

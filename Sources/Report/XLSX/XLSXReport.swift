@@ -168,6 +168,9 @@ enum XLSXReport {
                 "EVIDENCE CHAIN BROKEN", .string("\(broken.path): recorded \(broken.recorded), found \(broken.actual)"),
                 format: styles.alert)
         }
+        for diagnostic in context.diagnostics {
+            try line("Warning (\(diagnostic.stage))", .string(diagnostic.message), format: styles.alert)
+        }
         try heading("Scope and coverage")
         try line("Workspaces covered", .integer(coverage.workspaces.count))
         try line("Coverage mode", .string(coverage.mode.rawValue))

@@ -200,6 +200,7 @@ struct TemplateTests {
     fileprivate static func richModel() throws -> [String: Any] {
         var context = GoldenReportFixture.context(brokenChain: true)
         context.rowLimit = 0
+        context.diagnostics = [Diagnostic(stage: "previous", message: "previous run 20261124T030000Z is unusable")]
         var model = ReportViewModel.build(context)
         // The "truncated" notes appear only when lists are cut: take them from a build that cuts every list.
         context.rowLimit = 1

@@ -183,6 +183,35 @@ struct EndToEndTests {
         #expect(markdown.stdout.contains("| renamed |"))
     }
 
+    @Test("the demo is stable: a second run minutes later and a third a day later show no change but spend")
+    func demoIsStable() async throws {
+        let folder = TemporaryFolder()
+        let clocks = ["2026-11-30T03:00:00Z", "2026-11-30T03:07:00Z", "2026-12-01T03:00:00Z"]
+        for clock in clocks {
+            let result = try await CLI.run(["run", "--demo", "--output", folder.path, "--now", clock, "--quiet"])
+            #expect(result.status == 0, "\(result.stderr)")
+        }
+        let runs = folder.runFolders()
+        #expect(runs.count == 3)
+        func diff(_ run: String) throws -> JSONValue {
+            try JSONParser.parse(try Data(contentsOf: URL(fileURLWithPath: folder.url("\(run)/diff.json"))))
+        }
+        // The first run compares with the demo's embedded previous snapshot: exactly the planted changes.
+        let first = try diff(runs[0])
+        #expect(first["added"]?.arrayValue?.count == 2)
+        #expect(first["removed"]?.arrayValue?.count == 2)
+        let changed = (first["changed"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }.sorted()
+        #expect(changed == ["customer-nakatomi-main", "customer-prestige-prod", "svc-billing-primary", "svc-moderation-v2"])
+        for run in runs.dropFirst() {
+            let later = try diff(run)
+            #expect(later["added"]?.arrayValue?.isEmpty == true, "\(run)")
+            #expect(later["removed"]?.arrayValue?.isEmpty == true, "\(run)")
+            #expect(later["changed"]?.arrayValue?.isEmpty == true, "\(run): \(later["changed"] ?? .null)")
+            #expect((later["spend"]?["total_growth"]?.doubleValue ?? 0) > 0, "spend grows with the clock")
+            #expect(later["findings"]?["new"]?.arrayValue?.isEmpty == true, "\(run)")
+        }
+    }
+
     @Test("keyaudit diff on a file that is not a snapshot exits 65; on identical snapshots prints no change")
     func diffErrors() async throws {
         let folder = TemporaryFolder("e2e")
