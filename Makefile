@@ -6,7 +6,7 @@ SHAREDIR = $(PREFIX)/share/keyaudit
 MANDIR = $(PREFIX)/share/man/man1
 OUTPUT ?= reports
 
-.PHONY: all deps build release demo test bench install uninstall templates golden format clean
+.PHONY: all deps build release demo test lint bench install uninstall templates golden format clean
 
 all: build
 
@@ -26,10 +26,15 @@ demo: deps
 	$(SWIFT) run keyaudit run --demo --output $(OUTPUT)
 	@echo "demo run written to $(OUTPUT)/latest/ (report.md, report.html, report.xlsx)"
 
-## test: the whole test suite (what CI runs)
-test: deps
-	$(SWIFT) build --build-tests
+## test: the whole test suite (what CI runs): formatting, the build with every import checked against
+## Package.swift (a stage cannot reach a later one), then every test
+test: deps lint
+	$(SWIFT) build --build-tests --explicit-target-dependency-import-check error
 	$(SWIFT) test --skip-build
+
+## lint: swift format in strict mode, with the .swift-format at the root (`make format` fixes most of it)
+lint:
+	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
 
 ## bench: the performance benchmark (release build; 10k, 100k and 300k keys)
 bench: deps

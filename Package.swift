@@ -61,9 +61,10 @@ let package = Package(
         ),
         .target(name: "KeyAuditSnapshot", dependencies: ["KeyAuditCore", "KeyAuditAPI"], path: "Sources/Snapshot"),
         .target(
-            name: "KeyAuditAudit", dependencies: ["KeyAuditCore", "KeyAuditSnapshot"], path: "Sources/Audit"),
+            name: "KeyAuditAudit", dependencies: ["KeyAuditCore", "KeyAuditAPI", "KeyAuditSnapshot"],
+            path: "Sources/Audit"),
         .target(
-            name: "KeyAuditDiff", dependencies: ["KeyAuditCore", "KeyAuditSnapshot", "KeyAuditAudit"],
+            name: "KeyAuditDiff", dependencies: ["KeyAuditCore", "KeyAuditAPI", "KeyAuditSnapshot", "KeyAuditAudit"],
             path: "Sources/Diff"),
         .target(
             name: "KeyAuditReport",
@@ -84,7 +85,9 @@ let package = Package(
         ),
         .target(name: "KeyAuditSampleAccount", dependencies: ["KeyAuditCore"], path: "Sources/SampleAccount"),
         /// The library product: the public surface of every stage, under one import.
-        .target(name: "KeyAudit", dependencies: [
+        .target(
+            name: "KeyAudit",
+            dependencies: [
                 "KeyAuditCore", "KeyAuditAPI", "KeyAuditSnapshot", "KeyAuditAudit", "KeyAuditDiff", "KeyAuditReport",
                 "KeyAuditRun",
             ], path: "Sources/KeyAudit"),

@@ -1,8 +1,8 @@
 import AsyncHTTPClient
 import Foundation
+import KeyAuditCore
 import NIOCore
 import NIOHTTP1
-import KeyAuditCore
 
 /// ``HTTPTransport`` over AsyncHTTPClient, with proxy settings read from the environment.
 ///

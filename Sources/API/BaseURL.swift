@@ -2,16 +2,24 @@ import Foundation
 import KeyAuditCore
 
 /// The Management API's base URL, checked so that the key never crosses a network in clear text.
-package struct BaseURL: Sendable, Equatable, CustomStringConvertible {
-    package static let defaultValue = "https://openrouter.ai/api/v1"
+public struct BaseURL: Sendable, Equatable, CustomStringConvertible {
+    /// OpenRouter's production API, used when neither `--base-url` nor `OPENROUTER_BASE_URL` is given.
+    public static let defaultValue = "https://openrouter.ai/api/v1"
 
     /// Scheme, host, optional port and path without a trailing slash, e.g. `https://openrouter.ai/api/v1`.
-    package let string: String
-    package let scheme: String
-    package let host: String
-    package let port: Int?
+    public let string: String
+    /// `https`, or `http` for a loopback host only; lowercased.
+    public let scheme: String
+    /// The host name or address as given, e.g. `openrouter.ai` or `127.0.0.1`; checked for loopback and `NO_PROXY`.
+    public let host: String
+    /// The port written in the URL; nil when none was given (the scheme's default port applies).
+    public let port: Int?
 
-    package init(_ text: String) throws(KeyAuditError) {
+    /// Parses and checks a `--base-url` value: https, or plain http to a loopback host only; no credentials,
+    /// query or fragment. A trailing slash is dropped.
+    ///
+    /// - Throws: ``KeyAuditError/usage(_:)`` (exit 64) saying what is wrong with the URL.
+    public init(_ text: String) throws(KeyAuditError) {
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
             let host = components.host, !host.isEmpty
         else {
@@ -46,7 +54,7 @@ package struct BaseURL: Sendable, Equatable, CustomStringConvertible {
         self.port = components.port
     }
 
-    package var description: String { string }
+    public var description: String { string }
 
     /// 127.0.0.0/8, ::1 and localhost.
     package static func isLoopback(_ rawHost: String) -> Bool {

@@ -2,9 +2,9 @@ import Foundation
 import KeyAuditCore
 
 /// What the listing looked at, so that "0 findings" can never mean "did not look".
-package struct Coverage: Sendable, Equatable {
+public struct Coverage: Sendable, Equatable {
     /// How workspaces were chosen.
-    package enum Mode: String, Sendable {
+    public enum Mode: String, Sendable {
         /// `GET /workspaces` listed them and every one was listed.
         case allWorkspaces = "all-workspaces"
         /// Only the workspaces named with `--workspace`.
@@ -15,14 +15,18 @@ package struct Coverage: Sendable, Equatable {
         case file = "file"
     }
 
-    package struct Workspace: Sendable, Equatable {
+    /// How one listing went: a workspace, or the default listing when no workspace could be named.
+    public struct Workspace: Sendable, Equatable {
         /// nil for the default listing without `workspace_id`.
-        package var id: String?
-        package var keys: Int
-        package var pages: Int
+        public var id: String?
+        /// Keys in its final listing, before keys already seen in another workspace were dropped.
+        public var keys: Int
+        /// `GET /keys` pages in its final listing (earlier listings that shifted are not counted here).
+        public var pages: Int
         /// How many times the workspace was listed (more than 1 when paging shifted).
-        package var attempts: Int
-        package var consistent: Bool
+        public var attempts: Int
+        /// False when paging shifted on every attempt: this listing may miss keys.
+        public var consistent: Bool
 
         package init(id: String?, keys: Int, pages: Int, attempts: Int, consistent: Bool) {
             self.id = id
@@ -33,16 +37,22 @@ package struct Coverage: Sendable, Equatable {
         }
     }
 
-    package var mode: Mode
-    package var pages: Int
-    package var requests: Int
-    package var retries: Int
-    package var includeDisabled: Bool
-    package var workspaces: [Workspace]
+    /// How the workspaces to list were chosen; `file` when the keys were not read from the API.
+    public var mode: Mode
+    /// `GET /keys` pages fetched in all, every workspace, relisting and end-of-listing count check included.
+    public var pages: Int
+    /// HTTP requests sent to the API, `/workspaces` and retries included.
+    public var requests: Int
+    /// Requests sent again after a 408, 429, 5xx, timeout or connection failure.
+    public var retries: Int
+    /// Whether disabled keys were listed (`include_disabled=true`); keyaudit always asks for them.
+    public var includeDisabled: Bool
+    /// What each listing found, in the order listed; empty for a key list read from a file.
+    public var workspaces: [Workspace]
     /// False when a listing never settled (keys created or deleted while paging): the snapshot may miss keys.
-    package var consistent: Bool
+    public var consistent: Bool
     /// Human-readable remarks (the fallback reason, the inconsistency).
-    package var notes: [String]
+    public var notes: [String]
 
     package init(
         mode: Mode, pages: Int = 0, requests: Int = 0, retries: Int = 0, includeDisabled: Bool = true,

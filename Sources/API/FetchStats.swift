@@ -1,5 +1,4 @@
 import Foundation
-import KeyAuditCore
 
 /// Counters of one listing, shared by the concurrent page fetches; they end up in the snapshot's coverage
 /// and in the metrics file.

@@ -1,5 +1,4 @@
 import Foundation
-import KeyAuditCore
 
 /// One HTTP answer, body already collected (bounded by the caller's limit).
 package struct HTTPResponse: Sendable {

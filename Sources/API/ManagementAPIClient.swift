@@ -1,6 +1,6 @@
 import Foundation
-import Logging
 import KeyAuditCore
+import Logging
 
 /// What one listing of the account returned: workspaces and keys as received, and the coverage.
 package struct AccountListing: Sendable {

@@ -5,10 +5,14 @@ import KeyAuditCore
 ///
 /// Its `description` is a fixed placeholder; the secret is only reachable through
 /// `authorizationHeaderValue`, which the HTTP layer puts on the wire and nowhere else.
-package struct ManagementKey: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+public struct ManagementKey: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
     private let secret: String
 
-    package init(_ secret: String) throws(KeyAuditError) {
+    /// Wraps the key's text, trimmed of surrounding whitespace and newlines.
+    ///
+    /// - Throws: ``KeyAuditError/keyRejected(_:)`` when it is empty, ``KeyAuditError/usage(_:)`` when it holds
+    ///   spaces, control or non-ASCII characters (it could not go into a header).
+    public init(_ secret: String) throws(KeyAuditError) {
         let trimmed = secret.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else {
             throw .keyRejected(
@@ -24,8 +28,8 @@ package struct ManagementKey: Sendable, CustomStringConvertible, CustomDebugStri
         self.secret = trimmed
     }
 
-    package var description: String { "<management key: redacted>" }
-    package var debugDescription: String { description }
+    public var description: String { "<management key: redacted>" }
+    public var debugDescription: String { description }
 
     /// `Bearer <key>`: for the Authorization header only.
     var authorizationHeaderValue: String { "Bearer " + secret }
@@ -34,7 +38,7 @@ package struct ManagementKey: Sendable, CustomStringConvertible, CustomDebugStri
     package func occurs(in text: String) -> Bool { text.contains(secret) }
 
     /// Where the key was found, for messages that must not contain the key itself.
-    package enum Origin: Sendable, Equatable {
+    public enum Origin: Sendable, Equatable {
         case environment
         case file(String)
     }
@@ -42,7 +46,7 @@ package struct ManagementKey: Sendable, CustomStringConvertible, CustomDebugStri
     /// Loads the key from `--key-file` when given, otherwise from `OPENROUTER_MANAGEMENT_KEY`.
     ///
     /// - Returns: the key and a warning to print when the key file can be read by other users.
-    package static func load(
+    public static func load(
         keyFile: String?,
         environment: [String: String]
     ) throws(KeyAuditError) -> (key: ManagementKey, warning: String?) {

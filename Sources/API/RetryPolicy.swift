@@ -2,15 +2,19 @@ import Foundation
 import KeyAuditCore
 
 /// How failed requests are retried: exponential backoff with jitter, `Retry-After` honoured, all inside the deadline.
-package struct RetryPolicy: Sendable {
+public struct RetryPolicy: Sendable {
     /// Retries after the first attempt (so `maxRetries + 1` attempts in all).
-    package var maxRetries: Int
-    package var baseDelay: Duration
-    package var maxDelay: Duration
+    public var maxRetries: Int
+    /// Backoff ceiling before the first retry; it doubles with each further retry, up to `maxDelay`.
+    public var baseDelay: Duration
+    /// The highest backoff ceiling; each wait is between half the ceiling and all of it (equal jitter).
+    public var maxDelay: Duration
     /// The longest `Retry-After` obeyed; a server asking for more is treated as unavailable.
-    package var maxRetryAfter: Duration
+    public var maxRetryAfter: Duration
 
-    package init(
+    /// Defaults: 5 retries (`--max-retries`), backoff from 500 ms doubling to at most 30 s, and a
+    /// `Retry-After` of up to 300 s obeyed.
+    public init(
         maxRetries: Int = 5, baseDelay: Duration = .milliseconds(500), maxDelay: Duration = .seconds(30),
         maxRetryAfter: Duration = .seconds(300)
     ) {

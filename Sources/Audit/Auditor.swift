@@ -1,13 +1,15 @@
 import Foundation
 import KeyAuditCore
-import KeyAuditAPI
 import KeyAuditSnapshot
 
 /// The audit of one snapshot: findings in report order, and how each suppression fared.
-package struct AuditResult: Sendable {
-    package var findings: [Finding]
-    package var suppressions: [SuppressionStatus]
-    package var policy: Policy
+public struct AuditResult: Sendable {
+    /// Every finding, suppressed ones included: most severe first, then by rule id and key hash.
+    public var findings: [Finding]
+    /// One entry per suppression of the policy, in the policy's order, with how it fared.
+    public var suppressions: [SuppressionStatus]
+    /// The policy the audit ran under (recorded in findings.json and stated in every report).
+    public var policy: Policy
 
     package init(findings: [Finding], suppressions: [SuppressionStatus], policy: Policy) {
         self.findings = findings
@@ -18,7 +20,8 @@ package struct AuditResult: Sendable {
     /// A copy: at 170,000 findings, 30 MB. Prefer ``unsuppressedCount`` or a loop with `where !suppressed`.
     package var unsuppressed: [Finding] { findings.filter { !$0.suppressed } }
 
-    package var unsuppressedCount: Int { findings.count { !$0.suppressed } }
+    /// Findings no active suppression covers: what the reports count and `--fail-on` looks at.
+    public var unsuppressedCount: Int { findings.count { !$0.suppressed } }
 
     /// Unsuppressed findings per key identity (the reports' and the workbook's "findings" column).
     package func unsuppressedCountByKey() -> [String: Int] {
@@ -31,8 +34,9 @@ package struct AuditResult: Sendable {
 }
 
 /// How one suppression of the policy fared in this run.
-package struct SuppressionStatus: Sendable {
-    package enum State: String, Sendable {
+public struct SuppressionStatus: Sendable {
+    /// Where a suppression stands at the run's clock (`state` in findings.json and the reports).
+    public enum State: String, Sendable {
         /// Suppressing, and not expiring within the warning window.
         case active
         /// Suppressing, but lapses within `suppression_warning_days`.
@@ -43,10 +47,12 @@ package struct SuppressionStatus: Sendable {
         case unmatched
     }
 
-    package var suppression: Suppression
-    package var state: State
+    /// The suppression as the policy states it.
+    public var suppression: Suppression
+    /// Active, expiring soon, expired or unmatched, judged at the run's clock.
+    public var state: State
     /// Findings it matched (suppressed while active, counted again once expired).
-    package var matched: Int
+    public var matched: Int
 
     package init(suppression: Suppression, state: State, matched: Int) {
         self.suppression = suppression

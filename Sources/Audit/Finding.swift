@@ -1,6 +1,5 @@
 import Foundation
 import KeyAuditCore
-import KeyAuditAPI
 import KeyAuditSnapshot
 
 /// One rule matched on one key (or on the snapshot as a whole), with what it saw and how to fix it.
@@ -12,15 +11,21 @@ import KeyAuditSnapshot
 /// (``KeyFindingSource``). Stored, the text costs about 450 bytes a finding; derived, nothing. Id, title
 /// and remediation are likewise built from the rule and the key hash. Findings read back from a
 /// findings.json, and the snapshot-wide ones, carry their text.
-package struct Finding: Sendable {
-    package enum Status: String, Sendable {
+public struct Finding: Sendable {
+    /// Whether the previous run already had this finding (same id).
+    public enum Status: String, Sendable {
         case new, persisting
     }
 
-    package var rule: String
-    package var severity: Severity
-    package var firstSeen: Date
-    package var status: Status
+    /// The id of the rule that matched, e.g. `stale-key`.
+    public var rule: String
+    /// The severity in force: the policy's override, else the rule's graded or default severity.
+    public var severity: Severity
+    /// When the finding was first seen: from the previous findings.json, else the previous snapshot's time when
+    /// it matched there too, else this run's clock.
+    public var firstSeen: Date
+    /// `persisting` when the previous run had a finding with the same id, `new` otherwise.
+    public var status: Status
     private let source: Source
     private var suppressionBox: SuppressionBox?
 
@@ -60,21 +65,23 @@ package struct Finding: Sendable {
     }
 
     /// nil for findings about the snapshot as a whole (`broken-chain`, `incomplete-coverage`).
-    package var keyHash: String? {
+    public var keyHash: String? {
         switch source {
         case .key(let keys, let index): return keys.keys[Int(index)].identity
         case .stored(let stored): return stored.keyHash
         }
     }
 
-    package var keyName: String? {
+    /// The key's `name` as received (hostile text); nil for snapshot findings or a key without a readable name.
+    public var keyName: String? {
         switch source {
         case .key(let keys, let index): return keys.keys[Int(index)].name
         case .stored(let stored): return stored.keyName
         }
     }
 
-    package var workspaceId: String? {
+    /// The key's `workspace_id`; nil for snapshot findings or when the API sent none.
+    public var workspaceId: String? {
         switch source {
         case .key(let keys, let index): return keys.keys[Int(index)].workspaceId
         case .stored(let stored): return stored.workspaceId
@@ -82,7 +89,7 @@ package struct Finding: Sendable {
     }
 
     /// The message and the evidence together (one evaluation of the rule where they are derived).
-    package var text: (message: String, evidence: JSONObject) {
+    public var text: (message: String, evidence: JSONObject) {
         switch source {
         case .key(let keys, let index):
             guard let match = keys.match(rule: rule, index: Int(index)) else { return ("", JSONObject()) }
@@ -92,27 +99,30 @@ package struct Finding: Sendable {
         }
     }
 
-    package var message: String { text.message }
+    /// What was found on this key, in one sentence with the values the rule saw.
+    public var message: String { text.message }
 
     /// What the rule looked at, in a fixed order.
-    package var evidence: JSONObject { text.evidence }
+    public var evidence: JSONObject { text.evidence }
 
     /// `<rule>:<key hash>` (`<rule>:snapshot` for snapshot findings): stable across runs, so findings can be
     /// followed from night to night.
-    package var id: String { stored?.id ?? Self.id(rule: rule, keyHash: keyHash) }
+    public var id: String { stored?.id ?? Self.id(rule: rule, keyHash: keyHash) }
 
     /// The rule's title.
-    package var title: String { stored?.title ?? RuleCatalog.rule(rule)?.title ?? rule }
+    public var title: String { stored?.title ?? RuleCatalog.rule(rule)?.title ?? rule }
 
     /// How to fix it, with the Management API call for this key.
-    package var remediation: String { stored?.remediation ?? Self.remediation(rule: rule, keyHash: keyHash) }
+    public var remediation: String { stored?.remediation ?? Self.remediation(rule: rule, keyHash: keyHash) }
 
-    package var suppression: Suppression? {
+    /// The active suppression that silences it (the first matching one in policy order); nil when it counts.
+    public var suppression: Suppression? {
         get { suppressionBox?.value }
         set { suppressionBox = newValue.map(SuppressionBox.init) }
     }
 
-    package var suppressed: Bool { suppressionBox != nil }
+    /// Whether an active suppression covers it: it stays in the reports but not in the counts or `--fail-on`.
+    public var suppressed: Bool { suppressionBox != nil }
 
     private var stored: StoredFinding? {
         if case .stored(let stored) = source { return stored }

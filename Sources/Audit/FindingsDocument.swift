@@ -1,6 +1,5 @@
 import Foundation
 import KeyAuditCore
-import KeyAuditAPI
 import KeyAuditSnapshot
 
 /// findings.json: the audit as data, for tools and for the next run's first_seen/status.

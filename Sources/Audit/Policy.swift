@@ -1,23 +1,23 @@
 import Foundation
-import KeyAuditCore
-import KeyAuditAPI
 import KeyAuditSnapshot
 
 /// Thresholds, per-rule settings and suppressions: what the audit holds keys to.
-package struct Policy: Sendable, Equatable {
-    package struct Thresholds: Sendable, Equatable {
+public struct Policy: Sendable, Equatable {
+    /// The numbers the rules compare against (`thresholds:` in the policy file).
+    public struct Thresholds: Sendable, Equatable {
         /// `stale-key`: an enabled key not edited for more than this many days.
-        package var staleAfterDays: Int = 90
+        public var staleAfterDays: Int = 90
         /// `expiring-soon`: `expires_at` within this many days.
-        package var expiringWithinDays: Int = 14
+        public var expiringWithinDays: Int = 14
         /// `unused-key`: `last_used_at` older than this many days.
-        package var unusedAfterDays: Int = 60
+        public var unusedAfterDays: Int = 60
         /// `limit-nearly-exhausted`: `limit_remaining` below this share of `limit` (0…1).
-        package var limitRemainingShare: Double = 0.1
+        public var limitRemainingShare: Double = 0.1
         /// Suppressions expiring within this many days are listed as "expiring soon".
-        package var suppressionWarningDays: Int = 14
+        public var suppressionWarningDays: Int = 14
 
-        package init() {}
+        /// The defaults: stale after 90 days, expiring within 14, unused after 60, a 10% share, 14-day warning.
+        public init() {}
 
         static let names = [
             "stale_after_days", "expiring_within_days", "unused_after_days", "limit_remaining_share",
@@ -25,46 +25,58 @@ package struct Policy: Sendable, Equatable {
         ]
     }
 
-    package struct RuleSetting: Sendable, Equatable {
-        package var enabled: Bool = true
+    /// One rule's entry under `rules:` in the policy file.
+    public struct RuleSetting: Sendable, Equatable {
+        /// False: the rule is not evaluated and produces no findings.
+        public var enabled: Bool = true
         /// Replaces the rule's own severity (including the graded severities of `disabled-with-usage`).
-        package var severity: Severity?
+        public var severity: Severity?
 
-        package init(enabled: Bool = true, severity: Severity? = nil) {
+        /// A setting; by default the rule is enabled at its own severity.
+        public init(enabled: Bool = true, severity: Severity? = nil) {
             self.enabled = enabled
             self.severity = severity
         }
     }
 
-    package var thresholds = Thresholds()
+    /// The thresholds in force (`thresholds:` in the policy file, `--stale-after` applied).
+    public var thresholds = Thresholds()
     /// By rule id; rules not named keep their defaults.
-    package var rules: [String: RuleSetting] = [:]
-    package var suppressions: [Suppression] = []
+    public var rules: [String: RuleSetting] = [:]
+    /// Accepted risks, in the order the policy file lists them.
+    public var suppressions: [Suppression] = []
     /// Where the policy came from: `built-in defaults` or the file's path.
-    package var source: String = "built-in defaults"
+    public var source: String = "built-in defaults"
 
-    package init() {}
+    /// The built-in defaults: default thresholds, every rule enabled at its own severity, no suppressions.
+    public init() {}
 
-    package func setting(for rule: String) -> RuleSetting { rules[rule] ?? RuleSetting() }
+    /// The setting for rule id `rule`; enabled at the rule's own severity when the policy does not name it.
+    public func setting(for rule: String) -> RuleSetting { rules[rule] ?? RuleSetting() }
 }
 
 /// An accepted risk: findings it matches stay visible but do not count, until it expires.
-package struct Suppression: Sendable, Equatable {
+public struct Suppression: Sendable, Equatable {
     /// A 64-hex key hash, or a glob (`*`, `?`, `[…]`) over key names.
-    package var key: String
+    public var key: String
     /// A rule id, or `*` for every rule.
-    package var rule: String
-    package var reason: String
-    package var owner: String
-    package var ticket: String?
+    public var rule: String
+    /// Why the risk is accepted; shown beside every finding it suppresses.
+    public var reason: String
+    /// Who accepted the risk, e.g. an email address.
+    public var owner: String
+    /// A tracking reference such as `SEC-1234`; nil when the policy gives none.
+    public var ticket: String?
     /// The day it lapses, as written (`2027-01-31`); it suppresses through the end of that day, UTC.
-    package var expires: String
+    public var expires: String
     /// The first instant at which it no longer suppresses.
-    package var expiresAt: Date
+    public var expiresAt: Date
     /// Its position in the policy file, for messages (`policy.yml:14`).
-    package var location: String
+    public var location: String
 
-    package init(
+    /// A suppression as read from a policy file (or back from findings.json); `expiresAt` is the instant
+    /// after the last day, UTC.
+    public init(
         key: String, rule: String, reason: String, owner: String, ticket: String?, expires: String, expiresAt: Date,
         location: String
     ) {

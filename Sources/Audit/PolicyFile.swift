@@ -1,18 +1,20 @@
 import Foundation
-import Yams
 import KeyAuditCore
-import KeyAuditAPI
-import KeyAuditSnapshot
+import Yams
 
 /// Reads a policy YAML file strictly: an unknown key, a wrong type or a missing `expires` is an error
 /// naming the file, line and field, because a typo in a security policy must not loosen it silently.
-package enum PolicyFile {
-    package static func load(path: String) throws(KeyAuditError) -> Policy {
+public enum PolicyFile {
+    /// Reads and validates the policy file at `path` (`--policy`); ``Policy/source`` is set to `path`.
+    ///
+    /// - Throws: ``KeyAuditError/usage(_:)`` (exit 64) naming the file, and the line and column of a content error.
+    public static func load(path: String) throws(KeyAuditError) -> Policy {
         let (_, root) = try YAMLReader.load(path: path, what: "--policy")
         return try policy(root, name: path)
     }
 
-    package static func parse(_ text: String, name: String) throws(KeyAuditError) -> Policy {
+    /// Validates policy YAML given as text; `name` stands for the file in messages and in ``Policy/source``.
+    public static func parse(_ text: String, name: String) throws(KeyAuditError) -> Policy {
         try policy(try YAMLReader(file: name).compose(text), name: name)
     }
 
@@ -123,7 +125,7 @@ package enum PolicyFile {
     }
 
     /// The commented starting file `keyaudit policy init` writes.
-    package static let starter = """
+    public static let starter = """
         # keyaudit policy (version 1). Every setting is optional; what is left out keeps its default.
         # The policy in force is recorded in findings.json and stated in every report.
         version: 1

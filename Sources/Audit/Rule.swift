@@ -1,11 +1,11 @@
 import Foundation
 import KeyAuditCore
-import KeyAuditAPI
 import KeyAuditSnapshot
 
 /// One check keyaudit runs, with everything a reviewer needs to understand and fix what it finds.
-package struct Rule: Sendable {
-    package enum Scope: String, Sendable {
+public struct Rule: Sendable {
+    /// What a rule is evaluated on.
+    public enum Scope: String, Sendable {
         /// Evaluated on every key.
         case key
         /// Evaluated once on the snapshot (its chain, its coverage).
@@ -13,16 +13,21 @@ package struct Rule: Sendable {
     }
 
     /// Part of the contract: policy files and suppressions name rules by id.
-    package let id: String
-    package let scope: Scope
-    package let defaultSeverity: Severity
+    public let id: String
+    /// Whether it runs on each key or once on the whole snapshot.
+    public let scope: Scope
+    /// The severity of its findings unless the rule grades them (see `severityNote`) or the policy overrides it.
+    public let defaultSeverity: Severity
     /// When the severity depends on the evidence, how.
-    package let severityNote: String?
-    package let title: String
-    package let risk: String
+    public let severityNote: String?
+    /// A short heading for its findings and `keyaudit rules`, e.g. "Key not reviewed or rotated".
+    public let title: String
+    /// Why a match matters, in a few sentences (printed by `keyaudit rules`).
+    public let risk: String
     /// How to fix it, with the Management API call; `{hash}` stands for the key's hash.
-    package let remediation: String
-    package let evidenceFields: [String]
+    public let remediation: String
+    /// Names of the members of its findings' `evidence`, in order (printed by `keyaudit rules`).
+    public let evidenceFields: [String]
     /// Whether `evaluate` reads the previous snapshot's key (the audit keeps it for the findings' text).
     package var readsPrevious = false
     /// Pure: the same key, previous key, thresholds and clock give the same answer.

@@ -1,19 +1,20 @@
 import Foundation
 import KeyAuditCore
-import KeyAuditAPI
 import KeyAuditSnapshot
 
 /// Every rule keyaudit knows, in the order `keyaudit rules` lists them. Ids and default severities are
 /// part of the contract (policy files and suppressions name them); the README's rule table mirrors this list.
-package enum RuleCatalog {
-    package static let all: [Rule] = [
+public enum RuleCatalog {
+    /// Every rule: the key rules, then the snapshot rules `broken-chain` and `incomplete-coverage`.
+    public static let all: [Rule] = [
         staleKey, noLimit, disabledWithUsage, expiredNotDeleted, expiringSoon, limitNearlyExhausted,
         byokOutsideLimit, limitNeverResets, unusedKey, unreadableData, brokenChain, incompleteCoverage,
     ]
 
     private static let byID: [String: Rule] = Dictionary(uniqueKeysWithValues: all.map { ($0.id, $0) })
 
-    package static func rule(_ id: String) -> Rule? { byID[id] }
+    /// The rule with this id; nil for an id keyaudit does not know.
+    public static func rule(_ id: String) -> Rule? { byID[id] }
 
     static let day = 86_400.0
 

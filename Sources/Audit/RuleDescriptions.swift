@@ -1,6 +1,4 @@
 import KeyAuditCore
-import KeyAuditAPI
-import KeyAuditSnapshot
 
 /// The rule catalog as data, for `keyaudit rules --format json`.
 package enum RuleDescriptions {

@@ -1,9 +1,5 @@
-import KeyAuditCore
-import KeyAuditAPI
-import KeyAuditSnapshot
-
 /// How much a finding matters, lowest first.
-package enum Severity: String, Sendable, CaseIterable, Comparable, Codable {
+public enum Severity: String, Sendable, CaseIterable, Comparable, Codable {
     case info, low, medium, high, critical
 
     var rank: Int {
@@ -16,20 +12,21 @@ package enum Severity: String, Sendable, CaseIterable, Comparable, Codable {
         }
     }
 
-    package static func < (lhs: Severity, rhs: Severity) -> Bool { lhs.rank < rhs.rank }
+    public static func < (lhs: Severity, rhs: Severity) -> Bool { lhs.rank < rhs.rank }
 
     /// Most severe first, for reports.
-    package static let descending: [Severity] = allCases.reversed()
+    public static let descending: [Severity] = allCases.reversed()
 }
 
 /// When `keyaudit run` exits 1: `--fail-on`.
-package enum FailOn: Sendable, Equatable {
+public enum FailOn: Sendable, Equatable {
     case severity(Severity)
     /// Any unsuppressed finding that is new since the previous run.
     case new
     case never
 
-    package init?(_ text: String) {
+    /// Parses a `--fail-on` value: a severity name, `new` or `never`; nil for anything else.
+    public init?(_ text: String) {
         switch text {
         case "new": self = .new
         case "never": self = .never
@@ -39,10 +36,11 @@ package enum FailOn: Sendable, Equatable {
         }
     }
 
-    package static let choices = "info, low, medium, high, critical, new, never"
+    /// The accepted `--fail-on` values, for help and error messages.
+    public static let choices = "info, low, medium, high, critical, new, never"
 
     /// Whether these findings should fail the run.
-    package func isTriggered(by findings: [Finding]) -> Bool {
+    public func isTriggered(by findings: [Finding]) -> Bool {
         switch self {
         case .never: return false
         case .new: return findings.contains { !$0.suppressed && $0.status == .new }

@@ -6,11 +6,11 @@ import Foundation
 /// Fatal problems are ``KeyAuditError``s; recoverable ones are these values, collected while the run goes
 /// (``Diagnostics``), printed as warnings the moment they are raised, and written into findings.json and every
 /// report. The few raised after the run folder is committed (retention) can only be printed.
-package struct Diagnostic: Sendable, Equatable {
+public struct Diagnostic: Sendable, Equatable {
     /// The stage that raised it: `listing`, `previous`, `audit`, `retention`, …
-    package var stage: String
+    public var stage: String
     /// One line: what happened and what it means for the run.
-    package var message: String
+    public var message: String
 
     package init(stage: String, message: String) {
         self.stage = stage

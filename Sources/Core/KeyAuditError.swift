@@ -4,7 +4,7 @@ import Foundation
 ///
 /// The exit code of each case is decided here and nowhere else (sysexits.h values), so the
 /// README's table, `--help` and the behaviour cannot drift apart.
-package enum KeyAuditError: Error, Sendable, Equatable {
+public enum KeyAuditError: Error, Sendable, Equatable {
     /// Bad flags, a bad policy, template or layout file, an unusable base URL (64).
     case usage(String)
     /// Data from the API or an input file that cannot be understood (65).
@@ -21,7 +21,7 @@ package enum KeyAuditError: Error, Sendable, Equatable {
     case interrupted(signal: Int32)
 
     /// The process exit code for this error.
-    package var exitCode: Int32 {
+    public var exitCode: Int32 {
         switch self {
         case .usage: return ExitStatus.usage
         case .malformedData: return ExitStatus.dataError
@@ -34,7 +34,7 @@ package enum KeyAuditError: Error, Sendable, Equatable {
     }
 
     /// The one line printed on stderr: cause and what to do.
-    package var message: String {
+    public var message: String {
         switch self {
         case .usage(let text), .malformedData(let text), .apiUnavailable(let text), .cannotWrite(let text),
             .locked(let text), .keyRejected(let text):
@@ -47,18 +47,25 @@ package enum KeyAuditError: Error, Sendable, Equatable {
 }
 
 extension KeyAuditError: CustomStringConvertible {
-    package var description: String { message }
+    public var description: String { message }
 }
 
 /// The exit codes keyaudit uses (see README, "Exit codes").
-package enum ExitStatus {
-    package static let success: Int32 = 0
+public enum ExitStatus {
+    /// 0: success (`EX_OK`).
+    public static let success: Int32 = 0
     /// Findings at or above `--fail-on`.
-    package static let findings: Int32 = 1
-    package static let usage: Int32 = 64
-    package static let dataError: Int32 = 65
-    package static let unavailable: Int32 = 69
-    package static let cannotCreate: Int32 = 73
-    package static let tempFail: Int32 = 75
-    package static let noPermission: Int32 = 77
+    public static let findings: Int32 = 1
+    /// 64 (`EX_USAGE`): usage or configuration error: flags, policy file, templates, XLSX layout, base URL.
+    public static let usage: Int32 = 64
+    /// 65 (`EX_DATAERR`): malformed data from the API or a corrupt input file (`verify`: a broken chain).
+    public static let dataError: Int32 = 65
+    /// 69 (`EX_UNAVAILABLE`): the API is unavailable after retries, or `--timeout` was reached.
+    public static let unavailable: Int32 = 69
+    /// 73 (`EX_CANTCREAT`): the output cannot be written (permissions, full disk).
+    public static let cannotCreate: Int32 = 73
+    /// 75 (`EX_TEMPFAIL`): another run holds the lock on the output folder.
+    public static let tempFail: Int32 = 75
+    /// 77 (`EX_NOPERM`): the management key is missing or was rejected (401, or 403: not a management key).
+    public static let noPermission: Int32 = 77
 }

@@ -1,4 +1,5 @@
 /// The version keyaudit reports in snapshots, reports and `--version`.
-package enum KeyAuditVersion {
-    package static let current = "0.1.0"
+public enum KeyAuditVersion {
+    /// This build's version: `tool.version` in snapshot.json, the reports, and the `User-Agent` sent to the API.
+    public static let current = "0.1.0"
 }

@@ -1,15 +1,13 @@
 import Foundation
 import KeyAuditCore
-import KeyAuditAPI
-import KeyAuditSnapshot
-import KeyAuditAudit
 
 /// diff.json and the plain-text summary `keyaudit diff` prints.
 extension SnapshotDiff {
     /// Spenders listed in reports and in `spend.top`.
-    package static let topSpenders = 10
+    public static let topSpenders = 10
 
-    package func encoded() -> [UInt8] {
+    /// The complete diff.json bytes (pretty-printed) in one array; `encode(chunked:)` streams the same bytes.
+    public func encoded() -> [UInt8] {
         var all: [UInt8] = []
         encode { (chunk: [UInt8]) in all.append(contentsOf: chunk) }
         return all
@@ -115,11 +113,11 @@ extension SnapshotDiff {
     }
 
     /// diff.json as one tree (tests, small diffs); ``encode(chunked:)`` writes the same bytes.
-    package var json: JSONValue { streamed.materialized }
+    public var json: JSONValue { streamed.materialized }
 
     /// A readable summary for a terminal. Names are shown with control characters replaced, so a hostile
     /// key name cannot move the cursor or forge lines.
-    package func textSummary() -> String {
+    public func textSummary() -> String {
         func name(_ text: String?) -> String { Escaping.terminal(text ?? "") }
         func value(_ value: JSONValue?) -> String {
             value.map { Escaping.terminal(JSONWriter.string($0, style: .compact)) } ?? "(absent)"
@@ -155,7 +153,9 @@ extension SnapshotDiff {
         let top = spend.top(Self.topSpenders)
         if !top.isEmpty {
             lines.append("Largest spend since the previous snapshot:")
-            lines += top.map { "  \(HumanReadable.money($0.growth))  \(name(String($0.hash.prefix(12))))  \(name($0.name))" }
+            lines += top.map {
+                "  \(HumanReadable.money($0.growth))  \(name(String($0.hash.prefix(12))))  \(name($0.name))"
+            }
         }
         let resets = spend.counterResets
         if !resets.isEmpty {

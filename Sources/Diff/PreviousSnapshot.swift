@@ -1,8 +1,7 @@
 import Foundation
-import KeyAuditCore
-import KeyAuditAPI
-import KeyAuditSnapshot
 import KeyAuditAudit
+import KeyAuditCore
+import KeyAuditSnapshot
 
 /// The previous snapshot, condensed to what this run's audit and diff read from it.
 ///

@@ -1,20 +1,23 @@
 import Foundation
-import KeyAuditCore
-import KeyAuditAPI
-import KeyAuditSnapshot
 import KeyAuditAudit
+import KeyAuditCore
+import KeyAuditSnapshot
 
 /// What changed between two snapshots of the same account. Identity is the key's hash, so a renamed key
 /// is the same key with a changed `name`.
-package struct SnapshotDiff: Sendable {
+public struct SnapshotDiff: Sendable {
     package static let schemaVersion = 1
     package static let fileName = "diff.json"
 
-
-    package struct Endpoint: Sendable {
-        package var path: String
-        package var takenAt: Date?
-        package var sha256: String
+    /// One side of the comparison: which snapshot file, taken when, with which checksum.
+    public struct Endpoint: Sendable {
+        /// The snapshot file: relative to the output folder in a run (`20261125T030000Z/snapshot.json`),
+        /// as given to `keyaudit diff` otherwise.
+        public var path: String
+        /// The snapshot's `taken_at`; nil when the file does not say (a raw key list).
+        public var takenAt: Date?
+        /// SHA-256 of the snapshot file's bytes, lower-case hex.
+        public var sha256: String
 
         package init(path: String, takenAt: Date?, sha256: String) {
             self.path = path
@@ -23,74 +26,110 @@ package struct SnapshotDiff: Sendable {
         }
     }
 
-    package struct KeyRef: Sendable, Equatable {
-        package var hash: String
-        package var name: String?
-        package var workspaceId: String?
+    /// A key found in only one of the two snapshots (added or removed).
+    public struct KeyRef: Sendable, Equatable {
+        /// The key's ``KeyRecord/identity``: its `hash`, or a `~nohash-…` stand-in when it had none.
+        public var hash: String
+        /// Its `name` in the snapshot that has it; nil when missing or unreadable.
+        public var name: String?
+        /// Its `workspace_id`; nil when the API sent none.
+        public var workspaceId: String?
     }
 
     /// One field's change; nil `from`/`to` means the field was absent (distinct from a JSON null).
-    package struct FieldChange: Sendable, Equatable {
-        package var field: String
-        package var from: JSONValue?
-        package var to: JSONValue?
+    public struct FieldChange: Sendable, Equatable {
+        /// The key object's member, as the API names it, e.g. `limit` or `disabled`.
+        public var field: String
+        /// The value in the older snapshot; nil when the field was absent there.
+        public var from: JSONValue?
+        /// The value in the newer snapshot; nil when the field is absent now.
+        public var to: JSONValue?
     }
 
-    package struct KeyChange: Sendable {
-        package var hash: String
+    /// A key in both snapshots whose configuration changed (volatile fields such as usage are not compared).
+    public struct KeyChange: Sendable {
+        /// The key's ``KeyRecord/identity``: its `hash`, or a `~nohash-…` stand-in when it has none.
+        public var hash: String
         /// The current name.
-        package var name: String?
-        package var workspaceId: String?
-        package var changes: [FieldChange]
+        public var name: String?
+        /// Its current `workspace_id`; nil when the API sent none.
+        public var workspaceId: String?
+        /// The configuration fields that differ: in the current object's order, then fields only the old one had.
+        public var changes: [FieldChange]
     }
 
-    package struct KeySpend: Sendable {
-        package var hash: String
-        package var name: String?
-        package var usageFrom: Double
-        package var usageTo: Double
-        package var byokFrom: Double
-        package var byokTo: Double
+    /// One key in both snapshots whose `usage` or `byok_usage` moved, with both readings.
+    public struct KeySpend: Sendable {
+        /// The key's ``KeyRecord/identity``: its `hash`, or a `~nohash-…` stand-in when it has none.
+        public var hash: String
+        /// Its current `name`; nil when missing or unreadable.
+        public var name: String?
+        /// Lifetime `usage` in the older snapshot, USD; 0 when absent or unreadable there.
+        public var usageFrom: Double
+        /// Lifetime `usage` in the newer snapshot, USD; 0 when absent or unreadable.
+        public var usageTo: Double
+        /// Lifetime `byok_usage` in the older snapshot, USD; 0 when absent or unreadable there.
+        public var byokFrom: Double
+        /// Lifetime `byok_usage` in the newer snapshot, USD; 0 when absent or unreadable.
+        public var byokTo: Double
         /// Growth of usage + byok_usage; 0 when a counter went down.
-        package var growth: Double { max(0, usageTo - usageFrom) + max(0, byokTo - byokFrom) }
+        public var growth: Double { max(0, usageTo - usageFrom) + max(0, byokTo - byokFrom) }
         /// A counter went down: the key was reset or recreated; never counted as negative spend.
-        package var counterWentDown: Bool { usageTo < usageFrom || byokTo < byokFrom }
+        public var counterWentDown: Bool { usageTo < usageFrom || byokTo < byokFrom }
     }
 
-    package struct Spend: Sendable {
-        package var elapsedSeconds: Double?
-        package var usageGrowth: Double
-        package var byokGrowth: Double
+    /// Spend between the two snapshots, from the keys' lifetime `usage` and `byok_usage` counters.
+    public struct Spend: Sendable {
+        /// Seconds between the two snapshots' `taken_at`; nil when either is unknown.
+        public var elapsedSeconds: Double?
+        /// Growth of `usage` summed over keys in both snapshots, USD; a counter that went down adds 0.
+        public var usageGrowth: Double
+        /// Growth of `byok_usage` summed over keys in both snapshots, USD; a counter that went down adds 0.
+        public var byokGrowth: Double
         /// Keys whose usage moved (up, or down as a reset), by hash.
-        package var keys: [KeySpend]
-        package var total: Double { usageGrowth + byokGrowth }
+        public var keys: [KeySpend]
+        /// `usageGrowth + byokGrowth`, USD (keys added since the older snapshot are not counted).
+        public var total: Double { usageGrowth + byokGrowth }
 
         /// The largest spenders since the previous snapshot, largest first.
-        package func top(_ count: Int) -> [KeySpend] {
+        public func top(_ count: Int) -> [KeySpend] {
             Array(
                 keys.filter { $0.growth > 0 }.sorted {
                     $0.growth != $1.growth ? $0.growth > $1.growth : $0.hash < $1.hash
                 }.prefix(count))
         }
 
-        package var counterResets: [KeySpend] { keys.filter(\.counterWentDown) }
+        /// Keys whose `usage` or `byok_usage` went down (the key was reset or recreated).
+        public var counterResets: [KeySpend] { keys.filter(\.counterWentDown) }
     }
 
-    package struct FindingChanges: Sendable {
-        package var new: [String]
-        package var resolved: [String]
-        package var persisting: [String]
+    /// Finding ids (`<rule>:<key hash>`) compared between the two runs; each list sorted.
+    public struct FindingChanges: Sendable {
+        /// Ids found now that the older run did not have.
+        public var new: [String]
+        /// Ids the older run had that are no longer found.
+        public var resolved: [String]
+        /// Ids found by both runs.
+        public var persisting: [String]
     }
 
-    package var from: Endpoint
-    package var to: Endpoint
-    package var added: [KeyRef]
-    package var removed: [KeyRef]
-    package var changed: [KeyChange]
-    package var spend: Spend
-    package var findings: FindingChanges
+    /// The older snapshot.
+    public var from: Endpoint
+    /// The newer snapshot (in a run, this run's).
+    public var to: Endpoint
+    /// Keys only in the newer snapshot, sorted by identity.
+    public var added: [KeyRef]
+    /// Keys only in the older snapshot (deleted since), sorted by identity.
+    public var removed: [KeyRef]
+    /// Keys in both whose configuration changed, sorted by identity.
+    public var changed: [KeyChange]
+    /// Spend between the two snapshots.
+    public var spend: Spend
+    /// Finding ids new, resolved and persisting since the older run.
+    public var findings: FindingChanges
 
-    package var isEmpty: Bool {
+    /// True when no key was added, removed, reconfigured or spent, and no finding is new or resolved.
+    public var isEmpty: Bool {
         added.isEmpty && removed.isEmpty && changed.isEmpty && spend.keys.isEmpty && findings.new.isEmpty
             && findings.resolved.isEmpty
     }
@@ -234,7 +273,8 @@ package struct SnapshotDiff: Sendable {
                 changes.append(FieldChange(field: field, from: previous, to: value))
             }
         }
-        for (field, value) in zip(old.keys, old.values) where !KeyRecord.volatileFields.contains(field) && new[field] == nil {
+        for (field, value) in zip(old.keys, old.values)
+        where !KeyRecord.volatileFields.contains(field) && new[field] == nil {
             changes.append(FieldChange(field: field, from: value, to: nil))
         }
         return changes

@@ -1,9 +1,8 @@
 import Foundation
-import KeyAuditCore
-import KeyAuditAPI
-import KeyAuditSnapshot
 import KeyAuditAudit
+import KeyAuditCore
 import KeyAuditDiff
+import KeyAuditSnapshot
 
 /// Everything a report is made from: the values of one run, nothing read from disk or the network.
 package struct ReportContext: Sendable {

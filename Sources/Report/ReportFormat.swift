@@ -2,13 +2,14 @@ import Foundation
 import KeyAuditCore
 
 /// Report formats (`--format md,html,xlsx`).
-package enum ReportFormat: String, Sendable, CaseIterable {
+public enum ReportFormat: String, Sendable, CaseIterable {
     case md, html, xlsx
 
-    package var fileName: String { "report.\(rawValue)" }
+    /// The file written in the run folder: `report.md`, `report.html` or `report.xlsx`.
+    public var fileName: String { "report.\(rawValue)" }
 
     /// Parses `md,html,xlsx`.
-    package static func parseList(_ text: String) throws(KeyAuditError) -> [ReportFormat] {
+    public static func parseList(_ text: String) throws(KeyAuditError) -> [ReportFormat] {
         var formats: [ReportFormat] = []
         for part in text.split(separator: ",") {
             let name = part.trimmingCharacters(in: .whitespaces).lowercased()

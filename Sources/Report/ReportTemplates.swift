@@ -1,10 +1,6 @@
 import Foundation
-import Mustache
 import KeyAuditCore
-import KeyAuditAPI
-import KeyAuditSnapshot
-import KeyAuditAudit
-import KeyAuditDiff
+import Mustache
 
 /// The templates a run renders with: the defaults compiled into the binary (generated from the top-level
 /// `templates/` folder by `make templates`), each overridden by a file of the same name in `--templates DIR`.

@@ -1,10 +1,9 @@
 import Foundation
-import Mustache
-import KeyAuditCore
-import KeyAuditAPI
-import KeyAuditSnapshot
 import KeyAuditAudit
+import KeyAuditCore
 import KeyAuditDiff
+import KeyAuditSnapshot
+import Mustache
 
 /// The data handed to every report template, as nested `[String: Any]` values (which swift-mustache reads
 /// through `MustacheParent`, without Mirror). Every field is listed in templates/README.md; a test renders

@@ -1,9 +1,5 @@
 import Foundation
 import KeyAuditCore
-import KeyAuditAPI
-import KeyAuditSnapshot
-import KeyAuditAudit
-import KeyAuditDiff
 
 /// The reports of one run, written in two steps so that the workbook can start before the diff is known.
 ///

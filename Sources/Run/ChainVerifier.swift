@@ -1,25 +1,22 @@
 import Foundation
 import KeyAuditCore
-import KeyAuditAPI
-import KeyAuditSnapshot
-import KeyAuditAudit
-import KeyAuditDiff
-import KeyAuditReport
-import KeyAuditSampleAccount
 
 /// `keyaudit verify RUN_DIR`: every file against SHA256SUMS, then the chain of `previous.sha256` back
 /// through older run folders, each of which is checked the same way.
-package enum ChainVerifier {
-    package struct Report: Sendable {
+public enum ChainVerifier {
+    /// The outcome of `verify(runFolder:)`: intact when `broken` is nil.
+    public struct Report: Sendable {
         /// One line per check made, for stdout.
-        package var checked: [String] = []
+        public var checked: [String] = []
         /// The first broken link, if any.
-        package var broken: String?
+        public var broken: String?
         /// Why the walk stopped (first run, or an older run not present).
-        package var end: String = ""
+        public var end: String = ""
     }
 
-    package static func verify(runFolder: String) -> Report {
+    /// Checks `runFolder` against its SHA256SUMS, then follows `previous` to older run folders beside it and
+    /// checks each the same way, until the first run, a run no longer present, or the first broken link.
+    public static func verify(runFolder: String) -> Report {
         var report = Report()
         var folder = URL(fileURLWithPath: runFolder).standardizedFileURL.path
         var visited = Set<String>()

@@ -36,7 +36,10 @@ package enum DemoAccount {
                 JSONObject([
                     ("id", .string(pair.0)), ("name", .string(pair.1)), ("slug", .string(pair.1.lowercased())),
                     ("description", .string("\(pair.1) keys")),
-                    ("created_at", .string(Timestamp.format(Date(timeIntervalSince1970: epoch - Double(400 + index) * day)))),
+                    (
+                        "created_at",
+                        .string(Timestamp.format(Date(timeIntervalSince1970: epoch - Double(400 + index) * day)))
+                    ),
                     ("updated_at", .null),
                 ]))
         }
@@ -127,7 +130,9 @@ package enum DemoAccount {
             key.set("usage_weekly", money(perDay * 7))
             key.set("usage_monthly", money(perDay * 30))
             let limit = key.double("limit")
-            key.set("limit_remaining", money(max(limit * 0.4, limit - (perDay * 30).truncatingRemainder(dividingBy: limit * 0.6))))
+            key.set(
+                "limit_remaining",
+                money(max(limit * 0.4, limit - (perDay * 30).truncatingRemainder(dividingBy: limit * 0.6))))
             key.set("updated_at", iso(now - Double(random.int(2...40)) * day))
             key.set("last_used_at", iso(now - Double(random.int(3_600...(5 * 86_400)))))
             return key
@@ -135,8 +140,8 @@ package enum DemoAccount {
         func add(_ key: KeyFactory.Key) { keys.append(key.object) }
         /// A key bent into a finding. `before` is what the previous snapshot had (nil: the key is new).
         func plant(
-            _ name: String, workspace: Int, before: ((inout KeyFactory.Key) -> Void)? = nil, new: Bool = false,
-            _ change: (inout KeyFactory.Key) -> Void
+            _ name: String, workspace: Int, new: Bool = false, before: ((inout KeyFactory.Key) -> Void)? = nil,
+            now change: (inout KeyFactory.Key) -> Void
         ) {
             var key = base(name, workspace: workspace)
             change(&key)
@@ -174,9 +179,10 @@ package enum DemoAccount {
                 key.set("updated_at", offset == 2 ? .null : iso(created + 10 * day))
             }
         }
-        for (offset, name) in ["ci-runner-1", "ci-runner-2", "svc-prototype", "customer-hooli-trial", "dev-bob-scratch"]
-            .enumerated()
-        {
+        for (offset, name) in [
+            "ci-runner-1", "ci-runner-2", "svc-prototype", "customer-hooli-trial", "dev-bob-scratch",
+        ]
+        .enumerated() {
             plant(name, workspace: offset % 3) { key in  // no-limit (null, and absent on one)
                 if offset == 4 { key.remove("limit") } else { key.set("limit", .null) }
                 key.set("limit_remaining", .null)
@@ -248,24 +254,29 @@ package enum DemoAccount {
         // 3. Planted changes since the previous snapshot: added, removed, reconfigured, renamed, disabled.
         plant("customer-vandelay-prod", workspace: 1, new: true) { _ in }
         plant("svc-summarizer-canary", workspace: 0, new: true) { _ in }
-        plant("customer-nakatomi-main", workspace: 1, before: { $0.set("limit", .int(250)) }) { key in
-            key.set("limit", .null)  // limit removed overnight
-            key.set("limit_remaining", .null)
-        }
-        plant("svc-billing-primary", workspace: 0, before: { $0.set("name", .string("svc-billing-main")) }) { _ in }
-        plant("customer-prestige-prod", workspace: 1, before: { $0.set("disabled", .bool(false)) }) { key in
-            key.set("disabled", .bool(true))
-        }
+        // The limit was removed overnight.
+        plant(
+            "customer-nakatomi-main", workspace: 1, before: { $0.set("limit", .int(250)) },
+            now: { key in
+                key.set("limit", .null)
+                key.set("limit_remaining", .null)
+            })
+        plant(
+            "svc-billing-primary", workspace: 0, before: { $0.set("name", .string("svc-billing-main")) }, now: { _ in })
+        plant(
+            "customer-prestige-prod", workspace: 1, before: { $0.set("disabled", .bool(false)) },
+            now: { $0.set("disabled", .bool(true)) })
+        // A reset period changed, and a field keyaudit does not know appeared: kept and shown.
         plant(
             "svc-moderation-v2", workspace: 0,
-            before: {
-                $0.set("limit_reset", .string("weekly"))
-                $0.remove("rate_tier")
-            }
-        ) { key in
-            key.set("limit_reset", .string("monthly"))
-            key.set("rate_tier", .string("gold"))  // a field keyaudit does not know: kept and shown
-        }
+            before: { key in
+                key.set("limit_reset", .string("weekly"))
+                key.remove("rate_tier")
+            },
+            now: { key in
+                key.set("limit_reset", .string("monthly"))
+                key.set("rate_tier", .string("gold"))
+            })
         // Removed since the previous snapshot.
         for name in ["customer-soylent-prod", "dev-ivan-tmp"] {
             let key = base(name, workspace: 1)

@@ -1,11 +1,3 @@
-import KeyAuditCore
-import KeyAuditAPI
-import KeyAuditSnapshot
-import KeyAuditAudit
-import KeyAuditDiff
-import KeyAuditReport
-import KeyAuditSampleAccount
-
 #if canImport(Glibc)
     import Glibc
 #endif

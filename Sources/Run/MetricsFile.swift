@@ -1,11 +1,5 @@
 import Foundation
 import KeyAuditCore
-import KeyAuditAPI
-import KeyAuditSnapshot
-import KeyAuditAudit
-import KeyAuditDiff
-import KeyAuditReport
-import KeyAuditSampleAccount
 
 /// Prometheus text exposition for node_exporter's textfile collector, written atomically (a temporary file
 /// renamed over the target) on success and on failure, so monitoring always sees one whole file.

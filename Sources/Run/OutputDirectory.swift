@@ -1,11 +1,5 @@
 import Foundation
 import KeyAuditCore
-import KeyAuditAPI
-import KeyAuditSnapshot
-import KeyAuditAudit
-import KeyAuditDiff
-import KeyAuditReport
-import KeyAuditSampleAccount
 
 /// The `--output` folder: run folders named by their clock, the `latest` link, the lock, the staging folders.
 package struct OutputDirectory: Sendable {

@@ -1,11 +1,8 @@
 import Foundation
-import KeyAuditCore
-import KeyAuditAPI
-import KeyAuditSnapshot
 import KeyAuditAudit
+import KeyAuditCore
 import KeyAuditDiff
-import KeyAuditReport
-import KeyAuditSampleAccount
+import KeyAuditSnapshot
 
 /// The run this one is compared with: its snapshot, findings, where it lives and whether its chain holds.
 package struct PreviousRun: Sendable {
@@ -42,7 +39,8 @@ package struct PreviousRun: Sendable {
             // `latest` normally is the newest; if it is not, trust the folder names (a clock set back) but warn.
             diagnostics.raise(
                 "previous",
-                "`latest` points at \(latest), not at the newest run folder \(candidates[0]); compared with \(candidates[0])")
+                "`latest` points at \(latest), not at the newest run folder \(candidates[0]); compared with \(candidates[0])"
+            )
         }
         if FileManager.default.fileExists(atPath: output.url(OutputDirectory.latestName))
             || isLink(output.url(OutputDirectory.latestName)),
@@ -66,7 +64,8 @@ package struct PreviousRun: Sendable {
                         fileAt: (folder as NSString).appendingPathComponent(FindingsDocument.fileName)),
                     brokenChain: chainCheck(snapshot.previous, output: output, folder: folder))
             } catch {
-                diagnostics.raise("previous", "previous run \(name) is unusable (\(error.message)); looked further back")
+                diagnostics.raise(
+                    "previous", "previous run \(name) is unusable (\(error.message)); looked further back")
             }
         }
         return nil

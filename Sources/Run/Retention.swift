@@ -1,12 +1,6 @@
 import Foundation
-import Logging
 import KeyAuditCore
-import KeyAuditAPI
-import KeyAuditSnapshot
-import KeyAuditAudit
-import KeyAuditDiff
-import KeyAuditReport
-import KeyAuditSampleAccount
+import Logging
 
 /// `--keep N`: after a successful run, the oldest complete run folders beyond N are removed.
 ///

@@ -1,11 +1,5 @@
 import Foundation
 import KeyAuditCore
-import KeyAuditAPI
-import KeyAuditSnapshot
-import KeyAuditAudit
-import KeyAuditDiff
-import KeyAuditReport
-import KeyAuditSampleAccount
 
 /// A run being built in a hidden staging folder under `--output`, moved into place only when complete.
 ///

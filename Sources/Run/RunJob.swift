@@ -1,18 +1,16 @@
 import Foundation
 import KeyAuditAPI
-import KeyAuditAudit
 import KeyAuditCore
-import KeyAuditDiff
-import KeyAuditReport
-import KeyAuditSnapshot
 import Logging
 
 /// One run of keyaudit, start to finish: the stages of ``RunStages`` wired in order.
-package struct RunJob: Sendable {
-    package var request: RunRequest
-    package var logger: Logger
+public struct RunJob: Sendable {
+    /// What to run, resolved from flags, environment and files.
+    public var request: RunRequest
+    /// Where warnings, recovered problems and progress notes go (stderr from the command line).
+    public var logger: Logger
     /// Called with (pages, keys) as pages arrive, for a progress line on a terminal.
-    package var onProgress: (@Sendable (Int, Int) -> Void)?
+    public var onProgress: (@Sendable (Int, Int) -> Void)?
     /// Stand-in transport for tests; nil: AsyncHTTPClient.
     package var transport: (any HTTPTransport)?
 
@@ -29,7 +27,7 @@ package struct RunJob: Sendable {
     /// The run as the command line runs it: SIGINT and SIGTERM remove the staging folder and exit 130/143, a
     /// file-size limit is a write error instead of a kill, and `--metrics-file` is written on success and on
     /// failure.
-    package func execute() async throws(KeyAuditError) -> RunOutcome {
+    public func execute() async throws(KeyAuditError) -> RunOutcome {
         // A file-size limit (ulimit -f) must surface as a write error (exit 73, run discarded), not kill the process.
         signal(SIGXFSZ, SIG_IGN)
         let started = Date()
@@ -51,8 +49,12 @@ package struct RunJob: Sendable {
         }
     }
 
-    /// The pipeline alone; `trap` learns the staging folder to remove if a signal arrives.
-    package func run(trap: SignalTrap? = nil) async throws(KeyAuditError) -> RunOutcome {
+    /// The pipeline alone, for a program that handles signals itself: no signal handler is installed and no
+    /// metrics file is written.
+    public func run() async throws(KeyAuditError) -> RunOutcome { try await run(trap: nil) }
+
+    /// The pipeline; `trap` learns the staging folder to remove if a signal arrives.
+    package func run(trap: SignalTrap?) async throws(KeyAuditError) -> RunOutcome {
         let logger = self.logger
         let stages = RunStages(
             request: request, logger: logger, diagnostics: Diagnostics { logger.warning("\($0.message)") },

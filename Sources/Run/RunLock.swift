@@ -1,11 +1,5 @@
 import Foundation
 import KeyAuditCore
-import KeyAuditAPI
-import KeyAuditSnapshot
-import KeyAuditAudit
-import KeyAuditDiff
-import KeyAuditReport
-import KeyAuditSampleAccount
 
 /// `<output>/.keyaudit.lock`, held with flock(2) for the whole run.
 ///

@@ -1,15 +1,15 @@
 import Foundation
-import KeyAuditCore
 import KeyAuditAPI
-import KeyAuditSnapshot
 import KeyAuditAudit
+import KeyAuditCore
 import KeyAuditDiff
 import KeyAuditReport
-import KeyAuditSampleAccount
+import KeyAuditSnapshot
 
 /// Everything one `keyaudit run` (or `snapshot`) needs, resolved from flags, environment and files.
-package struct RunRequest: Sendable {
-    package enum Source: Sendable {
+public struct RunRequest: Sendable {
+    /// Where the keys come from.
+    public enum Source: Sendable {
         case api(APISource)
         /// `--from-snapshot PATH`.
         case file(String)
@@ -17,15 +17,23 @@ package struct RunRequest: Sendable {
         case demo
     }
 
-    package struct APISource: Sendable {
-        package var baseURL: BaseURL
-        package var key: ManagementKey
-        package var workspaces: [String]
-        package var concurrency: Int
-        package var retry: RetryPolicy
-        package var environment: [String: String]
+    /// How to reach the Management API (neither `--from-snapshot` nor `--demo`).
+    public struct APISource: Sendable {
+        /// `--base-url`, else `OPENROUTER_BASE_URL`, else OpenRouter's production API.
+        public var baseURL: BaseURL
+        /// The management key, from `--key-file` or `OPENROUTER_MANAGEMENT_KEY`.
+        public var key: ManagementKey
+        /// Workspace ids given with `--workspace`; empty: every workspace `/workspaces` lists.
+        public var workspaces: [String]
+        /// Key pages fetched in parallel (`--concurrency`, 1 to 64).
+        public var concurrency: Int
+        /// How failed requests are retried (`--max-retries`).
+        public var retry: RetryPolicy
+        /// The process environment, read for `HTTPS_PROXY`/`https_proxy` and `NO_PROXY`/`no_proxy`.
+        public var environment: [String: String]
 
-        package init(
+        /// The API settings as given; nothing is checked or contacted here.
+        public init(
             baseURL: BaseURL, key: ManagementKey, workspaces: [String], concurrency: Int, retry: RetryPolicy,
             environment: [String: String]
         ) {
@@ -38,32 +46,39 @@ package struct RunRequest: Sendable {
         }
     }
 
-    package var source: Source
-    package var output: String
+    /// Where the keys come from: the API, a file, or the embedded demo account.
+    public var source: Source
+    /// `--output`: the folder holding the run folders, `latest` and the lock.
+    public var output: String
     /// The run's clock: snapshot time, run folder name, rule evaluation.
-    package var now: Date
+    public var now: Date
     /// Overall deadline for talking to the API.
-    package var timeout: Duration
+    public var timeout: Duration
     /// `--previous PATH`; nil: the newest complete run folder under `output`.
-    package var previousPath: String?
+    public var previousPath: String?
     /// `keyaudit snapshot`: store the snapshot only.
-    package var snapshotOnly: Bool
-    package var formats: [ReportFormat]
-    package var policy: Policy
-    package var failOn: FailOn
+    public var snapshotOnly: Bool
+    /// `--format`: the reports to write; none are written when `snapshotOnly`.
+    public var formats: [ReportFormat]
+    /// The policy in force: `--policy` with `--stale-after` applied, or the built-in defaults.
+    public var policy: Policy
+    /// `--fail-on`: when unsuppressed findings make the run exit 1.
+    public var failOn: FailOn
     /// `--templates DIR`: files there override the default templates one by one.
-    package var templatesDirectory: String?
+    public var templatesDirectory: String?
     /// `--keep N`: complete run folders kept after a successful run.
-    package var keep: Int?
+    public var keep: Int?
     /// `--metrics-file PATH`: Prometheus textfile metrics, written on success and on failure.
-    package var metricsFile: String?
+    public var metricsFile: String?
     /// Problems found while the request was resolved (a key file others can read): raised as the run's first
     /// diagnostics, so they reach its reports as well as stderr.
     package var notes: [Diagnostic] = []
     /// `--report-rows N`: rows per table in report.md/report.html (0: all).
-    package var reportRowLimit: Int = ReportContext.defaultRowLimit
+    public var reportRowLimit: Int = ReportContext.defaultRowLimit
 
-    package init(
+    /// A request; what is not given takes the command line's defaults (600 s timeout, every format,
+    /// the built-in policy, `--fail-on never`).
+    public init(
         source: Source, output: String, now: Date, timeout: Duration = .seconds(600), previousPath: String? = nil,
         snapshotOnly: Bool = false, formats: [ReportFormat] = ReportFormat.allCases, policy: Policy = Policy(),
         failOn: FailOn = .never, templatesDirectory: String? = nil, keep: Int? = nil
@@ -83,16 +98,23 @@ package struct RunRequest: Sendable {
 }
 
 /// What a finished run produced, for the exit code, the metrics and the closing log line.
-package struct RunOutcome: Sendable {
-    package var folder: String
-    package var snapshot: Snapshot
-    package var audit: AuditResult?
-    package var diff: SnapshotDiff?
-    package var requests: Int
-    package var retries: Int
+public struct RunOutcome: Sendable {
+    /// Path of the committed run folder under `output` (the one `latest` now points to).
+    public var folder: String
+    /// The snapshot stored in it; its keys' objects as received are already released (``KeyRecord/raw`` is empty).
+    public var snapshot: Snapshot
+    /// The audit; nil for `keyaudit snapshot`.
+    public var audit: AuditResult?
+    /// The comparison with the previous run; nil on a first run and for `keyaudit snapshot`.
+    public var diff: SnapshotDiff?
+    /// HTTP requests sent to the API, retries included; 0 when the keys came from a file or the demo.
+    public var requests: Int
+    /// Requests sent again after a transient failure; 0 when the keys came from a file or the demo.
+    public var retries: Int
     /// `--fail-on` was reached: exit 1.
-    package var failed: Bool
-    package var removedByRetention: [String]
+    public var failed: Bool
+    /// Names of the old run folders `--keep` removed after the commit; empty without `--keep`.
+    public var removedByRetention: [String]
     /// What the run recovered from, in the order raised (also in findings.json and the reports).
-    package var diagnostics: [Diagnostic]
+    public var diagnostics: [Diagnostic]
 }

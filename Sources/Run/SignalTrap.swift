@@ -1,12 +1,5 @@
 import Dispatch
 import Foundation
-import KeyAuditCore
-import KeyAuditAPI
-import KeyAuditSnapshot
-import KeyAuditAudit
-import KeyAuditDiff
-import KeyAuditReport
-import KeyAuditSampleAccount
 
 /// Turns SIGINT/SIGTERM into a clean stop: the staging folder of the run in progress is removed, `latest`
 /// and earlier runs are left alone, and the process exits 130 or 143.

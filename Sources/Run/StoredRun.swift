@@ -1,21 +1,23 @@
 import Foundation
-import KeyAuditCore
-import KeyAuditAPI
-import KeyAuditSnapshot
 import KeyAuditAudit
+import KeyAuditCore
 import KeyAuditDiff
 import KeyAuditReport
-import KeyAuditSampleAccount
+import KeyAuditSnapshot
 
 /// A finished run folder read back: what `keyaudit render` re-renders and `keyaudit diff` compares.
-package struct StoredRun: Sendable {
-    package var folder: String
-    package var snapshot: Snapshot
-    package var snapshotSHA256: String
-    package var snapshotPath: String
+public struct StoredRun: Sendable {
+    /// The folder holding the snapshot file: the run folder, or a loose snapshot file's directory.
+    public var folder: String
+    /// The snapshot read from the file.
+    public var snapshot: Snapshot
+    /// SHA-256 of the snapshot file as read, lower-case hex.
+    public var snapshotSHA256: String
+    /// The snapshot file read: the path given, or the snapshot.json inside the folder given.
+    public var snapshotPath: String
 
     /// Reads a run folder or a snapshot file.
-    package static func load(_ path: String) throws(KeyAuditError) -> StoredRun {
+    public static func load(_ path: String) throws(KeyAuditError) -> StoredRun {
         let (snapshot, sha, file) = try Snapshot.load(path: path)
         return StoredRun(
             folder: (file as NSString).deletingLastPathComponent, snapshot: snapshot, snapshotSHA256: sha,
@@ -31,7 +33,7 @@ package struct StoredRun: Sendable {
     }
 
     /// Compares two stored runs (or snapshot files).
-    package static func diff(from old: StoredRun, to new: StoredRun, policy: Policy = Policy()) -> SnapshotDiff {
+    public static func diff(from old: StoredRun, to new: StoredRun, policy: Policy = Policy()) -> SnapshotDiff {
         SnapshotDiff.compare(
             previous: old.snapshot,
             from: .init(path: old.snapshotPath, takenAt: old.snapshot.takenAt, sha256: old.snapshotSHA256),
@@ -118,8 +120,10 @@ package struct StoredRun: Sendable {
 
 /// `keyaudit render RUN_DIR`: the reports of a stored run, rendered again (after a template change),
 /// replacing the old ones atomically and refreshing SHA256SUMS. No network.
-package enum RenderJob {
-    package static func render(
+public enum RenderJob {
+    /// Renders `formats` for `runFolder` again from its snapshot.json, findings.json and the previous run
+    /// beside it; files in `templatesDirectory` override the built-in templates one by one (nil: built-in only).
+    public static func render(
         runFolder: String, formats: [ReportFormat], templatesDirectory: String?
     ) throws(KeyAuditError) {
         let templates = try ReportTemplates.load(overrides: templatesDirectory, formats: formats)

@@ -121,7 +121,8 @@ package enum AccountGenerator {
         case 0..<4: key.remove("expires_at")
         case 4..<7: key.set("expires_at", .null)
         default:
-            key.set("expires_at", .string(KeyFactory.timestamp(now + (random.unit() * 460 - 60) * KeyFactory.day, style)))
+            key.set(
+                "expires_at", .string(KeyFactory.timestamp(now + (random.unit() * 460 - 60) * KeyFactory.day, style)))
         }
         switch random.below(10) {
         case 0..<3: key.remove("last_used_at")  // an older API version
@@ -174,14 +175,21 @@ package struct KeyFactory: Sendable {
             ("hash", .string(hash)), ("name", .string(name)),
             ("label", .string("sk-or-v1-\(hash.prefix(3))...\(hash.suffix(4))")),
             ("disabled", .bool(false)), ("limit", .money(limit)),
-            ("limit_remaining", .money(Self.rounded(max(limit * 0.4, limit - (usage / 9).truncatingRemainder(dividingBy: limit * 0.6))))),
+            (
+                "limit_remaining",
+                .money(Self.rounded(max(limit * 0.4, limit - (usage / 9).truncatingRemainder(dividingBy: limit * 0.6))))
+            ),
             ("limit_reset", .string(random.pick(["daily", "weekly", "monthly", "monthly"]))),
             ("include_byok_in_limit", .bool(true)), ("usage", .money(usage)),
             ("usage_daily", .money(Self.rounded(usage / 300))), ("usage_weekly", .money(Self.rounded(usage / 40))),
             ("usage_monthly", .money(Self.rounded(usage / 9))), ("byok_usage", .int(0)), ("byok_usage_daily", .int(0)),
             ("byok_usage_weekly", .int(0)), ("byok_usage_monthly", .int(0)),
             ("created_at", .string(Self.timestamp(createdAt, style))),
-            ("updated_at", .string(Self.timestamp(min(now - 2 * Self.day, createdAt + Double(random.int(0...3)) * Self.day), style))),
+            (
+                "updated_at",
+                .string(
+                    Self.timestamp(min(now - 2 * Self.day, createdAt + Double(random.int(0...3)) * Self.day), style))
+            ),
             ("expires_at", .null), ("creator_user_id", .string(creator)),
         ]
         if let workspace { fields.append(("workspace_id", .string(workspace))) }

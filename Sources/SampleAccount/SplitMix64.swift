@@ -1,4 +1,5 @@
 import Foundation
+
 /// SplitMix64: a small, fast generator that gives the same sequence on every platform (the demo account and
 /// the benchmark's accounts must be the same everywhere).
 package struct SplitMix64: Sendable {

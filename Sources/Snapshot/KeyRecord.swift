@@ -1,6 +1,5 @@
 import Foundation
 import KeyAuditCore
-import KeyAuditAPI
 
 /// One API key as the Management API returned it, with a typed view for the audit.
 ///
@@ -8,7 +7,7 @@ import KeyAuditAPI
 /// their original text); it is what the snapshot stores. It is kept as compact JSON in a ``RawKeyStore``
 /// shared by the keys of a snapshot, and parsed again only when asked for. The typed properties are read from it once, leniently:
 /// a field that cannot be read becomes a ``FieldProblem`` and the key is kept and flagged, never dropped.
-package struct KeyRecord: Sendable {
+public struct KeyRecord: Sendable {
     /// Let go of by ``releaseRaw()`` once the snapshot is written and compared (it is most of a key's
     /// memory); everything else keyaudit reads from it is kept in typed form.
     private var rawStore: RawKeyStore?
@@ -18,37 +17,63 @@ package struct KeyRecord: Sendable {
     /// is about one in 2^64 and cannot be aimed at).
     package let configurationFingerprint: UInt64
     /// Fields present in the object that keyaudit does not know, in the order received.
-    package let extraFields: [(String, JSONValue)]
+    public let extraFields: [(String, JSONValue)]
     /// Two bits per entry of `knownFields`: 0 absent, 1 null, 2 a value.
     private let presenceBits: UInt64
     /// `hash` when present, otherwise a stable stand-in (`~nohash-…`) so the key still has an identity.
-    package let identity: String
+    public let identity: String
 
-    package let hash: String?
-    package let name: String?
-    package let label: String?
-    package let disabled: Bool?
-    package var limit: Double? { _limit.value }
-    package var limitRemaining: Double? { _limitRemaining.value }
-    package let limitReset: String?
-    package let includeByokInLimit: Bool?
-    package var usage: Double? { _usage.value }
-    package var usageDaily: Double? { _usageDaily.value }
-    package var usageWeekly: Double? { _usageWeekly.value }
-    package var usageMonthly: Double? { _usageMonthly.value }
-    package var byokUsage: Double? { _byokUsage.value }
-    package var byokUsageDaily: Double? { _byokUsageDaily.value }
-    package var byokUsageWeekly: Double? { _byokUsageWeekly.value }
-    package var byokUsageMonthly: Double? { _byokUsageMonthly.value }
+    /// `hash` as received (normally 64 hex characters); nil when missing, null or not a string (see `problems`).
+    public let hash: String?
+    /// `name` as received: free text, hostile input; nil when missing, null or not a string (see `problems`).
+    public let name: String?
+    /// `label`: the masked secret, e.g. `sk-or-v1-0e6...1c96` (never the key); nil when absent, null or not a string.
+    public let label: String?
+    /// `disabled`; nil when missing, null or unreadable (see `problems`); the key then counts as enabled.
+    public let disabled: Bool?
+    /// `limit`, the credit limit in USD; nil when null (no limit), absent or unreadable: see ``presence(of:)``.
+    public var limit: Double? { _limit.value }
+    /// `limit_remaining`, USD left under the limit; nil when absent, null or unreadable (see `problems`).
+    public var limitRemaining: Double? { _limitRemaining.value }
+    /// `limit_reset`: `daily`, `weekly` or `monthly`; nil when null (the limit never resets), absent or unreadable.
+    public let limitReset: String?
+    /// `include_byok_in_limit`: whether BYOK spend counts against `limit`; nil when absent, null or unreadable.
+    public let includeByokInLimit: Bool?
+    /// `usage`: lifetime spend in USD; nil when absent, null or unreadable (see `problems`).
+    public var usage: Double? { _usage.value }
+    /// `usage_daily`: USD spent this UTC day; nil when absent, null or unreadable (see `problems`).
+    public var usageDaily: Double? { _usageDaily.value }
+    /// `usage_weekly`: USD spent this UTC week (Mon–Sun); nil when absent, null or unreadable (see `problems`).
+    public var usageWeekly: Double? { _usageWeekly.value }
+    /// `usage_monthly`: USD spent this UTC month; nil when absent, null or unreadable (see `problems`).
+    public var usageMonthly: Double? { _usageMonthly.value }
+    /// `byok_usage`: lifetime bring-your-own-key spend in USD; nil when absent, null or unreadable (see `problems`).
+    public var byokUsage: Double? { _byokUsage.value }
+    /// `byok_usage_daily`: as `usage_daily`, for BYOK spend; nil when absent, null or unreadable (see `problems`).
+    public var byokUsageDaily: Double? { _byokUsageDaily.value }
+    /// `byok_usage_weekly`: as `usage_weekly`, for BYOK spend; nil when absent, null or unreadable (see `problems`).
+    public var byokUsageWeekly: Double? { _byokUsageWeekly.value }
+    /// `byok_usage_monthly`: as `usage_monthly`, for BYOK spend; nil when absent, null or unreadable (see `problems`).
+    public var byokUsageMonthly: Double? { _byokUsageMonthly.value }
     /// Seconds since 1970, UTC.
-    package var createdAt: Double? { _createdAt.value }
-    package var updatedAt: Double? { _updatedAt.value }
-    package var expiresAt: Double? { _expiresAt.value }
-    package var lastUsedAt: Double? { _lastUsedAt.value }
-    package let creatorUserId: String?
-    package let workspaceId: String?
-    package let externalUser: String?
-    package let problems: [FieldProblem]
+    public var createdAt: Double? { _createdAt.value }
+    /// `updated_at`, seconds since 1970, UTC: the last edit by a person (not use); nil when null (never
+    /// edited), absent or unreadable (see `problems`).
+    public var updatedAt: Double? { _updatedAt.value }
+    /// `expires_at`, seconds since 1970, UTC; nil when null or absent (no expiry) or unreadable (see `problems`).
+    public var expiresAt: Double? { _expiresAt.value }
+    /// `last_used_at`, seconds since 1970, UTC; nil when null (no usage recorded), absent (older API) or
+    /// unreadable (see `problems`).
+    public var lastUsedAt: Double? { _lastUsedAt.value }
+    /// `creator_user_id`: the OpenRouter user who created the key; nil when null, absent or not a string.
+    public let creatorUserId: String?
+    /// `workspace_id`, a UUID; nil when absent (older responses), null or not a string.
+    public let workspaceId: String?
+    /// `external_user` as received (a newer field); nil when null, absent or not a string.
+    public let externalUser: String?
+    /// Fields that could not be read (missing, wrong type, bad timestamp, malformed hash); any flags the key
+    /// `unreadable-data`.
+    public let problems: [FieldProblem]
 
     // Numbers and times packed in 8 bytes each (NaN for none): `Double?` takes 16 in a struct, and there
     // are 14 of them on each of 100,000 keys.
@@ -68,7 +93,7 @@ package struct KeyRecord: Sendable {
     private let _lastUsedAt: PackedDouble
 
     /// Fields keyaudit understands; anything else is kept and shown as an extra field.
-    package static let knownFields: [String] = [
+    public static let knownFields: [String] = [
         "hash", "name", "label", "disabled", "limit", "limit_remaining", "limit_reset", "include_byok_in_limit",
         "usage", "usage_daily", "usage_weekly", "usage_monthly", "byok_usage", "byok_usage_daily",
         "byok_usage_weekly", "byok_usage_monthly", "created_at", "updated_at", "expires_at", "last_used_at",
@@ -95,9 +120,8 @@ package struct KeyRecord: Sendable {
         return bytes
     }
 
-
     /// Whether a field was absent, null or had a value (null and absent mean different things to the rules).
-    package enum Presence: UInt64, Sendable {
+    public enum Presence: UInt64, Sendable {
         case absent = 0
         case null = 1
         case value = 2
@@ -172,17 +196,20 @@ package struct KeyRecord: Sendable {
     /// How the identity of a key without a usable hash begins.
     package static let noHashPrefix = "~nohash-"
 
-    package var isDisabled: Bool { disabled ?? false }
-    package var isEnabled: Bool { !(disabled ?? false) }
-    package var displayName: String { name ?? "" }
+    /// True only when `disabled` is true; a missing or unreadable flag counts as enabled.
+    public var isDisabled: Bool { disabled ?? false }
+    /// The opposite of ``isDisabled``: a key whose `disabled` is missing or unreadable counts as enabled.
+    public var isEnabled: Bool { !(disabled ?? false) }
+    /// `name`, or the empty string when it is missing or unreadable.
+    public var displayName: String { name ?? "" }
     /// The first 12 characters of the hash, as reports show it.
-    package var shortHash: String { String(identity.prefix(12)) }
+    public var shortHash: String { String(identity.prefix(12)) }
 
     /// Whether the object has the field (null counts as present).
-    package func has(_ field: String) -> Bool { presence(of: field) != .absent }
+    public func has(_ field: String) -> Bool { presence(of: field) != .absent }
 
     /// Whether the field was absent, null or had a value.
-    package func presence(of field: String) -> Presence {
+    public func presence(of field: String) -> Presence {
         if let index = Self.knownFieldIndex[field] {
             return Presence(rawValue: (presenceBits >> (2 * UInt64(index))) & 3) ?? .absent
         }
@@ -197,7 +224,7 @@ package struct KeyRecord: Sendable {
     package var rawReleased: Bool { rawStore == nil }
 
     /// The object as received (parsed again from the store); empty once released.
-    package var raw: JSONObject {
+    public var raw: JSONObject {
         guard let rawStore else { return JSONObject() }
         return rawStore.withBytes(rawLocation) { (try? JSONParser.parse($0))?.objectValue } ?? JSONObject()
     }
@@ -223,11 +250,13 @@ struct PackedDouble: Sendable {
 }
 
 /// A field of one key that could not be read; the key is flagged (`unreadable-data`) and kept.
-package struct FieldProblem: Sendable, Equatable {
-    package var field: String
-    package var problem: String
+public struct FieldProblem: Sendable, Equatable {
+    /// The key object's field, e.g. `created_at`.
+    public var field: String
+    /// What is wrong, as a phrase after the field name, e.g. `is not an RFC 3339 timestamp`.
+    public var problem: String
     /// The offending value as received, shortened.
-    package var value: String?
+    public var value: String?
 }
 
 /// Reads typed fields from a key object, collecting problems instead of failing.

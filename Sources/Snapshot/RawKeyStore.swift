@@ -1,6 +1,4 @@
 import Foundation
-import KeyAuditCore
-import KeyAuditAPI
 
 /// The keys' objects as received, as compact JSON, packed into a few large blocks.
 ///

@@ -1,16 +1,18 @@
 import Foundation
-import KeyAuditCore
 import KeyAuditAPI
+import KeyAuditCore
 
 /// Every key of the account at one moment, as received, plus where it came from and how completely it was read.
-package struct Snapshot: Sendable {
-    package static let schemaVersion = 1
+public struct Snapshot: Sendable {
+    /// The snapshot.json format this keyaudit writes; files with a higher `schema_version` are refused.
+    public static let schemaVersion = 1
 
     /// A reference to the snapshot this one follows: the chain a reviewer verifies.
-    package struct Reference: Sendable, Equatable {
+    public struct Reference: Sendable, Equatable {
         /// Relative to the output folder when the previous run lives there (`20261125T030000Z/snapshot.json`).
-        package var path: String
-        package var sha256: String
+        public var path: String
+        /// SHA-256 of that snapshot.json as this run read it, lower-case hex; a later mismatch is a broken chain.
+        public var sha256: String
 
         package init(path: String, sha256: String) {
             self.path = path
@@ -19,15 +21,20 @@ package struct Snapshot: Sendable {
     }
 
     /// When the listing was taken; nil only for raw key files that do not say.
-    package var takenAt: Date?
+    public var takenAt: Date?
     /// The base URL listed, or `file:<path>`.
-    package var source: String
-    package var toolVersion: String
-    package var workspaces: [JSONValue]
-    package var coverage: Coverage
-    package var previous: Reference?
+    public var source: String
+    /// The version of keyaudit that wrote it (`tool.version`); `unknown` for files that do not say.
+    public var toolVersion: String
+    /// Workspace objects as `GET /workspaces` returned them (only the selected ones with `--workspace`);
+    /// empty when it was unavailable.
+    public var workspaces: [JSONValue]
+    /// How the listing was taken: workspaces, pages, requests, retries, and whether paging held still.
+    public var coverage: Coverage
+    /// The previous run's snapshot and its sha256 when this one was taken; nil on a first run.
+    public var previous: Reference?
     /// Sorted by ``KeyRecord/identity``.
-    package var keys: [KeyRecord]
+    public var keys: [KeyRecord]
 
     package init(
         takenAt: Date?, source: String, toolVersion: String = KeyAuditVersion.current, workspaces: [JSONValue],
@@ -46,7 +53,8 @@ package struct Snapshot: Sendable {
     static func sortedUnique(_ keys: [KeyRecord]) -> [KeyRecord] { sortedUnique(keys, by: \.identity) }
 
     /// Binary search in items sorted by `identity`: the first position whose identity is not below `identity`.
-    package static func firstIndex<Item>(atOrAfter identity: String, in items: [Item], by key: (Item) -> String) -> Int {
+    package static func firstIndex<Item>(atOrAfter identity: String, in items: [Item], by key: (Item) -> String) -> Int
+    {
         var low = 0
         var high = items.count
         while low < high {
@@ -84,10 +92,12 @@ package struct Snapshot: Sendable {
         for index in keys.indices { keys[index].releaseRaw() }
     }
 
-    package var enabledCount: Int { keys.count(where: \.isEnabled) }
+    /// Keys not disabled (a key whose `disabled` cannot be read counts as enabled).
+    public var enabledCount: Int { keys.count(where: \.isEnabled) }
     /// Lifetime spend of every key: usage plus BYOK usage.
-    package var totalSpend: Double { keys.reduce(0) { $0 + ($1.usage ?? 0) + ($1.byokUsage ?? 0) } }
-    package var disabledCount: Int { keys.count(where: \.isDisabled) }
+    public var totalSpend: Double { keys.reduce(0) { $0 + ($1.usage ?? 0) + ($1.byokUsage ?? 0) } }
+    /// Keys whose `disabled` is true.
+    public var disabledCount: Int { keys.count(where: \.isDisabled) }
 
     // MARK: - Writing
 
@@ -139,9 +149,9 @@ package struct Snapshot: Sendable {
         _ bytes: UnsafeRawBufferPointer, origin: String, progress: ((Int) -> Void)?
     ) throws(KeyAuditError) -> Snapshot {
         var keys: [KeyRecord] = []
-        let header = try read(bytes, origin: origin, progress: progress, restart: { keys.removeAll() }) {
-            record, _ in keys.append(record)
-        }
+        let header = try read(
+            bytes, origin: origin, progress: progress, restart: { keys.removeAll() },
+            key: { record, _ in keys.append(record) })
         return Snapshot(
             takenAt: header.takenAt, source: header.source, toolVersion: header.toolVersion,
             workspaces: header.workspaces, coverage: header.coverage, previous: header.previous, keys: consume keys)
@@ -149,12 +159,18 @@ package struct Snapshot: Sendable {
 
     /// What a snapshot file says besides its keys.
     package struct Header {
-        package var takenAt: Date?
-        package var source: String
-        package var toolVersion: String
-        package var workspaces: [JSONValue]
-        package var coverage: Coverage
-        package var previous: Reference?
+        /// `taken_at`; nil when absent or unreadable (raw key lists have none).
+        public var takenAt: Date?
+        /// `source`, or `file:<path>` when the file does not say.
+        public var source: String
+        /// `tool.version`, or `unknown` when the file does not say.
+        public var toolVersion: String
+        /// `workspaces`, or empty when the file does not say.
+        public var workspaces: [JSONValue]
+        /// `coverage`, or a coverage in `file` mode for a raw key list.
+        public var coverage: Coverage
+        /// `previous`; nil when absent or incomplete.
+        public var previous: Reference?
     }
 
     /// Reads a snapshot document, handing each key to `key` as it is parsed (in file order, not sorted),

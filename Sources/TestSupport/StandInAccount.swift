@@ -387,7 +387,9 @@ package final class StandInAccount: Sendable {
     /// for the same arguments: `disabled` of them disabled, `created_at` spread over the year before `now`, newest
     /// first (by `created_at`, then `hash`). Some have no `expires_at` field at all, some `null`, some a date
     /// (past or future); names include non-ASCII letters and quotes. Numbers keep the generator's exact text.
-    package static func makeKeys(count: Int, disabled: Int, workspace: String, seed: UInt64, now: Date) -> [[String: Any]] {
+    package static func makeKeys(
+        count: Int, disabled: Int, workspace: String, seed: UInt64, now: Date
+    ) -> [[String: Any]] {
         var options = AccountGenerator.Options(
             count: count, workspaces: [workspace], disabled: disabled, seed: seed, now: now.timeIntervalSince1970)
         options.createdWithinDays = 365
@@ -420,7 +422,8 @@ package final class StandInAccount: Sendable {
     static func newestFirst(_ keys: [[String: Any]]) -> [[String: Any]] {
         let decorated = keys.enumerated().map { index, key in
             (
-                index: index, time: (key["created_at"] as? String).flatMap(Timestamp.parse), hash: key["hash"] as? String ?? "",
+                index: index, time: (key["created_at"] as? String).flatMap(Timestamp.parse),
+                hash: key["hash"] as? String ?? "",
                 key: key
             )
         }

@@ -2,8 +2,6 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import KeyAuditCore
-import KeyAuditSampleAccount
 
 // A stand-in HTTP/1.1 server for tests: binds 127.0.0.1 on an ephemeral port, hands every request to an async
 // handler and answers with what the handler returns, including deliberately broken answers (a hung request, a

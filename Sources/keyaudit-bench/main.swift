@@ -1,12 +1,10 @@
 import Foundation
-import KeyAuditCore
-import KeyAuditAPI
-import KeyAuditSnapshot
 import KeyAuditAudit
+import KeyAuditCore
 import KeyAuditDiff
 import KeyAuditReport
-import KeyAuditRun
 import KeyAuditSampleAccount
+import KeyAuditSnapshot
 import KeyAuditTestSupport
 
 /// keyaudit-bench: times each stage of the offline pipeline and the whole `keyaudit run` at several account
@@ -84,7 +82,7 @@ func benchData(count: Int, in folder: String, now: Double) throws -> (current: S
 func runChild(_ path: String, _ arguments: [String]) -> (seconds: Double, peakKB: Int, status: Int32) {
     var pid: pid_t = 0
     let argv = ([path] + arguments).map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) } }
+    defer { for pointer in argv { free(pointer) } }
     var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)

@@ -1,9 +1,6 @@
 import ArgumentParser
 import Foundation
 import KeyAuditCore
-import KeyAuditAPI
-import KeyAuditAudit
-import KeyAuditDiff
 import KeyAuditReport
 import KeyAuditRun
 
@@ -45,7 +42,8 @@ struct DiffCommand: ParsableCommand {
                 let runs = OutputDirectory(path: output.output).runFolders()
                 guard runs.count >= 2 else {
                     throw KeyAuditError.malformedData(
-                        "--last 2 needs two run folders under \(output.output), found \(runs.count); run keyaudit twice first")
+                        "--last 2 needs two run folders under \(output.output), found \(runs.count); run keyaudit twice first"
+                    )
                 }
                 oldPath = (output.output as NSString).appendingPathComponent(runs[runs.count - 2])
                 newPath = (output.output as NSString).appendingPathComponent(runs[runs.count - 1])

@@ -1,10 +1,5 @@
 import ArgumentParser
 import KeyAuditCore
-import KeyAuditAPI
-import KeyAuditAudit
-import KeyAuditDiff
-import KeyAuditReport
-import KeyAuditRun
 
 @main
 struct KeyAuditCommand: AsyncParsableCommand {

@@ -1,12 +1,10 @@
 import ArgumentParser
 import Foundation
-import Logging
-import KeyAuditCore
 import KeyAuditAPI
-import KeyAuditAudit
-import KeyAuditDiff
+import KeyAuditCore
 import KeyAuditReport
 import KeyAuditRun
+import Logging
 
 /// Where the keys come from and how the API is talked to.
 struct SourceOptions: ParsableArguments {

@@ -1,11 +1,7 @@
 import ArgumentParser
 import Foundation
-import KeyAuditCore
-import KeyAuditAPI
 import KeyAuditAudit
-import KeyAuditDiff
-import KeyAuditReport
-import KeyAuditRun
+import KeyAuditCore
 
 struct RulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,12 +1,9 @@
 import ArgumentParser
 import Foundation
-import Logging
-import KeyAuditCore
 import KeyAuditAPI
-import KeyAuditAudit
-import KeyAuditDiff
-import KeyAuditReport
+import KeyAuditCore
 import KeyAuditRun
+import Logging
 
 /// Log lines on stderr, as text (`keyaudit: warning: …`) or JSON (one object per line).
 ///
@@ -93,7 +90,8 @@ enum Terminal {
         if let audit = outcome.audit {
             let findings = audit.unsuppressedCount
             let new = audit.findings.count { !$0.suppressed && $0.status == .new }
-            line += ", \(HumanReadable.count(findings)) finding\(findings == 1 ? "" : "s") (\(HumanReadable.count(new)) new)"
+            line +=
+                ", \(HumanReadable.count(findings)) finding\(findings == 1 ? "" : "s") (\(HumanReadable.count(new)) new)"
         }
         return line
     }

@@ -1,10 +1,5 @@
 import ArgumentParser
 import Foundation
-import KeyAuditCore
-import KeyAuditAPI
-import KeyAuditAudit
-import KeyAuditDiff
-import KeyAuditReport
 import KeyAuditRun
 
 struct VerifyCommand: ParsableCommand {

@@ -24,7 +24,8 @@ package enum InputFile {
         let descriptor = Foundation.open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
         guard descriptor >= 0 else {
             let reason = String(cString: strerror(errno))
-            throw kind.error("cannot read \(what) \(Escaping.oneLine(path)): \(reason); check the path and its permissions")
+            throw kind.error(
+                "cannot read \(what) \(Escaping.oneLine(path)): \(reason); check the path and its permissions")
         }
         var info = stat()
         guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {

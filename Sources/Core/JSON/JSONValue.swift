@@ -6,7 +6,7 @@
 /// Equality and hashing are exact: strings and keys compare by their UTF-8 bytes (not by Unicode canonical
 /// equivalence), numbers by their lexeme (`1.0 != 1`), objects by their members in order. Two equal values
 /// therefore always write to the same bytes.
-package enum JSONValue: Sendable {
+public enum JSONValue: Sendable {
     case null
     case bool(Bool)
     /// A number with its raw lexeme exactly as received.
@@ -20,61 +20,61 @@ package enum JSONValue: Sendable {
 
 extension JSONValue {
     /// The string, if this is a string.
-    package var stringValue: String? {
+    public var stringValue: String? {
         if case .string(let value) = self { return value }
         return nil
     }
 
     /// The boolean, if this is `true` or `false`.
-    package var boolValue: Bool? {
+    public var boolValue: Bool? {
         if case .bool(let value) = self { return value }
         return nil
     }
 
     /// The number with its raw lexeme, if this is a number.
-    package var numberValue: JSONNumber? {
+    public var numberValue: JSONNumber? {
         if case .number(let value) = self { return value }
         return nil
     }
 
     /// The number as the nearest `Double`, if this is a number that fits in a finite `Double`.
-    package var doubleValue: Double? {
+    public var doubleValue: Double? {
         if case .number(let value) = self { return value.double }
         return nil
     }
 
     /// The number as an `Int`, if this is a number written as an integer (no fraction, no exponent) that fits.
-    package var intValue: Int? {
+    public var intValue: Int? {
         if case .number(let value) = self { return value.int }
         return nil
     }
 
     /// The object, if this is an object.
-    package var objectValue: JSONObject? {
+    public var objectValue: JSONObject? {
         if case .object(let value) = self { return value }
         return nil
     }
 
     /// The elements, if this is an array.
-    package var arrayValue: [JSONValue]? {
+    public var arrayValue: [JSONValue]? {
         if case .array(let value) = self { return value }
         return nil
     }
 
     /// Whether this is `null`.
-    package var isNull: Bool {
+    public var isNull: Bool {
         if case .null = self { return true }
         return false
     }
 
     /// The value of the first member named `key`, if this is an object that has one.
-    package subscript(key: String) -> JSONValue? {
+    public subscript(key: String) -> JSONValue? {
         if case .object(let object) = self { return object[key] }
         return nil
     }
 
     /// The element at `index`, if this is an array and `index` is inside it.
-    package subscript(index: Int) -> JSONValue? {
+    public subscript(index: Int) -> JSONValue? {
         if case .array(let array) = self, array.indices.contains(index) { return array[index] }
         return nil
     }
@@ -83,7 +83,7 @@ extension JSONValue {
 // MARK: - Equality and hashing (exact, byte-wise)
 
 extension JSONValue: Hashable {
-    package static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): return true
         case (.bool(let a), .bool(let b)): return a == b
@@ -95,7 +95,7 @@ extension JSONValue: Hashable {
         }
     }
 
-    package func hash(into hasher: inout Hasher) {
+    public func hash(into hasher: inout Hasher) {
         switch self {
         case .null:
             hasher.combine(0 as UInt8)
@@ -121,7 +121,7 @@ extension JSONValue: Hashable {
 
 extension JSONValue: CustomStringConvertible {
     /// The compact JSON text of the value.
-    package var description: String { JSONWriter.string(self, style: .compact) }
+    public var description: String { JSONWriter.string(self, style: .compact) }
 }
 
 // MARK: - Literals
@@ -131,28 +131,28 @@ extension JSONValue: CustomStringConvertible {
 /// type is inferred: `{ cond ? value : nil }` infers `JSONValue` and yields `.null`, not `nil`; write `.null` or
 /// spell the optional out when it matters.
 extension JSONValue: ExpressibleByNilLiteral {
-    package init(nilLiteral: ()) { self = .null }
+    public init(nilLiteral: ()) { self = .null }
 }
 
 extension JSONValue: ExpressibleByBooleanLiteral {
-    package init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
 }
 
 extension JSONValue: ExpressibleByIntegerLiteral {
-    package init(integerLiteral value: Int) { self = .number(JSONNumber(value)) }
+    public init(integerLiteral value: Int) { self = .number(JSONNumber(value)) }
 }
 
 extension JSONValue: ExpressibleByStringLiteral {
-    package init(stringLiteral value: String) { self = .string(value) }
+    public init(stringLiteral value: String) { self = .string(value) }
 }
 
 extension JSONValue: ExpressibleByArrayLiteral {
-    package init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
 }
 
 extension JSONValue: ExpressibleByDictionaryLiteral {
     /// Members in the order written; duplicate keys are kept.
-    package init(dictionaryLiteral elements: (String, JSONValue)...) { self = .object(JSONObject(elements)) }
+    public init(dictionaryLiteral elements: (String, JSONValue)...) { self = .object(JSONObject(elements)) }
 }
 
 // MARK: - JSONNumber
@@ -161,9 +161,9 @@ extension JSONValue: ExpressibleByDictionaryLiteral {
 ///
 /// The lexeme always matches the RFC 8259 number grammar: it comes from the parser, from
 /// `init?(validating:)`, or from the canonical `Int` / `Double` initialisers.
-package struct JSONNumber: Sendable, Hashable {
+public struct JSONNumber: Sendable, Hashable {
     /// The lexeme, exactly as received or produced.
-    package let text: String
+    public let text: String
 
     /// Wraps text already known to match the grammar (parser and canonical initialisers only).
     init(uncheckedText text: String) {
@@ -172,7 +172,7 @@ package struct JSONNumber: Sendable, Hashable {
 
     /// Accepts `text` only if it is a number by the RFC 8259 grammar
     /// (`-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`, nothing before or after).
-    package init?(validating text: String) {
+    public init?(validating text: String) {
         var copy = text
         let valid = copy.withUTF8 { buffer -> Bool in
             guard let base = buffer.baseAddress, !buffer.isEmpty else { return false }
@@ -186,7 +186,7 @@ package struct JSONNumber: Sendable, Hashable {
     }
 
     /// The canonical lexeme of an integer (`-42`).
-    package init(_ value: Int) {
+    public init(_ value: Int) {
         self.text = String(value)
     }
 
@@ -195,7 +195,7 @@ package struct JSONNumber: Sendable, Hashable {
     /// Integral values with a magnitude below 2^63 are written as integers (`10.0` gives `10`, `-0.0` gives `-0`,
     /// `2^53` gives `9007199254740992`); every other value uses Swift's shortest round-trip form (`0.1`, `1e-07`,
     /// `1e+300`), so `JSONNumber(x)!.double == x` for every finite `x`.
-    package init?(_ value: Double) {
+    public init?(_ value: Double) {
         guard value.isFinite else { return nil }
         if value == value.rounded(.towardZero), value.magnitude < 9_223_372_036_854_775_808 {
             self.text = value == 0 && value.sign == .minus ? "-0" : String(Int64(value))
@@ -206,13 +206,13 @@ package struct JSONNumber: Sendable, Hashable {
     }
 
     /// The nearest `Double`, or `nil` when the magnitude is too large for a finite `Double` (`1e400`).
-    package var double: Double? {
+    public var double: Double? {
         guard let value = Double(text), value.isFinite else { return nil }
         return value
     }
 
     /// The value as an `Int` when the lexeme is an integer (no fraction or exponent) that fits; otherwise `nil`.
-    package var int: Int? { Int(text) }
+    public var int: Int? { Int(text) }
 
     /// Why a number lexeme is invalid, and where (byte offset in the scanned buffer).
     struct SyntaxError: Error {
@@ -265,7 +265,7 @@ package struct JSONNumber: Sendable, Hashable {
 }
 
 extension JSONNumber: CustomStringConvertible {
-    package var description: String { text }
+    public var description: String { text }
 }
 
 // MARK: - JSONObject
@@ -275,20 +275,20 @@ extension JSONNumber: CustomStringConvertible {
 /// Duplicate keys are kept as received; lookups return the first member with the key. Lookups are a linear scan
 /// over `keys` comparing UTF-8 bytes (cheap for the ~20 members of an API object; no dictionary per object).
 /// Iterating yields `(key: String, value: JSONValue)` pairs in order.
-package struct JSONObject: Sendable {
+public struct JSONObject: Sendable {
     /// The member names, in order (duplicates kept).
-    package private(set) var keys: [String]
+    public private(set) var keys: [String]
     /// The member values, parallel to `keys`.
-    package private(set) var values: [JSONValue]
+    public private(set) var values: [JSONValue]
 
     /// An empty object.
-    package init() {
+    public init() {
         keys = []
         values = []
     }
 
     /// An object with these members, in this order (duplicates kept).
-    package init(_ pairs: [(String, JSONValue)]) {
+    public init(_ pairs: [(String, JSONValue)]) {
         keys = []
         values = []
         keys.reserveCapacity(pairs.count)
@@ -306,12 +306,13 @@ package struct JSONObject: Sendable {
     }
 
     /// The number of members (duplicates counted).
-    package var count: Int { keys.count }
+    public var count: Int { keys.count }
 
-    package var isEmpty: Bool { keys.isEmpty }
+    /// Whether the object has no members.
+    public var isEmpty: Bool { keys.isEmpty }
 
     /// The position of the first member named `key`.
-    package func index(forKey key: String) -> Int? {
+    public func index(forKey key: String) -> Int? {
         let targetCount = key.utf8.count
         return keys.withUnsafeBufferPointer { buffer -> Int? in
             for index in buffer.indices {
@@ -324,13 +325,13 @@ package struct JSONObject: Sendable {
     }
 
     /// Whether a member named `key` exists.
-    package func contains(_ key: String) -> Bool { index(forKey: key) != nil }
+    public func contains(_ key: String) -> Bool { index(forKey: key) != nil }
 
     /// The value of the first member named `key`.
     ///
     /// Setting a value replaces the first member named `key` in place (keeping its position) or appends a new
     /// member; setting `nil` removes every member named `key`.
-    package subscript(key: String) -> JSONValue? {
+    public subscript(key: String) -> JSONValue? {
         get {
             guard let index = index(forKey: key) else { return nil }
             return values[index]
@@ -349,14 +350,14 @@ package struct JSONObject: Sendable {
     }
 
     /// Appends a member, even if one with the same key exists.
-    package mutating func append(key: String, value: JSONValue) {
+    public mutating func append(key: String, value: JSONValue) {
         keys.append(key)
         values.append(value)
     }
 
     /// Removes every member named `key`; returns the value of the first one removed.
     @discardableResult
-    package mutating func removeValue(forKey key: String) -> JSONValue? {
+    public mutating func removeValue(forKey key: String) -> JSONValue? {
         guard let first = index(forKey: key) else { return nil }
         let removed = values[first]
         // One pass that keeps the other members in order (linear even with many duplicates).
@@ -374,7 +375,7 @@ package struct JSONObject: Sendable {
     }
 
     /// The values of every member named `key`, in order (more than one only for duplicate keys).
-    package func allValues(forKey key: String) -> [JSONValue] {
+    public func allValues(forKey key: String) -> [JSONValue] {
         var found: [JSONValue] = []
         for index in keys.indices where Self.utf8Equal(keys[index], key) { found.append(values[index]) }
         return found
@@ -444,21 +445,21 @@ package struct JSONObject: Sendable {
 }
 
 extension JSONObject: RandomAccessCollection {
-    package typealias Element = (key: String, value: JSONValue)
-    package typealias Index = Int
-    package typealias Indices = Range<Int>
+    public typealias Element = (key: String, value: JSONValue)
+    public typealias Index = Int
+    public typealias Indices = Range<Int>
 
-    package var startIndex: Int { 0 }
-    package var endIndex: Int { keys.count }
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { keys.count }
 
-    package subscript(position: Int) -> (key: String, value: JSONValue) {
+    public subscript(position: Int) -> (key: String, value: JSONValue) {
         (keys[position], values[position])
     }
 }
 
 extension JSONObject: Hashable {
     /// Members equal pairwise, in order (byte-wise keys).
-    package static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
+    public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
         guard lhs.keys.count == rhs.keys.count else { return false }
         for index in lhs.keys.indices where !utf8Equal(lhs.keys[index], rhs.keys[index]) {
             return false
@@ -466,7 +467,7 @@ extension JSONObject: Hashable {
         return lhs.values == rhs.values
     }
 
-    package func hash(into hasher: inout Hasher) {
+    public func hash(into hasher: inout Hasher) {
         hasher.combine(keys.count)
         for index in keys.indices {
             Self.hashUTF8(keys[index], into: &hasher)
@@ -477,10 +478,10 @@ extension JSONObject: Hashable {
 
 extension JSONObject: ExpressibleByDictionaryLiteral {
     /// Members in the order written; duplicate keys are kept.
-    package init(dictionaryLiteral elements: (String, JSONValue)...) { self.init(elements) }
+    public init(dictionaryLiteral elements: (String, JSONValue)...) { self.init(elements) }
 }
 
 extension JSONObject: CustomStringConvertible {
     /// The compact JSON text of the object.
-    package var description: String { JSONWriter.string(.object(self), style: .compact) }
+    public var description: String { JSONWriter.string(.object(self), style: .compact) }
 }

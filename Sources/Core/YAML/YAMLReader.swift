@@ -210,7 +210,9 @@ package struct YAMLReader: Sendable {
         }
         var result = Mapping(ordered: [], keyNodes: [:])
         for (keyNode, value) in mapping {
-            guard case .scalar(let scalar) = keyNode else { throw error(keyNode, "\(field) has a key that is not text") }
+            guard case .scalar(let scalar) = keyNode else {
+                throw error(keyNode, "\(field) has a key that is not text")
+            }
             let name = scalar.string
             if let allowed, !allowed.contains(name) {
                 throw error(

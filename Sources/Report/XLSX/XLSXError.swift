@@ -1,9 +1,4 @@
 import CXLSXWriter
-import KeyAuditCore
-import KeyAuditAPI
-import KeyAuditSnapshot
-import KeyAuditAudit
-import KeyAuditDiff
 
 /// The one error type thrown by the XLSX wrapper.
 ///

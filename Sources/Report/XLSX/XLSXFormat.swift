@@ -1,9 +1,4 @@
 import CXLSXWriter
-import KeyAuditCore
-import KeyAuditAPI
-import KeyAuditSnapshot
-import KeyAuditAudit
-import KeyAuditDiff
 
 /// An RGB colour, `0xRRGGBB`.
 package struct XLSXColor: Hashable, Sendable {

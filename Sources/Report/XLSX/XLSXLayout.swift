@@ -1,10 +1,6 @@
 import Foundation
-import Yams
 import KeyAuditCore
-import KeyAuditAPI
-import KeyAuditSnapshot
-import KeyAuditAudit
-import KeyAuditDiff
+import Yams
 
 /// The workbook's layout, read from `report.xlsx.yml`: which sheets, and for each its columns.
 ///
@@ -114,7 +110,9 @@ package struct XLSXLayout: Sendable {
                     throw reader.error(sheetNode, "\(place).columns must be a non-empty list")
                 }
                 let list = try reader.sequence(columnsNode, "\(place).columns", " of columns")
-                guard !list.isEmpty else { throw reader.error(columnsNode, "\(place).columns must be a non-empty list") }
+                guard !list.isEmpty else {
+                    throw reader.error(columnsNode, "\(place).columns must be a non-empty list")
+                }
                 let known = fields[source] ?? []
                 for (columnIndex, columnNode) in list.enumerated() {
                     let position = "\(place).columns[\(columnIndex)]"
@@ -130,14 +128,16 @@ package struct XLSXLayout: Sendable {
                             "\(position).field \"\(field)\" is not a field of \(source.rawValue); expected one of \(known.map(\.0).joined(separator: ", "))"
                         )
                     }
-                    let header = try column["header"].map { node throws(KeyAuditError) in
-                        try reader.string(node, "\(position).header")
-                    } ?? field
+                    let header =
+                        try column["header"].map { node throws(KeyAuditError) in
+                            try reader.string(node, "\(position).header")
+                        } ?? field
                     var width: Double?
                     if let node = column["width"] {
                         guard let value = Double(try reader.string(node, "\(position).width")), value > 0, value <= 255
                         else {
-                            throw reader.error(node, "\(position).width must be a number of characters between 1 and 255")
+                            throw reader.error(
+                                node, "\(position).width must be a number of characters between 1 and 255")
                         }
                         width = value
                     }
@@ -145,7 +145,8 @@ package struct XLSXLayout: Sendable {
                     if let node = column["format"] {
                         guard kind != .text && kind != .bool else {
                             throw reader.error(
-                                node, "\(position).format applies to money, number and date fields only; \(field) is text")
+                                node,
+                                "\(position).format applies to money, number and date fields only; \(field) is text")
                         }
                         format = try checkedFormat(try reader.string(node, "\(position).format"), node, reader)
                     }
@@ -174,7 +175,8 @@ package struct XLSXLayout: Sendable {
     ) throws(KeyAuditError) -> String {
         guard !format.isEmpty, format.utf8.count < 128, !format.unicodeScalars.contains(where: { $0.value < 0x20 })
         else {
-            throw reader.error(node, "number format \"\(format)\" is empty, too long (128 bytes) or has control characters")
+            throw reader.error(
+                node, "number format \"\(format)\" is empty, too long (128 bytes) or has control characters")
         }
         var quotes = 0
         for character in format where character == "\"" { quotes += 1 }

@@ -1,9 +1,8 @@
 import Foundation
-import KeyAuditCore
 import KeyAuditAPI
-import KeyAuditSnapshot
 import KeyAuditAudit
-import KeyAuditDiff
+import KeyAuditCore
+import KeyAuditSnapshot
 
 /// report.xlsx: the sheets of the layout, typed cells, frozen headers, autofilters, severity colours,
 /// streamed in libxlsxwriter's constant-memory mode so 100,000+ rows cost no more memory than 10.

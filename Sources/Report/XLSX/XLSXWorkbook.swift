@@ -1,10 +1,5 @@
 import CXLSXWriter
 import Foundation
-import KeyAuditCore
-import KeyAuditAPI
-import KeyAuditSnapshot
-import KeyAuditAudit
-import KeyAuditDiff
 
 /// Owner of one libxlsxwriter `lxw_workbook` (one .xlsx file being written).
 ///

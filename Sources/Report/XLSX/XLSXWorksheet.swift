@@ -1,10 +1,5 @@
 import CXLSXWriter
 import Foundation
-import KeyAuditCore
-import KeyAuditAPI
-import KeyAuditSnapshot
-import KeyAuditAudit
-import KeyAuditDiff
 
 /// A cell value for `XLSXWorksheet.write(_:row:column:format:)`.
 package enum XLSXValue: Equatable, Sendable {

@@ -163,7 +163,10 @@ struct PolicyTests {
 
         let keys = [PolicyFixtures.noLimit(1, "a"), PolicyFixtures.stale(2, "b"), PolicyFixtures.expiring(3, "c")]
         let result = Auditor.audit(PolicyFixtures.snapshot(keys), policy: policy, now: PolicyFixtures.now)
-        #expect(result.findings.map(\.id) == ["stale-key:\(PolicyFixtures.hash(2))", "expiring-soon:\(PolicyFixtures.hash(3))"])
+        #expect(
+            result.findings.map(\.id) == [
+                "stale-key:\(PolicyFixtures.hash(2))", "expiring-soon:\(PolicyFixtures.hash(3))",
+            ])
         #expect(result.findings.map(\.severity) == [.critical, .info])
     }
 
@@ -353,8 +356,10 @@ struct PolicyTests {
     @Test("suppression states: active, expiring soon, expired (counted again) and unmatched")
     func suppressionStates() throws {
         let keys = [
-            PolicyFixtures.noLimit(1, "ci-runner-1"), PolicyFixtures.noLimit(2, "ci-runner-2"), PolicyFixtures.stale(3, "svc-batch-export"),
-            PolicyFixtures.stale(4, "legacy-crm"), PolicyFixtures.noLimit(5, "legacy-billing"), PolicyFixtures.expiring(6, "customer-acme-trial"),
+            PolicyFixtures.noLimit(1, "ci-runner-1"), PolicyFixtures.noLimit(2, "ci-runner-2"),
+            PolicyFixtures.stale(3, "svc-batch-export"),
+            PolicyFixtures.stale(4, "legacy-crm"), PolicyFixtures.noLimit(5, "legacy-billing"),
+            PolicyFixtures.expiring(6, "customer-acme-trial"),
         ]
         let policy = try PolicyFixtures.parse(
             PolicyFixtures.suppressionsYAML([
@@ -371,15 +376,26 @@ struct PolicyTests {
         // Every finding stays in the result; suppressed ones say by which entry.
         #expect(result.findings.count == 6)
         let suppressed = result.findings.filter(\.suppressed).map(\.id).sorted()
-        #expect(suppressed == ["no-limit:\(PolicyFixtures.hash(1))", "no-limit:\(PolicyFixtures.hash(2))", "stale-key:\(PolicyFixtures.hash(3))"].sorted())
-        #expect(result.findings.first { $0.id == "stale-key:\(PolicyFixtures.hash(3))" }?.suppression?.key == PolicyFixtures.hash(3))
-        #expect(result.findings.first { $0.id == "no-limit:\(PolicyFixtures.hash(1))" }?.suppression?.key == "ci-runner-*")
+        #expect(
+            suppressed
+                == [
+                    "no-limit:\(PolicyFixtures.hash(1))", "no-limit:\(PolicyFixtures.hash(2))",
+                    "stale-key:\(PolicyFixtures.hash(3))",
+                ].sorted())
+        #expect(
+            result.findings.first { $0.id == "stale-key:\(PolicyFixtures.hash(3))" }?.suppression?.key
+                == PolicyFixtures.hash(3))
+        #expect(
+            result.findings.first { $0.id == "no-limit:\(PolicyFixtures.hash(1))" }?.suppression?.key == "ci-runner-*")
         // The expired entry stops suppressing: its findings count again.
         #expect(result.findings.first { $0.id == "stale-key:\(PolicyFixtures.hash(4))" }?.suppressed == false)
         #expect(result.findings.first { $0.id == "no-limit:\(PolicyFixtures.hash(5))" }?.suppressed == false)
         #expect(
             result.unsuppressed.map(\.id).sorted()
-                == ["expiring-soon:\(PolicyFixtures.hash(6))", "no-limit:\(PolicyFixtures.hash(5))", "stale-key:\(PolicyFixtures.hash(4))"].sorted())
+                == [
+                    "expiring-soon:\(PolicyFixtures.hash(6))", "no-limit:\(PolicyFixtures.hash(5))",
+                    "stale-key:\(PolicyFixtures.hash(4))",
+                ].sorted())
 
         let summary = FindingsDocument.Summary(snapshot: PolicyFixtures.snapshot(keys), audit: result)
         #expect(summary.keys == 6)
@@ -417,7 +433,8 @@ struct PolicyTests {
     @Test("suppression expiry boundaries", arguments: expiryCases)
     func suppressionExpiry(_ row: ExpiryCase) throws {
         let policy = try PolicyFixtures.parse(PolicyFixtures.suppressionsYAML([("svc-*", "stale-key", row.expires)]))
-        let result = Auditor.audit(PolicyFixtures.snapshot([PolicyFixtures.stale(1, "svc-old")]), policy: policy, now: PolicyFixtures.now)
+        let result = Auditor.audit(
+            PolicyFixtures.snapshot([PolicyFixtures.stale(1, "svc-old")]), policy: policy, now: PolicyFixtures.now)
         #expect(result.suppressions.map(\.state) == [row.state])
         #expect(result.suppressions.first?.matched == 1)
         let finding = try #require(result.findings.first)
@@ -428,16 +445,19 @@ struct PolicyTests {
     @Test("suppression_warning_days sets the expiring-soon window")
     func warningWindow() throws {
         let policy = try PolicyFixtures.parse(
-            "thresholds:\n  suppression_warning_days: 30\n" + PolicyFixtures.suppressionsYAML([("svc-*", "stale-key", "2026-12-20")])
+            "thresholds:\n  suppression_warning_days: 30\n"
+                + PolicyFixtures.suppressionsYAML([("svc-*", "stale-key", "2026-12-20")])
         )
-        let result = Auditor.audit(PolicyFixtures.snapshot([PolicyFixtures.stale(1, "svc-old")]), policy: policy, now: PolicyFixtures.now)
+        let result = Auditor.audit(
+            PolicyFixtures.snapshot([PolicyFixtures.stale(1, "svc-old")]), policy: policy, now: PolicyFixtures.now)
         #expect(result.suppressions.map(\.state) == [.expiringSoon])
     }
 
     @Test("matching: hash (any case), globs, rule ids and `*`")
     func matching() throws {
         let keys = [
-            PolicyFixtures.noLimit(1, "ci-runner-1"), PolicyFixtures.noLimit(2, "ci-runner-10"), PolicyFixtures.stale(3, "svc-a"), PolicyFixtures.noLimit(4, "svc-b"),
+            PolicyFixtures.noLimit(1, "ci-runner-1"), PolicyFixtures.noLimit(2, "ci-runner-10"),
+            PolicyFixtures.stale(3, "svc-a"), PolicyFixtures.noLimit(4, "svc-b"),
             PolicyFixtures.stale(0xab, "Ünïcode-ключ"),
         ]
         let policy = try PolicyFixtures.parse(
@@ -450,18 +470,25 @@ struct PolicyTests {
         let result = Auditor.audit(PolicyFixtures.snapshot(keys), policy: policy, now: PolicyFixtures.now)
         let suppressed = Set(result.findings.filter(\.suppressed).map(\.id))
         #expect(
-            suppressed == ["no-limit:\(PolicyFixtures.hash(1))", "stale-key:\(PolicyFixtures.hash(3))", "stale-key:\(PolicyFixtures.hash(0xab))"])
+            suppressed == [
+                "no-limit:\(PolicyFixtures.hash(1))", "stale-key:\(PolicyFixtures.hash(3))",
+                "stale-key:\(PolicyFixtures.hash(0xab))",
+            ])
         #expect(result.suppressions.map(\.matched) == [1, 1, 1, 1])
         // The first entry that matches is the one recorded on the finding; both count it.
-        #expect(result.findings.first { $0.id == "stale-key:\(PolicyFixtures.hash(3))" }?.suppression?.rule == "stale-key")
-        #expect(result.findings.first { $0.id == "stale-key:\(PolicyFixtures.hash(3))" }?.suppression?.key == PolicyFixtures.hash(3).uppercased())
+        #expect(
+            result.findings.first { $0.id == "stale-key:\(PolicyFixtures.hash(3))" }?.suppression?.rule == "stale-key")
+        #expect(
+            result.findings.first { $0.id == "stale-key:\(PolicyFixtures.hash(3))" }?.suppression?.key
+                == PolicyFixtures.hash(3).uppercased())
     }
 
     @Test("an expired entry does not hide a finding that a later active entry suppresses")
     func expiredThenActive() throws {
         let policy = try PolicyFixtures.parse(
             PolicyFixtures.suppressionsYAML([("svc-*", "*", "2026-01-01"), ("svc-old", "stale-key", "2030-01-01")]))
-        let result = Auditor.audit(PolicyFixtures.snapshot([PolicyFixtures.stale(1, "svc-old")]), policy: policy, now: PolicyFixtures.now)
+        let result = Auditor.audit(
+            PolicyFixtures.snapshot([PolicyFixtures.stale(1, "svc-old")]), policy: policy, now: PolicyFixtures.now)
         #expect(result.suppressions.map(\.state) == [.expired, .active])
         #expect(result.findings.first?.suppression?.key == "svc-old")
     }
@@ -500,9 +527,15 @@ struct PolicyTests {
     private func failOnAudit(
         firstSeen: [String: Date]? = nil, suppressionExpires: String = "2030-01-01"
     ) throws -> AuditResult {
-        let policy = try PolicyFixtures.parse(PolicyFixtures.suppressionsYAML([("ci-*", "no-limit", suppressionExpires)]))
-        let keys = [PolicyFixtures.stale(1, "svc-old"), PolicyFixtures.noLimit(2, "ci-runner"), PolicyFixtures.expiring(3, "trial")]
-        return Auditor.audit(PolicyFixtures.snapshot(keys), history: AuditHistory(firstSeen: firstSeen), policy: policy, now: PolicyFixtures.now)
+        let policy = try PolicyFixtures.parse(
+            PolicyFixtures.suppressionsYAML([("ci-*", "no-limit", suppressionExpires)]))
+        let keys = [
+            PolicyFixtures.stale(1, "svc-old"), PolicyFixtures.noLimit(2, "ci-runner"),
+            PolicyFixtures.expiring(3, "trial"),
+        ]
+        return Auditor.audit(
+            PolicyFixtures.snapshot(keys), history: AuditHistory(firstSeen: firstSeen), policy: policy,
+            now: PolicyFixtures.now)
     }
 
     @Test("--fail-on: unsuppressed findings at or above the level; suppressed ones never count", arguments: failOnCases)
@@ -544,9 +577,12 @@ struct PolicyTests {
         let earlier = Date(timeIntervalSince1970: 1_790_000_000)
         let keys = [PolicyFixtures.stale(1, "old"), PolicyFixtures.noLimit(2, "open")]
         let prior = AuditHistory(
-            snapshot: PolicyFixtures.snapshot(keys, takenAt: PolicyFixtures.now.addingTimeInterval(-PolicyFixtures.day)), policy: Policy(), now: PolicyFixtures.now,
+            snapshot: PolicyFixtures.snapshot(
+                keys, takenAt: PolicyFixtures.now.addingTimeInterval(-PolicyFixtures.day)), policy: Policy(),
+            now: PolicyFixtures.now,
             firstSeen: ["stale-key:\(PolicyFixtures.hash(1))": earlier, "no-limit:\(PolicyFixtures.hash(99))": earlier])
-        let result = Auditor.audit(PolicyFixtures.snapshot(keys), history: prior, policy: Policy(), now: PolicyFixtures.now)
+        let result = Auditor.audit(
+            PolicyFixtures.snapshot(keys), history: prior, policy: Policy(), now: PolicyFixtures.now)
         let stale = try #require(result.findings.first { $0.rule == "stale-key" })
         #expect(stale.status == .persisting)
         #expect(stale.firstSeen == earlier)
@@ -560,10 +596,14 @@ struct PolicyTests {
     @Test("without a previous findings file, first_seen and status are recomputed from the previous snapshot")
     func firstSeenRecomputed() throws {
         let yesterday = PolicyFixtures.now.addingTimeInterval(-PolicyFixtures.day)
-        let previous = PolicyFixtures.snapshot([PolicyFixtures.stale(1, "old"), PolicyFixtures.key(2, name: "open")], takenAt: yesterday)
-        let current = PolicyFixtures.snapshot([PolicyFixtures.stale(1, "old"), PolicyFixtures.noLimit(2, "open"), PolicyFixtures.expiring(3, "new-key")])
+        let previous = PolicyFixtures.snapshot(
+            [PolicyFixtures.stale(1, "old"), PolicyFixtures.key(2, name: "open")], takenAt: yesterday)
+        let current = PolicyFixtures.snapshot([
+            PolicyFixtures.stale(1, "old"), PolicyFixtures.noLimit(2, "open"), PolicyFixtures.expiring(3, "new-key"),
+        ])
         let result = Auditor.audit(
-            current, history: AuditHistory(snapshot: previous, policy: Policy(), now: PolicyFixtures.now), policy: Policy(), now: PolicyFixtures.now)
+            current, history: AuditHistory(snapshot: previous, policy: Policy(), now: PolicyFixtures.now),
+            policy: Policy(), now: PolicyFixtures.now)
         #expect(result.findings.count == 3)
         for finding in result.findings {
             switch finding.rule {
@@ -589,7 +629,8 @@ struct PolicyTests {
         let day1 = PolicyFixtures.now.addingTimeInterval(-2 * PolicyFixtures.day)
         let day0 = Date(timeIntervalSince1970: 1_780_000_000)
         let run1 = Auditor.audit(
-            PolicyFixtures.snapshot(keys, takenAt: day1), history: AuditHistory(firstSeen: ["stale-key:\(PolicyFixtures.hash(1))": day0]),
+            PolicyFixtures.snapshot(keys, takenAt: day1),
+            history: AuditHistory(firstSeen: ["stale-key:\(PolicyFixtures.hash(1))": day0]),
             policy: Policy(),
             now: day1)
         let file = directory.appendingPathComponent("findings.json")
@@ -601,7 +642,9 @@ struct PolicyTests {
         try Data(bytes).write(to: file)
         let seen = try #require(FindingsDocument.firstSeen(fileAt: file.path))
         #expect(seen == ["stale-key:\(PolicyFixtures.hash(1))": day0, "no-limit:\(PolicyFixtures.hash(2))": day1])
-        let run2 = Auditor.audit(PolicyFixtures.snapshot(keys), history: AuditHistory(firstSeen: seen), policy: Policy(), now: PolicyFixtures.now)
+        let run2 = Auditor.audit(
+            PolicyFixtures.snapshot(keys), history: AuditHistory(firstSeen: seen), policy: Policy(),
+            now: PolicyFixtures.now)
         #expect(run2.findings.allSatisfy { $0.status == .persisting })
         #expect(run2.findings.first { $0.rule == "stale-key" }?.firstSeen == day0)
         #expect(run2.findings.first { $0.rule == "no-limit" }?.firstSeen == day1)
@@ -611,13 +654,17 @@ struct PolicyTests {
 
     private func documentFixture(reversed: Bool = false) throws -> (bytes: [UInt8], audit: AuditResult) {
         var keys = [
-            PolicyFixtures.noLimit(2, "ci-runner-b"), PolicyFixtures.noLimit(1, "open-a"), PolicyFixtures.stale(5, "svc-old"), PolicyFixtures.disabled(9, "retired"),
-            PolicyFixtures.expiring(6, "trial"), PolicyFixtures.neverResets(4, "flat"), PolicyFixtures.key(3, name: "healthy"),
+            PolicyFixtures.noLimit(2, "ci-runner-b"), PolicyFixtures.noLimit(1, "open-a"),
+            PolicyFixtures.stale(5, "svc-old"), PolicyFixtures.disabled(9, "retired"),
+            PolicyFixtures.expiring(6, "trial"), PolicyFixtures.neverResets(4, "flat"),
+            PolicyFixtures.key(3, name: "healthy"),
         ]
         if reversed { keys.reverse() }
         let policy = try PolicyFixtures.parse(
             "thresholds:\n  stale_after_days: 120\nrules:\n  limit-never-resets:\n    severity: medium\n"
-                + PolicyFixtures.suppressionsYAML([("ci-runner-*", "no-limit", "2027-06-30"), ("gone-*", "*", "2027-06-30")]),
+                + PolicyFixtures.suppressionsYAML([
+                    ("ci-runner-*", "no-limit", "2027-06-30"), ("gone-*", "*", "2027-06-30"),
+                ]),
             name: "conf/policy.yml")
         let snapshot = PolicyFixtures.snapshot(keys)
         let audit = Auditor.audit(snapshot, policy: policy, now: PolicyFixtures.now)
@@ -679,9 +726,12 @@ struct PolicyTests {
         let findings = try #require(document["findings"]?.arrayValue)
         #expect(
             findings.compactMap { $0["id"]?.stringValue } == [
-                "no-limit:\(PolicyFixtures.hash(1))", "no-limit:\(PolicyFixtures.hash(2))",  // high
-                "limit-never-resets:\(PolicyFixtures.hash(4))", "stale-key:\(PolicyFixtures.hash(5))",  // medium, by rule
-                "disabled-with-usage:\(PolicyFixtures.hash(9))", "expiring-soon:\(PolicyFixtures.hash(6))",  // low, by rule (not by hash)
+                // high
+                "no-limit:\(PolicyFixtures.hash(1))", "no-limit:\(PolicyFixtures.hash(2))",
+                // medium, by rule
+                "limit-never-resets:\(PolicyFixtures.hash(4))", "stale-key:\(PolicyFixtures.hash(5))",
+                // low, by rule (not by hash)
+                "disabled-with-usage:\(PolicyFixtures.hash(9))", "expiring-soon:\(PolicyFixtures.hash(6))",
             ])
         let fields = [
             "id", "rule", "severity", "key_hash", "key_name", "workspace_id", "title", "message", "evidence",

@@ -75,7 +75,9 @@ private enum RuleFixtures {
         coverage: Coverage = Coverage(mode: .allWorkspaces), brokenChain: BrokenChain? = nil
     ) -> AuditResult {
         let prior = AuditHistory(
-            keys: previous.map { PreviousSnapshot(snapshot($0, takenAt: now.addingTimeInterval(-day)), policy: policy, now: now) },
+            keys: previous.map {
+                PreviousSnapshot(snapshot($0, takenAt: now.addingTimeInterval(-day)), policy: policy, now: now)
+            },
             firstSeen: nil, brokenChain: brokenChain)
         return Auditor.audit(snapshot(keys, coverage: coverage), history: prior, policy: policy, now: now)
     }
@@ -195,7 +197,8 @@ struct RuleTests {
         let risky: [(String, JSONValue)] = [
             ("limit", nil), ("limit_remaining", nil), ("updated_at", RuleFixtures.at(-200 * RuleFixtures.day)),
             ("created_at", RuleFixtures.at(-300 * RuleFixtures.day)),
-            ("expires_at", RuleFixtures.at(5 * RuleFixtures.day)), ("last_used_at", RuleFixtures.at(-100 * RuleFixtures.day)),
+            ("expires_at", RuleFixtures.at(5 * RuleFixtures.day)),
+            ("last_used_at", RuleFixtures.at(-100 * RuleFixtures.day)),
         ]
         let enabled = RuleFixtures.audit([RuleFixtures.key(1, risky)])
         #expect(RuleFixtures.rules(of: enabled) == ["expiring-soon", "no-limit", "stale-key", "unused-key"])
@@ -208,10 +211,12 @@ struct RuleTests {
 
     static let staleCases: [RuleCase] = [
         RuleCase(
-            label: "updated_at exactly 90 days ago is not stale", set: [("updated_at", RuleFixtures.at(-90 * RuleFixtures.day))],
+            label: "updated_at exactly 90 days ago is not stale",
+            set: [("updated_at", RuleFixtures.at(-90 * RuleFixtures.day))],
             severity: nil),
         RuleCase(
-            label: "updated_at 90 days + 1 s ago is stale", set: [("updated_at", RuleFixtures.at(-90 * RuleFixtures.day - 1))],
+            label: "updated_at 90 days + 1 s ago is stale",
+            set: [("updated_at", RuleFixtures.at(-90 * RuleFixtures.day - 1))],
             severity: .medium,
             evidence: [
                 ("reference_field", "updated_at"), ("reference_timestamp", "2026-08-28T11:59:59Z"), ("age_days", 90),
@@ -229,13 +234,17 @@ struct RuleTests {
             label: "updated_at null, created_at exactly 90 days ago is not stale",
             set: [("updated_at", nil), ("created_at", RuleFixtures.at(-90 * RuleFixtures.day))], severity: nil),
         RuleCase(
-            label: "updated_at absent falls back to created_at", set: [("created_at", RuleFixtures.at(-120 * RuleFixtures.day))],
+            label: "updated_at absent falls back to created_at",
+            set: [("created_at", RuleFixtures.at(-120 * RuleFixtures.day))],
             remove: ["updated_at"], severity: .medium,
             evidence: [("reference_field", "created_at"), ("age_days", 120)],
             message: "not reviewed or rotated for 120 days"),
         RuleCase(
             label: "an old key edited recently is not stale",
-            set: [("created_at", RuleFixtures.at(-400 * RuleFixtures.day)), ("updated_at", RuleFixtures.at(-89 * RuleFixtures.day))], severity: nil),
+            set: [
+                ("created_at", RuleFixtures.at(-400 * RuleFixtures.day)),
+                ("updated_at", RuleFixtures.at(-89 * RuleFixtures.day)),
+            ], severity: nil),
         RuleCase(
             label: "disabled twin of a stale key is not stale-key",
             set: [("updated_at", RuleFixtures.at(-200 * RuleFixtures.day)), ("disabled", true)], severity: nil),
@@ -248,7 +257,8 @@ struct RuleTests {
             evidence: [("reference_field", "updated_at"), ("age_days", 90)],
             message: "not reviewed or rotated for 90 days"),
         RuleCase(
-            label: "365 days", set: [("updated_at", RuleFixtures.at(-365 * RuleFixtures.day - 7200))], severity: .medium,
+            label: "365 days", set: [("updated_at", RuleFixtures.at(-365 * RuleFixtures.day - 7200))],
+            severity: .medium,
             evidence: [("age_days", 365)], message: "not reviewed or rotated for 365 days"),
     ]
 
@@ -309,25 +319,32 @@ struct RuleTests {
     static let disabledCases: [RuleCase] = [
         RuleCase(label: "enabled twin with usage", set: [("usage", 20)], severity: nil),
         RuleCase(
-            label: "disabled, usage 0 and byok_usage 0", set: [("disabled", true), ("usage", 0)] + RuleFixtures.zeroCounters,
+            label: "disabled, usage 0 and byok_usage 0",
+            set: [("disabled", true), ("usage", 0)] + RuleFixtures.zeroCounters,
             severity: nil),
         RuleCase(
             label: "disabled, usage 0.00000001, counters 0: historical spend (low)",
-            set: [("disabled", true), ("usage", RuleFixtures.num("0.00000001"))] + RuleFixtures.zeroCounters, severity: .low,
+            set: [("disabled", true), ("usage", RuleFixtures.num("0.00000001"))] + RuleFixtures.zeroCounters,
+            severity: .low,
             evidence: [("usage", RuleFixtures.num("0.00000001")), ("byok_usage", 0), ("usage_monthly", 0)],
             message: "candidate for deletion"),
         RuleCase(
             label: "disabled, byok_usage 0.00000001 only (low)",
-            set: [("disabled", true), ("usage", 0), ("byok_usage", RuleFixtures.num("0.00000001"))] + RuleFixtures.zeroCounters,
+            set: [("disabled", true), ("usage", 0), ("byok_usage", RuleFixtures.num("0.00000001"))]
+                + RuleFixtures.zeroCounters,
             severity: .low, evidence: [("usage", 0), ("byok_usage", RuleFixtures.num("0.00000001"))]),
         RuleCase(
             label: "disabled, usage_monthly above 0 (medium)",
-            set: [("disabled", true)] + RuleFixtures.zeroCounters + [("usage_monthly", RuleFixtures.num("12.5"))], severity: .medium,
-            evidence: [("usage", 20), ("usage_daily", 0), ("usage_weekly", 0), ("usage_monthly", RuleFixtures.num("12.5"))],
+            set: [("disabled", true)] + RuleFixtures.zeroCounters + [("usage_monthly", RuleFixtures.num("12.5"))],
+            severity: .medium,
+            evidence: [
+                ("usage", 20), ("usage_daily", 0), ("usage_weekly", 0), ("usage_monthly", RuleFixtures.num("12.5")),
+            ],
             message: "recent spend"),
         RuleCase(
             label: "disabled, usage_daily 0.00000001 (medium)",
-            set: [("disabled", true)] + RuleFixtures.zeroCounters + [("usage_daily", RuleFixtures.num("0.00000001"))], severity: .medium),
+            set: [("disabled", true)] + RuleFixtures.zeroCounters + [("usage_daily", RuleFixtures.num("0.00000001"))],
+            severity: .medium),
         RuleCase(
             label: "disabled, byok_usage_weekly above 0 (medium)",
             set: [("disabled", true)] + RuleFixtures.zeroCounters + [("byok_usage", 3), ("byok_usage_weekly", 1)],
@@ -341,7 +358,8 @@ struct RuleTests {
         RuleCase(
             label: "disabled in both snapshots and BYOK usage grew (high)",
             set: [("disabled", true), ("usage", 20), ("byok_usage", 5)] + RuleFixtures.zeroCounters,
-            previous: [("disabled", true), ("usage", 20), ("byok_usage", 0)] + RuleFixtures.zeroCounters, severity: .high,
+            previous: [("disabled", true), ("usage", 20), ("byok_usage", 0)] + RuleFixtures.zeroCounters,
+            severity: .high,
             evidence: [("previous_usage", 20), ("usage_growth", 5)]),
         RuleCase(
             label: "grew by 0.00000001 while disabled (high)",
@@ -359,7 +377,8 @@ struct RuleTests {
         RuleCase(
             label: "disabled in both, usage counter reset but BYOK usage grew: BYOK spend on a disabled key (high)",
             set: [("disabled", true), ("usage", 20), ("byok_usage", 5)] + RuleFixtures.zeroCounters,
-            previous: [("disabled", true), ("usage", 30), ("byok_usage", 0)] + RuleFixtures.zeroCounters, severity: .high),
+            previous: [("disabled", true), ("usage", 30), ("byok_usage", 0)] + RuleFixtures.zeroCounters,
+            severity: .high),
         RuleCase(
             label: "disabled in both, counter went down (reset): not spend",
             set: [("disabled", true), ("usage", 20)] + RuleFixtures.zeroCounters,
@@ -382,7 +401,8 @@ struct RuleTests {
 
     static let expiredCases: [RuleCase] = [
         RuleCase(
-            label: "expired 20 days ago", set: [("expires_at", RuleFixtures.at(-20 * RuleFixtures.day))], severity: .medium,
+            label: "expired 20 days ago", set: [("expires_at", RuleFixtures.at(-20 * RuleFixtures.day))],
+            severity: .medium,
             evidence: [("expires_at", "2026-11-06T12:00:00Z"), ("expired_days_ago", 20)], message: "expired 20 days ago"
         ),
         RuleCase(
@@ -410,13 +430,21 @@ struct RuleTests {
             evidence: [("expires_at", "2026-12-01T12:00:00Z"), ("expires_in_days", 5), ("expiring_within_days", 14)],
             message: "expires in 5 days"),
         RuleCase(
-            label: "expires in exactly 14 days", set: [("expires_at", RuleFixtures.at(14 * RuleFixtures.day))], severity: .low,
+            label: "expires in exactly 14 days", set: [("expires_at", RuleFixtures.at(14 * RuleFixtures.day))],
+            severity: .low,
             evidence: [("expires_in_days", 14)]),
-        RuleCase(label: "expires in 14 days + 1 s", set: [("expires_at", RuleFixtures.at(14 * RuleFixtures.day + 1))], severity: nil),
         RuleCase(
-            label: "expires in 1 s", set: [("expires_at", RuleFixtures.at(1))], severity: .low, evidence: [("expires_in_days", 0)]),
-        RuleCase(label: "expires exactly now: expired, not expiring", set: [("expires_at", RuleFixtures.at(0))], severity: nil),
-        RuleCase(label: "disabled twin", set: [("disabled", true), ("expires_at", RuleFixtures.at(5 * RuleFixtures.day))], severity: nil),
+            label: "expires in 14 days + 1 s", set: [("expires_at", RuleFixtures.at(14 * RuleFixtures.day + 1))],
+            severity: nil),
+        RuleCase(
+            label: "expires in 1 s", set: [("expires_at", RuleFixtures.at(1))], severity: .low,
+            evidence: [("expires_in_days", 0)]),
+        RuleCase(
+            label: "expires exactly now: expired, not expiring", set: [("expires_at", RuleFixtures.at(0))],
+            severity: nil),
+        RuleCase(
+            label: "disabled twin", set: [("disabled", true), ("expires_at", RuleFixtures.at(5 * RuleFixtures.day))],
+            severity: nil),
         RuleCase(label: "no expiry", severity: nil),
     ]
 
@@ -430,7 +458,10 @@ struct RuleTests {
         var policy = Policy()
         policy.thresholds.expiringWithinDays = 30
         let result = RuleFixtures.audit(
-            [RuleFixtures.key(1, [("expires_at", RuleFixtures.at(20 * RuleFixtures.day))]), RuleFixtures.key(2, [("expires_at", RuleFixtures.at(31 * RuleFixtures.day))])], policy: policy
+            [
+                RuleFixtures.key(1, [("expires_at", RuleFixtures.at(20 * RuleFixtures.day))]),
+                RuleFixtures.key(2, [("expires_at", RuleFixtures.at(31 * RuleFixtures.day))]),
+            ], policy: policy
         )
         #expect(result.findings.map(\.id) == ["expiring-soon:\(RuleFixtures.hash(1))"])
         #expect(RuleFixtures.same(result.findings.first?.evidence["expiring_within_days"], 30))
@@ -470,7 +501,8 @@ struct RuleTests {
         var policy = Policy()
         policy.thresholds.limitRemainingShare = 0.5
         let result = RuleFixtures.audit(
-            [RuleFixtures.key(1, [("limit_remaining", 49)]), RuleFixtures.key(2, [("limit_remaining", 50)])], policy: policy)
+            [RuleFixtures.key(1, [("limit_remaining", 49)]), RuleFixtures.key(2, [("limit_remaining", 50)])],
+            policy: policy)
         #expect(result.findings.map(\.id) == ["limit-nearly-exhausted:\(RuleFixtures.hash(1))"])
     }
 
@@ -478,7 +510,8 @@ struct RuleTests {
 
     static let byokCases: [RuleCase] = [
         RuleCase(
-            label: "BYOK spend not counted", set: [("include_byok_in_limit", false), ("byok_usage", RuleFixtures.num("12.5"))],
+            label: "BYOK spend not counted",
+            set: [("include_byok_in_limit", false), ("byok_usage", RuleFixtures.num("12.5"))],
             severity: .medium,
             evidence: [("byok_usage", RuleFixtures.num("12.5")), ("limit", 100), ("include_byok_in_limit", false)],
             message: "$12.50 of BYOK spend is not counted against its $100.00 limit"),
@@ -525,16 +558,21 @@ struct RuleTests {
 
     static let unusedCases: [RuleCase] = [
         RuleCase(
-            label: "last used 61 days ago", set: [("last_used_at", RuleFixtures.at(-61 * RuleFixtures.day))], severity: .low,
+            label: "last used 61 days ago", set: [("last_used_at", RuleFixtures.at(-61 * RuleFixtures.day))],
+            severity: .low,
             evidence: [("last_used_at", "2026-09-26T12:00:00Z"), ("unused_days", 61), ("unused_after_days", 60)],
             message: "not used for 61 days"),
-        RuleCase(label: "last used exactly 60 days ago", set: [("last_used_at", RuleFixtures.at(-60 * RuleFixtures.day))], severity: nil),
         RuleCase(
-            label: "last used 60 days + 1 s ago", set: [("last_used_at", RuleFixtures.at(-60 * RuleFixtures.day - 1))], severity: .low,
+            label: "last used exactly 60 days ago", set: [("last_used_at", RuleFixtures.at(-60 * RuleFixtures.day))],
+            severity: nil),
+        RuleCase(
+            label: "last used 60 days + 1 s ago", set: [("last_used_at", RuleFixtures.at(-60 * RuleFixtures.day - 1))],
+            severity: .low,
             evidence: [("unused_days", 60)]),
         RuleCase(
             label: "last_used_at null, no usage, created 75 days ago: never used",
-            set: [("last_used_at", nil), ("created_at", RuleFixtures.at(-75 * RuleFixtures.day)), ("usage", 0)] + RuleFixtures.zeroCounters,
+            set: [("last_used_at", nil), ("created_at", RuleFixtures.at(-75 * RuleFixtures.day)), ("usage", 0)]
+                + RuleFixtures.zeroCounters,
             severity: .low,
             evidence: [("last_used_at", nil), ("unused_days", 75), ("unused_after_days", 60)],
             message: "never used in the 75 days since it was created"),
@@ -546,7 +584,8 @@ struct RuleTests {
             label: "last_used_at absent (older API): nothing to judge, however old the key",
             set: [("created_at", RuleFixtures.at(-400 * RuleFixtures.day))], remove: ["last_used_at"], severity: nil),
         RuleCase(
-            label: "disabled twin", set: [("disabled", true), ("last_used_at", RuleFixtures.at(-200 * RuleFixtures.day))], severity: nil),
+            label: "disabled twin",
+            set: [("disabled", true), ("last_used_at", RuleFixtures.at(-200 * RuleFixtures.day))], severity: nil),
         RuleCase(
             label: "unreadable last_used_at is not guessed", set: [("last_used_at", "a while ago")], severity: nil),
     ]
@@ -554,13 +593,17 @@ struct RuleTests {
     @Test("unused-key never claims \"never used\" for a key that shows lifetime usage")
     func nullLastUsedWithUsage() {
         // last_used_at is newer than usage: a key used before it existed can have usage and a null last_used_at.
-        let key = RuleFixtures.key(1, [("last_used_at", nil), ("created_at", RuleFixtures.at(-400 * RuleFixtures.day)), ("usage", 20)])
+        let key = RuleFixtures.key(
+            1, [("last_used_at", nil), ("created_at", RuleFixtures.at(-400 * RuleFixtures.day)), ("usage", 20)])
         let result = RuleFixtures.audit([key])
         let claims = result.findings.filter { $0.rule == "unused-key" && $0.message.contains("never used") }
         #expect(claims.isEmpty, "\(claims.map(\.message))")
         // With no usage at all, it is never used.
         let idle = RuleFixtures.audit([
-            RuleFixtures.key(2, [("last_used_at", nil), ("created_at", RuleFixtures.at(-400 * RuleFixtures.day)), ("usage", 0)] + RuleFixtures.zeroCounters)
+            RuleFixtures.key(
+                2,
+                [("last_used_at", nil), ("created_at", RuleFixtures.at(-400 * RuleFixtures.day)), ("usage", 0)]
+                    + RuleFixtures.zeroCounters)
         ])
         #expect(idle.findings.map(\.message) == ["never used in the 400 days since it was created"])
     }
@@ -576,7 +619,10 @@ struct RuleTests {
     func unreadableKeyFlaggedAndKept() throws {
         let broken = RuleFixtures.key(
             5, name: "svc-import-broken",
-            [("updated_at", "yesterday"), ("usage", "n/a"), ("limit", nil), ("expires_at", RuleFixtures.at(3 * RuleFixtures.day))])
+            [
+                ("updated_at", "yesterday"), ("usage", "n/a"), ("limit", nil),
+                ("expires_at", RuleFixtures.at(3 * RuleFixtures.day)),
+            ])
         let snapshot = RuleFixtures.snapshot([RuleFixtures.key(1), broken, RuleFixtures.key(9)])
         #expect(snapshot.keys.count == 3)
         #expect(snapshot.keys.map(\.identity) == [RuleFixtures.hash(1), RuleFixtures.hash(5), RuleFixtures.hash(9)])
@@ -680,7 +726,9 @@ struct RuleTests {
 
     @Test("numbers sent as numeric strings are read, not flagged")
     func lenientNumbers() {
-        let result = RuleFixtures.audit([RuleFixtures.key(1, [("limit", "100"), ("usage", "0.5"), ("limit_remaining", " 80 ")])])
+        let result = RuleFixtures.audit([
+            RuleFixtures.key(1, [("limit", "100"), ("usage", "0.5"), ("limit_remaining", " 80 ")])
+        ])
         #expect(result.findings.isEmpty, "\(result.findings.map(\.message))")
     }
 
@@ -777,8 +825,12 @@ struct RuleTests {
         policy.rules["disabled-with-usage"] = Policy.RuleSetting(severity: .info)
         policy.rules["no-limit"] = Policy.RuleSetting(enabled: false)
         let result = RuleFixtures.audit(
-            [RuleFixtures.key(1, [("disabled", true), ("usage", 20)] + RuleFixtures.zeroCounters), RuleFixtures.key(2, [("limit", nil)])],
-            previous: [RuleFixtures.key(1, [("disabled", true), ("usage", 10)] + RuleFixtures.zeroCounters)], policy: policy)
+            [
+                RuleFixtures.key(1, [("disabled", true), ("usage", 20)] + RuleFixtures.zeroCounters),
+                RuleFixtures.key(2, [("limit", nil)]),
+            ],
+            previous: [RuleFixtures.key(1, [("disabled", true), ("usage", 10)] + RuleFixtures.zeroCounters)],
+            policy: policy)
         #expect(result.findings.map(\.id) == ["disabled-with-usage:\(RuleFixtures.hash(1))"])
         #expect(result.findings.first?.severity == .info)
         #expect(result.findings.first?.message.contains("while disabled") == true)

@@ -242,7 +242,8 @@ struct PreviousSnapshotTests {
             previous: nil, keys: previousObjects.map(KeyRecord.init))
         var current = Self.snapshot(takenAt: Self.now)
         let audit = Auditor.audit(
-            current, history: AuditHistory(snapshot: previous, policy: Policy(), now: Self.now), policy: Policy(), now: Self.now)
+            current, history: AuditHistory(snapshot: previous, policy: Policy(), now: Self.now), policy: Policy(),
+            now: Self.now)
         let before = audit.findings.map {
             [$0.id, $0.message, JSONWriter.string(.object($0.evidence)), $0.remediation]
         }

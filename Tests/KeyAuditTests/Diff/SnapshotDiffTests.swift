@@ -135,11 +135,13 @@ struct SnapshotDiffTests {
         let diff = DiffFixtures.diff()
         #expect(
             diff.added == [
-                SnapshotDiff.KeyRef(hash: DiffFixtures.hash(15), name: "svc-summarizer-canary", workspaceId: DiffFixtures.workspace)
+                SnapshotDiff.KeyRef(
+                    hash: DiffFixtures.hash(15), name: "svc-summarizer-canary", workspaceId: DiffFixtures.workspace)
             ])
         #expect(
             diff.removed == [
-                SnapshotDiff.KeyRef(hash: DiffFixtures.hash(14), name: "customer-soylent-prod", workspaceId: DiffFixtures.workspace)
+                SnapshotDiff.KeyRef(
+                    hash: DiffFixtures.hash(14), name: "customer-soylent-prod", workspaceId: DiffFixtures.workspace)
             ])
     }
 
@@ -271,7 +273,8 @@ struct SnapshotDiffTests {
         #expect(diff.spend.usageGrowth == 15)  // not 15 - 45
 
         let document = try JSONParser.parse(diff.encoded())
-        let entry = try #require(document["spend"]?["keys"]?.arrayValue?.first { $0["hash"] == .string(DiffFixtures.hash(10)) })
+        let entry = try #require(
+            document["spend"]?["keys"]?.arrayValue?.first { $0["hash"] == .string(DiffFixtures.hash(10)) })
         #expect(entry["counter_went_down"] == true)
         #expect(entry["growth"] == 0)
         #expect(entry["usage_from"] == 50)
@@ -315,7 +318,8 @@ struct SnapshotDiffTests {
         let diff = SnapshotDiff.compare(
             previous: DiffFixtures.snapshot([DiffFixtures.object(1)], takenAt: nil),
             from: .init(path: "keys.json", takenAt: nil, sha256: "a"), previousFindingIDs: [],
-            current: DiffFixtures.snapshot([DiffFixtures.object(1)], takenAt: DiffFixtures.now), to: DiffFixtures.toEndpoint, currentFindingIDs: [])
+            current: DiffFixtures.snapshot([DiffFixtures.object(1)], takenAt: DiffFixtures.now),
+            to: DiffFixtures.toEndpoint, currentFindingIDs: [])
         #expect(diff.spend.elapsedSeconds == nil)
         let document = try JSONParser.parse(diff.encoded())
         #expect(document["spend"]?["elapsed_seconds"] == .null)
@@ -354,7 +358,9 @@ struct SnapshotDiffTests {
     }
 
     private func previousObjects(limitless n: Int) -> [JSONObject] {
-        (1...5).map { $0 == n ? DiffFixtures.object($0, [("limit", nil), ("limit_remaining", nil)]) : DiffFixtures.object($0) }
+        (1...5).map {
+            $0 == n ? DiffFixtures.object($0, [("limit", nil), ("limit_remaining", nil)]) : DiffFixtures.object($0)
+        }
     }
 
     // MARK: - Identity and order
@@ -364,7 +370,8 @@ struct SnapshotDiffTests {
         let snapshot = DiffFixtures.snapshot(DiffFixtures.currentObjects(), takenAt: DiffFixtures.now)
         let ids: Set<String> = ["no-limit:a", "stale-key:b"]
         let diff = SnapshotDiff.compare(
-            previous: snapshot, from: DiffFixtures.toEndpoint, previousFindingIDs: ids, current: snapshot, to: DiffFixtures.toEndpoint,
+            previous: snapshot, from: DiffFixtures.toEndpoint, previousFindingIDs: ids, current: snapshot,
+            to: DiffFixtures.toEndpoint,
             currentFindingIDs: ids)
         #expect(diff.isEmpty)
         #expect(diff.added.isEmpty)
@@ -393,7 +400,8 @@ struct SnapshotDiffTests {
             let old = try Snapshot.decode(file(previous), origin: "old.json")
             let new = try Snapshot.decode(file(current), origin: "new.json")
             return SnapshotDiff.compare(
-                previous: old, from: DiffFixtures.fromEndpoint, previousFindingIDs: DiffFixtures.previousFindings, current: new,
+                previous: old, from: DiffFixtures.fromEndpoint, previousFindingIDs: DiffFixtures.previousFindings,
+                current: new,
                 to: DiffFixtures.toEndpoint,
                 currentFindingIDs: DiffFixtures.currentFindings
             ).encoded()
@@ -402,7 +410,8 @@ struct SnapshotDiffTests {
         func permuted(_ objects: [JSONObject]) -> [JSONObject] {
             (0..<objects.count).map { objects[($0 * 7) % objects.count] }
         }
-        #expect(DiffFixtures.currentObjects().count == 16 && DiffFixtures.previousObjects().count == 16)  // 7 is coprime: a permutation
+        // 7 is coprime with 16: a permutation.
+        #expect(DiffFixtures.currentObjects().count == 16 && DiffFixtures.previousObjects().count == 16)
         let shuffled = try diff(DiffFixtures.previousObjects().reversed(), permuted(DiffFixtures.currentObjects()))
         #expect(inOrder == shuffled)
         #expect(inOrder == DiffFixtures.diff().encoded())
@@ -431,7 +440,9 @@ struct SnapshotDiffTests {
         let changed = try #require(document["changed"]?.arrayValue)
         #expect(changed.count == 10)
         for entry in changed { #expect(entry.objectValue?.keys == ["hash", "name", "changes"]) }
-        func changes(_ n: Int) -> JSONValue? { changed.first { $0["hash"] == .string(DiffFixtures.hash(n)) }?["changes"] }
+        func changes(_ n: Int) -> JSONValue? {
+            changed.first { $0["hash"] == .string(DiffFixtures.hash(n)) }?["changes"]
+        }
         #expect(changes(2)?["name"] == ["from": "svc-billing-main", "to": "svc-billing-primary"])
         #expect(changes(4)?["limit"] == ["from": 250, "to": nil])
         #expect(changes(7)?["expires_at"] == ["from_absent": true, "to": nil])
@@ -465,8 +476,12 @@ struct SnapshotDiffTests {
         #expect(
             summary.contains(
                 "1 added, 1 removed, 10 reconfigured; spend $18.00; findings 1 new, 1 resolved, 2 persisting"))
-        #expect(summary.contains("  + \(DiffFixtures.hash(15).prefix(12))  svc-summarizer-canary  [\(DiffFixtures.workspace)]"))
-        #expect(summary.contains("  - \(DiffFixtures.hash(14).prefix(12))  customer-soylent-prod  [\(DiffFixtures.workspace)]"))
+        #expect(
+            summary.contains(
+                "  + \(DiffFixtures.hash(15).prefix(12))  svc-summarizer-canary  [\(DiffFixtures.workspace)]"))
+        #expect(
+            summary.contains(
+                "  - \(DiffFixtures.hash(14).prefix(12))  customer-soylent-prod  [\(DiffFixtures.workspace)]"))
         #expect(summary.contains("      name: \"svc-billing-main\" -> \"svc-billing-primary\""))
         #expect(summary.contains("      expires_at: (absent) -> null"))
         #expect(summary.contains("      expires_at: null -> (absent)"))
@@ -479,7 +494,9 @@ struct SnapshotDiffTests {
     @Test("the text summary escapes control and bidi characters in names")
     func textSummaryEscapes() {
         let hostile = "evil\nRemoved:\r\t\u{1B}[31mred\u{7}\u{202E}exe.txt"
-        let diff = DiffFixtures.diff(previous: [DiffFixtures.object(1)], current: [DiffFixtures.object(1, name: hostile), DiffFixtures.object(2, name: hostile)])
+        let diff = DiffFixtures.diff(
+            previous: [DiffFixtures.object(1)],
+            current: [DiffFixtures.object(1, name: hostile), DiffFixtures.object(2, name: hostile)])
         let summary = diff.textSummary()
         #expect(
             !summary.unicodeScalars.contains {
@@ -546,7 +563,8 @@ struct SnapshotDiffTests {
         #expect(decoded.keys.count == original.keys.count)
         #expect(decoded.encoded() == bytes)
         let diff = SnapshotDiff.compare(
-            previous: original, from: DiffFixtures.fromEndpoint, previousFindingIDs: [], current: decoded, to: DiffFixtures.toEndpoint,
+            previous: original, from: DiffFixtures.fromEndpoint, previousFindingIDs: [], current: decoded,
+            to: DiffFixtures.toEndpoint,
             currentFindingIDs: [])
         #expect(diff.added.isEmpty && diff.removed.isEmpty && diff.changed.isEmpty && diff.spend.keys.isEmpty)
     }

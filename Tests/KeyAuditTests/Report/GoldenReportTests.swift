@@ -202,7 +202,10 @@ enum GoldenReportFixture {
             ? BrokenChain(
                 path: "20261124T030000Z/snapshot.json", recorded: String(repeating: "1f", count: 32),
                 actual: String(repeating: "2e", count: 32)) : nil
-        let prior = withPrevious ? AuditHistory(snapshot: previous, policy: policy, now: now, brokenChain: broken) : AuditHistory(brokenChain: broken)
+        let prior =
+            withPrevious
+            ? AuditHistory(snapshot: previous, policy: policy, now: now, brokenChain: broken)
+            : AuditHistory(brokenChain: broken)
         let audit = Auditor.audit(current, history: prior, policy: policy, now: now)
         var diff: SnapshotDiff?
         if withPrevious {

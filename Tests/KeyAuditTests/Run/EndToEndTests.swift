@@ -201,7 +201,8 @@ struct EndToEndTests {
         #expect(first["added"]?.arrayValue?.count == 2)
         #expect(first["removed"]?.arrayValue?.count == 2)
         let changed = (first["changed"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }.sorted()
-        #expect(changed == ["customer-nakatomi-main", "customer-prestige-prod", "svc-billing-primary", "svc-moderation-v2"])
+        #expect(
+            changed == ["customer-nakatomi-main", "customer-prestige-prod", "svc-billing-primary", "svc-moderation-v2"])
         for run in runs.dropFirst() {
             let later = try diff(run)
             #expect(later["added"]?.arrayValue?.isEmpty == true, "\(run)")
