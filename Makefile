@@ -10,7 +10,7 @@ OUTPUT ?= reports
 
 all: build
 
-## deps: install libxlsxwriter-dev and pkg-config when missing (apt-get, sudo when not root)
+## deps: install libxlsxwriter-dev, pkg-config and openssh-client (ssh-keygen, for the tests) when missing (apt-get, sudo when not root)
 deps:
 	@./scripts/install-deps.sh
 

@@ -12,6 +12,14 @@ package enum FileSystem {
         try file.close()
     }
 
+    /// `path` with every symbolic link resolved (`realpath`): `reports/latest` becomes the run folder it points to.
+    /// nil when it does not exist.
+    package static func resolved(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
     /// The text of `errno` or a Foundation error, for one-line messages.
     package static func reason(_ error: any Error) -> String {
         if let cocoa = error as? CocoaError, let underlying = cocoa.userInfo[NSUnderlyingErrorKey] as? NSError,
@@ -33,14 +41,23 @@ package final class OutputFile {
     private var buffer: [UInt8] = []
     private static let flushThreshold = 1 << 20
 
+    /// Creates or truncates the file at `path`; a symbolic link there is refused, not followed. Inside the output
+    /// folder, files are created through ``Folder`` instead (relative to its descriptor, never replacing).
     package init(path: String) throws(KeyAuditError) {
         self.path = path
-        descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, FileSystem.fileMode)
+        descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, FileSystem.fileMode)
         guard descriptor >= 0 else {
             throw .cannotWrite(
                 "cannot create \(path): \(String(cString: strerror(errno))); check free space and permissions")
         }
         fchmod(descriptor, FileSystem.fileMode)
+        buffer.reserveCapacity(Self.flushThreshold + 65_536)
+    }
+
+    /// Takes over `descriptor`, open for writing on the file at `path` (for messages); closes it.
+    package init(descriptor: Int32, path: String) {
+        self.path = path
+        self.descriptor = descriptor
         buffer.reserveCapacity(Self.flushThreshold + 65_536)
     }
 
