@@ -105,15 +105,27 @@ package struct AuditHistory: Sendable {
     }
 }
 
+/// A link of the evidence chain that does not hold: a file whose sha256 is not the one recorded for it, a run
+/// folder the previous-run search had to skip, a signature that does not match.
 package struct BrokenChain: Sendable, Equatable {
     package var path: String
     package var recorded: String
     package var actual: String
+    /// What happened, when it is more than a changed sha256 (a run skipped as unusable, a bad signature).
+    package var reason: String?
 
-    package init(path: String, recorded: String, actual: String) {
+    package init(path: String, recorded: String, actual: String, reason: String? = nil) {
         self.path = path
         self.recorded = recorded
         self.actual = actual
+        self.reason = reason
+    }
+
+    /// One line for the finding and the warning.
+    package var message: String {
+        if let reason { return "\(path): \(reason)" }
+        return
+            "\(path) does not match the sha256 recorded for it (recorded \(recorded.prefix(12))…, now \(actual.prefix(12))…): it was altered after it was read"
     }
 }
 
@@ -228,12 +240,11 @@ package enum Auditor {
         if let broken = history.brokenChain {
             add(
                 RuleCatalog.brokenChain, severity: .critical,
-                message:
-                    "\(broken.path) does not match the sha256 recorded for it (recorded \(broken.recorded.prefix(12))…, now \(broken.actual.prefix(12))…): it was altered after it was read",
+                message: broken.message,
                 evidence: [
                     ("snapshot", .string(broken.path)), ("recorded_sha256", .string(broken.recorded)),
                     ("actual_sha256", .string(broken.actual)),
-                ])
+                ] + (broken.reason.map { [("reason", JSONValue.string($0))] } ?? []))
         }
         let coverage = snapshot.coverage
         if !coverage.consistent {

@@ -50,6 +50,22 @@ extension KeyAuditError: CustomStringConvertible {
     public var description: String { message }
 }
 
+extension KeyAuditError {
+    /// The same error with `text` replaced by `replacement` in its message (a path shown as the user knows it).
+    package func replacingInMessage(_ text: String, with replacement: String) -> KeyAuditError {
+        func fix(_ message: String) -> String { message.replacingOccurrences(of: text, with: replacement) }
+        switch self {
+        case .usage(let message): return .usage(fix(message))
+        case .malformedData(let message): return .malformedData(fix(message))
+        case .apiUnavailable(let message): return .apiUnavailable(fix(message))
+        case .cannotWrite(let message): return .cannotWrite(fix(message))
+        case .locked(let message): return .locked(fix(message))
+        case .keyRejected(let message): return .keyRejected(fix(message))
+        case .interrupted: return self
+        }
+    }
+}
+
 /// The exit codes keyaudit uses (see README, "Exit codes").
 public enum ExitStatus {
     /// 0: success (`EX_OK`).

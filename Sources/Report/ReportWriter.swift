@@ -13,24 +13,25 @@ package final class ReportJob: @unchecked Sendable {
     // started with.
     private let formats: [ReportFormat]
     private let templates: ReportTemplates
-    private let directory: String
+    private let folder: Folder
     private let handoff: ContextHandoff
     private let workbook: WorkbookJob?
 
     private init(
-        formats: [ReportFormat], templates: ReportTemplates, directory: String, handoff: ContextHandoff,
+        formats: [ReportFormat], templates: ReportTemplates, folder: Folder, handoff: ContextHandoff,
         workbook: WorkbookJob?
     ) {
         self.formats = formats
         self.templates = templates
-        self.directory = directory
+        self.folder = folder
         self.handoff = handoff
         self.workbook = workbook
     }
 
-    /// Starts the workbook (when xlsx is asked for) from `context`, which need not hold the diff yet.
+    /// Starts the workbook (when xlsx is asked for) from `context`, which need not hold the diff yet. Every report
+    /// is created in `folder` through its descriptor, replacing a file or link of the same name, never following it.
     package static func start(
-        _ formats: [ReportFormat], context: ReportContext, templates: ReportTemplates, directory: String
+        _ formats: [ReportFormat], context: ReportContext, templates: ReportTemplates, folder: Folder
     ) throws(KeyAuditError) -> ReportJob {
         var workbook: WorkbookJob?
         let handoff = ContextHandoff()
@@ -42,15 +43,29 @@ package final class ReportJob: @unchecked Sendable {
                 layout = try XLSXLayout.parse(
                     EmbeddedTemplates.files[XLSXLayout.fileName] ?? "", name: "templates/\(XLSXLayout.fileName)")
             }
-            let path = (directory as NSString).appendingPathComponent(ReportFormat.xlsx.fileName)
+            // libxlsxwriter opens report.xlsx (and its temporary files) by path, with fopen, which follows links.
+            // That is safe here: the folder is one keyaudit has just created with mkdirat (which never follows a
+            // link and fails on anything already there), mode 0750 and owned by keyaudit's user, so no other user
+            // can have put a link named report.xlsx in it; and the path given is the folder's descriptor path
+            // (/proc/self/fd/N on Linux), so even someone who can rename entries of the output folder during the
+            // run cannot swap another folder in under the staging folder's name. The file is removed first, as
+            // a link of that name would be, in case the folder is an older one (`keyaudit render` writes into a
+            // fresh staging folder too).
+            try folder.removeEntry(ReportFormat.xlsx.fileName)
+            let path = (folder.descriptorPath as NSString).appendingPathComponent(ReportFormat.xlsx.fileName)
+            let (hidden, shown) = (folder.descriptorPath, folder.path)
             let job = WorkbookJob()
             job.start { () throws(KeyAuditError) in
-                try XLSXReport.write(context: context, complete: handoff.wait, layout: layout, to: path)
+                do throws(KeyAuditError) {
+                    try XLSXReport.write(context: context, complete: handoff.wait, layout: layout, to: path)
+                } catch {
+                    // Messages name the folder as the user knows it, not the descriptor path.
+                    throw error.replacingInMessage(hidden, with: shown)
+                }
             }
             workbook = job
         }
-        return ReportJob(
-            formats: formats, templates: templates, directory: directory, handoff: handoff, workbook: workbook)
+        return ReportJob(formats: formats, templates: templates, folder: folder, handoff: handoff, workbook: workbook)
     }
 
     /// Hands `context` (now with the diff) to the workbook, writes report.md and report.html, and waits for
@@ -64,7 +79,7 @@ package final class ReportJob: @unchecked Sendable {
                 let model = ReportViewModel.build(context)
                 for format in textFormats {
                     let text = try templates.render(format, model: model)
-                    let file = try OutputFile(path: (directory as NSString).appendingPathComponent(format.fileName))
+                    let file = try folder.replaceFile(format.fileName)
                     try file.write(text)
                     try file.close()
                 }
@@ -82,12 +97,19 @@ package final class ReportJob: @unchecked Sendable {
         _ = workbook?.wait()
     }
 
-    /// Every report of `context` at once, into any folder (a stored run folder for `keyaudit render`).
+    /// Every report of `context` at once, into `folder` (the staging folder of `keyaudit render`).
+    package static func write(
+        _ formats: [ReportFormat], context: ReportContext, templates: ReportTemplates, folder: Folder
+    ) throws(KeyAuditError) {
+        let job = try start(formats, context: context, templates: templates, folder: folder)
+        try job.finish(context)
+    }
+
+    /// The same into the folder at `directory` (tests, the benchmark).
     package static func write(
         _ formats: [ReportFormat], context: ReportContext, templates: ReportTemplates, directory: String
     ) throws(KeyAuditError) {
-        let job = try start(formats, context: context, templates: templates, directory: directory)
-        try job.finish(context)
+        try write(formats, context: context, templates: templates, folder: try Folder(opening: directory))
     }
 }
 

@@ -4,7 +4,8 @@ import KeyAuditCore
 /// Prometheus text exposition for node_exporter's textfile collector, written atomically (a temporary file
 /// renamed over the target) on success and on failure, so monitoring always sees one whole file.
 package enum MetricsFile {
-    package static func writeSuccess(path: String, started: Date, outcome: RunOutcome) throws(KeyAuditError) {
+    /// The metrics of a run that succeeded.
+    package static func successText(started: Date, outcome: RunOutcome) -> String {
         var metrics = common(started: started, success: true)
         metrics.gauge(
             "keyaudit_keys", help: "Keys in the snapshot, by state.",
@@ -32,15 +33,21 @@ package enum MetricsFile {
             value: Double(outcome.requests))
         metrics.counter(
             "keyaudit_api_retries_total", help: "Requests retried by the last run.", value: Double(outcome.retries))
-        try write(metrics.text, to: path)
+        return metrics.text
     }
 
-    /// Best effort: a failure to write metrics must not hide the run's own error.
-    package static func writeFailure(path: String, started: Date, error: KeyAuditError) {
+    /// The metrics of a run that failed with `error`.
+    package static func failureText(started: Date, error: KeyAuditError) -> String {
         var metrics = common(started: started, success: false)
         metrics.gauge(
             "keyaudit_last_run_exit_code", help: "Exit code of the last run.", samples: [([:], Double(error.exitCode))])
-        try? write(metrics.text, to: path)
+        return metrics.text
+    }
+
+    /// Best effort, for a failure before the run could start (a bad policy file): a failure to write metrics must
+    /// not hide the run's own error.
+    package static func writeFailure(path: String, started: Date, error: KeyAuditError) {
+        _ = (try? PendingMetrics(path: path))?.finish(failureText(started: started, error: error))
     }
 
     static func common(started: Date, success: Bool) -> Exposition {
@@ -71,22 +78,6 @@ package enum MetricsFile {
             let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
         else { return nil }
         return kilobytes * 1024
-    }
-
-    static func write(_ text: String, to path: String) throws(KeyAuditError) {
-        let temporary = path + ".tmp.\(getpid())"
-        do {
-            try FileSystem.write(Array(text.utf8), to: temporary)
-        } catch {
-            unlink(temporary)
-            throw error
-        }
-        chmod(temporary, 0o644)  // read by node_exporter, which runs as another user; holds no secret
-        guard rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw .cannotWrite("cannot write --metrics-file \(path): \(reason)")
-        }
     }
 
     /// The text format: HELP and TYPE lines, then samples with escaped label values.
@@ -123,5 +114,72 @@ package enum MetricsFile {
         static func number(_ value: Double) -> String {
             value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
         }
+    }
+}
+
+/// `--metrics-file`, made ready before the run starts: its temporary file is created then, beside the target
+/// (exclusive, never through a link), so a missing folder or a folder in the target's place fails the run at
+/// once, before anything is committed. What is left for the end, writing a few hundred bytes into the open file
+/// and renaming it over the target, cannot fail the run any more: a problem is returned as a warning.
+package final class PendingMetrics: @unchecked Sendable {
+    // @unchecked: `file` is guarded by `lock` (the run and the signal handler may both finish it; the first wins).
+    package let path: String
+    private let folder: Folder
+    private let name: String
+    private let temporary: String
+    private let lock = NSLock()
+    private var file: OutputFile?
+
+    package init(path: String) throws(KeyAuditError) {
+        self.path = path
+        let directory = (path as NSString).deletingLastPathComponent
+        name = (path as NSString).lastPathComponent
+        temporary = "\(name).tmp.\(getpid())"
+        guard !name.isEmpty, !path.hasSuffix("/") else {
+            throw .usage("--metrics-file \(path) names a folder; give the path of a file, e.g. keyaudit.prom")
+        }
+        do {
+            folder = try Folder(opening: directory.isEmpty ? "." : directory)
+        } catch {
+            throw .cannotWrite("--metrics-file \(path) cannot be written: \(error.message)")
+        }
+        if folder.kind(of: name) == .folder {
+            throw .cannotWrite("--metrics-file \(path) is a folder; give the path of a file, e.g. keyaudit.prom")
+        }
+        do {
+            // Read by node_exporter, which runs as another user; it holds no secret.
+            file = try folder.replaceFile(temporary, mode: 0o644)
+        } catch {
+            throw .cannotWrite("cannot write --metrics-file \(path): \(error.message)")
+        }
+    }
+
+    deinit { abandon() }
+
+    /// Writes `text` and renames it over the target; nil on success, otherwise the problem, as a warning. Only
+    /// the first call writes.
+    package func finish(_ text: String) -> String? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let file else { return nil }
+        self.file = nil
+        do throws(KeyAuditError) {
+            try file.write(text)
+            try file.close()
+            try folder.rename(temporary, to: name)
+            return nil
+        } catch {
+            unlinkat(folder.descriptor, temporary, 0)
+            return "--metrics-file \(path) was not updated: \(error.message)"
+        }
+    }
+
+    /// Removes the temporary file unwritten.
+    package func abandon() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard file != nil else { return }
+        file = nil
+        unlinkat(folder.descriptor, temporary, 0)
     }
 }

@@ -2,30 +2,30 @@ import Foundation
 import KeyAuditCore
 
 /// The `--output` folder: run folders named by their clock, the `latest` link, the lock, the staging folders.
+///
+/// It is opened once, and everything keyaudit does inside it goes through its descriptor (``Folder``): a name is
+/// looked up in this folder and no symbolic link in it is ever followed, so a link planted in place of keyaudit's
+/// own files (the lock, `latest`, a staging or run folder) cannot send a write or a removal elsewhere.
 package struct OutputDirectory: Sendable {
     package let path: String
+    package let folder: Folder
 
     static let stagingPrefix = ".keyaudit-tmp-"
+    static let latestTemporaryPrefix = ".latest-"
     package static let latestName = "latest"
 
-    package init(path: String) {
+    private init(path: String, folder: Folder) {
         self.path = path
+        self.folder = folder
     }
 
-    /// `20261126T030000Z`, optionally followed by `-2`, `-3`… when two runs share a second.
-    package static func isRunFolderName(_ name: String) -> Bool {
-        let bytes = Array(name.utf8)
-        guard bytes.count >= 16 else { return false }
-        func digits(_ range: Range<Int>) -> Bool { range.allSatisfy { bytes[$0] >= 48 && bytes[$0] <= 57 } }
-        guard digits(0..<8), bytes[8] == UInt8(ascii: "T"), digits(9..<15), bytes[15] == UInt8(ascii: "Z") else {
-            return false
-        }
-        if bytes.count == 16 { return true }
-        return bytes.count > 17 && bytes[16] == UInt8(ascii: "-") && digits(17..<bytes.count)
+    /// Opens an existing output folder (for `verify`, `render`, `diff --last`).
+    package static func open(_ path: String) throws(KeyAuditError) -> OutputDirectory {
+        OutputDirectory(path: path, folder: try Folder(opening: path))
     }
 
-    /// Creates the folder (0750) if needed and checks that it can be written.
-    package func prepare() throws(KeyAuditError) {
+    /// Creates the folder (0750) if needed, checks that it can be written, and opens it.
+    package static func prepare(_ path: String) throws(KeyAuditError) -> OutputDirectory {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
             guard isDirectory.boolValue else {
@@ -45,17 +45,33 @@ package struct OutputDirectory: Sendable {
                 "--output \(path) is not writable: \(String(cString: strerror(errno))); fix its permissions or choose another --output"
             )
         }
+        return OutputDirectory(path: path, folder: try Folder(opening: path))
     }
 
-    package func url(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
+    /// `20261126T030000Z`, optionally followed by `-2`, `-3`… when two runs share a second.
+    package static func isRunFolderName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard bytes.count >= 16 else { return false }
+        func digits(_ range: Range<Int>) -> Bool { range.allSatisfy { bytes[$0] >= 48 && bytes[$0] <= 57 } }
+        guard digits(0..<8), bytes[8] == UInt8(ascii: "T"), digits(9..<15), bytes[15] == UInt8(ascii: "Z") else {
+            return false
+        }
+        if bytes.count == 16 { return true }
+        return bytes.count > 17 && bytes.count <= 24 && bytes[16] == UInt8(ascii: "-") && digits(17..<bytes.count)
+    }
 
-    /// Complete run folders, oldest first (by the clock in their names, then their suffix).
+    package func url(_ name: String) -> String { folder.url(name) }
+
+    /// Complete run folders, oldest first (by the clock in their names, then their suffix). Only real folders:
+    /// a link or a file named like a run folder is not one (see ``impostors()``).
     package func runFolders() -> [String] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
-        return names.filter(Self.isRunFolderName).filter { name in
-            var isDirectory: ObjCBool = false
-            return FileManager.default.fileExists(atPath: url(name), isDirectory: &isDirectory) && isDirectory.boolValue
-        }.sorted(by: Self.runOrder)
+        folder.names().filter { Self.isRunFolderName($0) && folder.kind(of: $0) == .folder }.sorted(by: Self.runOrder)
+    }
+
+    /// Entries named like run folders that are not folders (a symbolic link, a file): keyaudit never makes them,
+    /// so they were put there by hand. Oldest first.
+    package func impostors() -> [String] {
+        folder.names().filter { Self.isRunFolderName($0) && folder.kind(of: $0) != .folder }.sorted(by: Self.runOrder)
     }
 
     static func runOrder(_ lhs: String, _ rhs: String) -> Bool {
@@ -68,46 +84,71 @@ package struct OutputDirectory: Sendable {
         return a.0 != b.0 ? a.0 < b.0 : a.1 < b.1
     }
 
-    /// A name for a new run at `date` that no folder has yet.
+    /// A name for a new run at `date` that nothing in the folder has yet (a dangling link included).
     package func newRunName(for date: Date) -> String {
         let base = Timestamp.compact(date)
         var name = base
         var suffix = 1
-        while FileManager.default.fileExists(atPath: url(name)) {
+        while folder.kind(of: name) != nil {
             suffix += 1
             name = "\(base)-\(suffix)"
         }
         return name
     }
 
-    /// The run folder `latest` points to, if it is a valid link to a run folder here.
+    /// The run folder `latest` points to, if it is a link to the name of a run folder here (as keyaudit writes it).
     package func latestTarget() -> String? {
-        guard let destination = try? FileManager.default.destinationOfSymbolicLink(atPath: url(Self.latestName)) else {
-            return nil
-        }
-        let name = (destination as NSString).lastPathComponent
-        return runFolders().contains(name) ? name : nil
+        guard let target = folder.linkTarget(Self.latestName), Self.isRunFolderName(target),
+            folder.kind(of: target) == .folder
+        else { return nil }
+        return target
     }
 
-    /// Points `latest` at `name` atomically: a new link is made beside it and renamed over it.
-    package func setLatest(_ name: String) throws(KeyAuditError) {
-        let temporary = url(".latest-\(getpid())")
-        unlink(temporary)
-        guard symlink(name, temporary) == 0 else {
-            throw .cannotWrite("cannot create the `latest` link in \(path): \(String(cString: strerror(errno)))")
+    /// `latest`, ready to be switched to a new run: made before the commit, so that what can fail fails while the
+    /// run can still be discarded.
+    package struct LatestSwitch: Sendable {
+        let output: OutputDirectory
+        let temporary: String
+
+        /// Renames the new link over `latest` (replacing the link or file there, never following it). After the
+        /// commit nothing may fail the run: a problem is returned as a warning.
+        func commit() -> String? {
+            do throws(KeyAuditError) {
+                try output.folder.rename(temporary, to: OutputDirectory.latestName)
+                return nil
+            } catch {
+                discard()
+                return "the run was committed, but `latest` could not be switched to it: \(error.message)"
+            }
         }
-        guard rename(temporary, url(Self.latestName)) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw .cannotWrite("cannot update the `latest` link in \(path): \(reason); is `latest` a folder?")
+
+        func discard() { unlinkat(output.folder.descriptor, temporary, 0) }
+    }
+
+    /// Throws 73 when `latest` is a folder: a link cannot be renamed over it, and keyaudit does not remove a
+    /// folder it did not make. Checked when a run starts (so it fails in a second) and again at the commit.
+    package func checkLatestReplaceable() throws(KeyAuditError) {
+        if folder.kind(of: Self.latestName) == .folder {
+            throw .cannotWrite(
+                "\(url(Self.latestName)) is a folder, not keyaudit's `latest` link, so it cannot be switched to a new run; move it away and run again (nothing was committed)"
+            )
         }
     }
 
-    /// Removes staging folders left by runs that were killed (only ever called while holding the lock).
+    /// Checks that `latest` can be replaced and makes the new link beside it (`.latest-<pid>` → `name`).
+    package func prepareLatest(_ name: String) throws(KeyAuditError) -> LatestSwitch {
+        try checkLatestReplaceable()
+        let temporary = "\(Self.latestTemporaryPrefix)\(getpid())"
+        try folder.makeLink(temporary, to: name)
+        return LatestSwitch(output: self, temporary: temporary)
+    }
+
+    /// Removes staging folders and `latest` links left by runs that were killed (only ever called while holding
+    /// the lock). A link with such a name is removed as a link: nothing outside the folder is touched.
     package func removeStaleStaging() {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
-        for name in names where name.hasPrefix(Self.stagingPrefix) {
-            try? FileManager.default.removeItem(atPath: url(name))
+        for name in folder.names()
+        where name.hasPrefix(Self.stagingPrefix) || name.hasPrefix(Self.latestTemporaryPrefix) {
+            folder.removeTree(name)
         }
     }
 }

@@ -4,34 +4,39 @@ import KeyAuditCore
 /// A run being built in a hidden staging folder under `--output`, moved into place only when complete.
 ///
 /// Until ``commit()`` nothing visible changes: no run folder appears and `latest` stays where it was.
-/// ``discard()`` (called on any failure or signal) removes the staging folder.
+/// ``discard()`` (called on any failure or signal) removes the staging folder. Every file is created in the
+/// staging folder through its descriptor (``Folder``), new and exclusive: nothing planted can be followed.
 package final class RunFolder: @unchecked Sendable {
-    // @unchecked: used by one task at a time (the run), and by the signal handler only through `stagingPath`, which is immutable.
+    // @unchecked: used by one task at a time (the run), and by the signal handler only through `discard()`, which
+    // removes by name and is harmless after the commit.
     package let output: OutputDirectory
     package let name: String
-    package let stagingPath: String
+    /// `.keyaudit-tmp-<name>-<pid>`, in the output folder.
+    package let stagingName: String
+    /// The staging folder, opened when it was created.
+    package let staging: Folder
     private var committed = false
 
     package init(output: OutputDirectory, name: String) throws(KeyAuditError) {
         self.output = output
         self.name = name
-        self.stagingPath = output.url("\(OutputDirectory.stagingPrefix)\(name)-\(getpid())")
-        try? FileManager.default.removeItem(atPath: stagingPath)
-        guard mkdir(stagingPath, FileSystem.folderMode) == 0 else {
-            throw .cannotWrite(
-                "cannot create a run folder in \(output.path): \(String(cString: strerror(errno))); check free space and permissions"
-            )
+        self.stagingName = "\(OutputDirectory.stagingPrefix)\(name)-\(getpid())"
+        // Left by a killed run whose pid this process reuses, or planted (a link is removed as a link).
+        output.folder.removeTree(stagingName)
+        do {
+            staging = try output.folder.createFolder(stagingName)
+        } catch {
+            throw .cannotWrite("cannot create a run folder in \(output.path): \(error.message)")
         }
-        chmod(stagingPath, FileSystem.folderMode)
     }
 
+    package var stagingPath: String { output.url(stagingName) }
     package var finalPath: String { output.url(name) }
 
-    /// Path of `file` inside the staging folder.
-    package func path(_ file: String) -> String { (stagingPath as NSString).appendingPathComponent(file) }
-
     package func write(_ bytes: some Collection<UInt8>, as file: String) throws(KeyAuditError) {
-        try FileSystem.write(bytes, to: path(file))
+        let output = try staging.createFile(file)
+        try output.write(bytes)
+        try output.close()
     }
 
     /// Writes a file from chunks as `produce` hands them over; returns the file's sha256.
@@ -39,7 +44,7 @@ package final class RunFolder: @unchecked Sendable {
     func write(
         as file: String, _ produce: (_ emit: ([UInt8]) throws(KeyAuditError) -> Void) throws(KeyAuditError) -> Void
     ) throws(KeyAuditError) -> String {
-        let output = try OutputFile(path: path(file))
+        let output = try staging.createFile(file)
         var hash = Checksum.Stream()
         try produce { (chunk: [UInt8]) throws(KeyAuditError) in
             hash.update(chunk)
@@ -49,61 +54,65 @@ package final class RunFolder: @unchecked Sendable {
         return hash.finalize()
     }
 
-    /// Writes SHA256SUMS over every other file, moves the folder into place and points `latest` at it.
-    @discardableResult
-    package func commit() throws(KeyAuditError) -> String {
-        try RunFolder.writeChecksums(in: stagingPath)
-        guard rename(stagingPath, finalPath) == 0 else {
-            throw .cannotWrite(
-                "cannot move the finished run into \(finalPath): \(String(cString: strerror(errno))); check permissions"
-            )
+    /// SHA256SUMS over every other file and, with a signing key, SHA256SUMS.sig: the last files of the run.
+    package func seal(signingKey: SigningKey?) throws(KeyAuditError) {
+        let sums = try RunFolder.writeChecksums(in: staging)
+        if let signingKey {
+            try staging.writeAtomically(Array(try signingKey.sign(sums).utf8), to: RunSignature.fileName)
         }
-        committed = true
-        FileSystem.syncFolder(output.path)
-        try output.setLatest(name)
-        return finalPath
+        staging.sync()
     }
 
-    /// Removes the staging folder; harmless after a commit.
+    /// Moves the sealed folder into place. The staging folder must still be the one this run created (not a
+    /// folder swapped in under its name), and nothing may have taken the run's name meanwhile.
+    package func commit() throws(KeyAuditError) {
+        guard output.folder.holds(stagingName, sameAs: staging) else {
+            throw .cannotWrite(
+                "the staging folder \(stagingPath) was replaced while the run was writing it; nothing was committed: find out who writes into \(output.path)"
+            )
+        }
+        guard output.folder.kind(of: name) == nil else {
+            throw .cannotWrite(
+                "\(finalPath) appeared while the run was being written; nothing was committed: run again")
+        }
+        do {
+            try output.folder.rename(stagingName, to: name)
+        } catch {
+            throw .cannotWrite("cannot move the finished run into \(finalPath): \(error.message)")
+        }
+        committed = true
+        output.folder.sync()
+    }
+
+    /// Removes the staging folder; harmless after a commit (its name is gone by then).
     package func discard() {
         guard !committed else { return }
-        try? FileManager.default.removeItem(atPath: stagingPath)
+        output.folder.removeTree(stagingName)
     }
 
     package static let checksumFile = "SHA256SUMS"
 
-    /// `sha256sum -c`-compatible lines for every regular file in `folder` except SHA256SUMS, sorted by name.
-    static func writeChecksums(in folder: String) throws(KeyAuditError) {
-        let names: [String]
-        do {
-            names = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0 != checksumFile }.sorted()
-        } catch {
-            throw .cannotWrite("cannot list \(folder): \(FileSystem.reason(error))")
-        }
-        var text = ""
-        for name in names {
-            let file = (folder as NSString).appendingPathComponent(name)
-            do {
-                text += "\(try Checksum.sha256Hex(fileAt: file))  \(name)\n"
-            } catch {
-                throw .cannotWrite("cannot read back \(file) to checksum it: \(error)")
-            }
-        }
-        let target = (folder as NSString).appendingPathComponent(checksumFile)
-        let temporary = target + ".tmp"
-        try FileSystem.write(Array(text.utf8), to: temporary)
-        guard rename(temporary, target) == 0 else {
-            throw .cannotWrite("cannot write \(target): \(String(cString: strerror(errno)))")
-        }
-    }
-}
+    /// Files of a run folder that SHA256SUMS does not list: itself, and the signature over it.
+    static let unlisted: Set<String> = [checksumFile, RunSignature.fileName]
 
-extension FileSystem {
-    /// fsync on a folder, so a rename in it survives a power cut.
-    static func syncFolder(_ path: String) {
-        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard descriptor >= 0 else { return }
-        fsync(descriptor)
-        close(descriptor)
+    /// Writes `sha256sum -c`-compatible lines for every regular file in `folder` except SHA256SUMS and its
+    /// signature, sorted by name (links and other entries are never read through); returns the bytes written.
+    @discardableResult
+    static func writeChecksums(in folder: Folder) throws(KeyAuditError) -> [UInt8] {
+        var text = ""
+        // A name with a control character cannot be one line of SHA256SUMS (keyaudit never makes one): left out,
+        // and `verify` reports it as a file added after the run.
+        let names = folder.names().filter { name in
+            !unlisted.contains(name) && !name.unicodeScalars.contains { $0.value < 0x20 || $0 == "\\" }
+        }
+        for name in names.sorted() where folder.kind(of: name) == .file {
+            guard let sum = folder.sha256(of: name) else {
+                throw .cannotWrite("cannot read back \(folder.url(name)) to checksum it")
+            }
+            text += "\(sum)  \(name)\n"
+        }
+        let bytes = Array(text.utf8)
+        try folder.writeAtomically(bytes, to: checksumFile)
+        return bytes
     }
 }

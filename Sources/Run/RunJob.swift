@@ -27,24 +27,31 @@ public struct RunJob: Sendable {
     /// The run as the command line runs it: SIGINT and SIGTERM remove the staging folder and exit 130/143, a
     /// file-size limit is a write error instead of a kill, and `--metrics-file` is written on success and on
     /// failure.
+    ///
+    /// The metrics file's temporary file is created first, so that a metrics path that cannot be written fails
+    /// the run before anything is committed; once the run folder is committed, nothing turns the run into a
+    /// failure: a metrics file that cannot be renamed into place is a warning (in the outcome's diagnostics).
     public func execute() async throws(KeyAuditError) -> RunOutcome {
         // A file-size limit (ulimit -f) must surface as a write error (exit 73, run discarded), not kill the process.
         signal(SIGXFSZ, SIG_IGN)
         let started = Date()
-        let metrics = request.metricsFile
+        let metrics = try request.metricsFile.map { (path) throws(KeyAuditError) in try PendingMetrics(path: path) }
         let trap = SignalTrap()
         let logger = self.logger
         trap.install { signal in
             let error = KeyAuditError.interrupted(signal: signal)
-            if let metrics { MetricsFile.writeFailure(path: metrics, started: started, error: error) }
+            _ = metrics?.finish(MetricsFile.failureText(started: started, error: error))
             logger.error("\(error.message)")
         }
         do {
-            let outcome = try await run(trap: trap)
-            if let metrics { try MetricsFile.writeSuccess(path: metrics, started: started, outcome: outcome) }
+            var outcome = try await run(trap: trap)
+            if let warning = metrics?.finish(MetricsFile.successText(started: started, outcome: outcome)) {
+                logger.warning("\(warning)")
+                outcome.diagnostics.append(Diagnostic(stage: "metrics", message: warning))
+            }
             return outcome
         } catch {
-            if let metrics { MetricsFile.writeFailure(path: metrics, started: started, error: error) }
+            _ = metrics?.finish(MetricsFile.failureText(started: started, error: error))
             throw error
         }
     }
@@ -62,14 +69,21 @@ public struct RunJob: Sendable {
         let setup = try stages.prepare()
         defer { setup.lock.release() }
         var snapshot = try await stages.list()
-        let previous = try stages.previous(against: snapshot, setup: setup)
-        let (folder, reference) = try stages.stage(&snapshot, previous: previous, setup: setup, trap: trap)
+        let search = try stages.previous(against: snapshot, setup: setup)
+        let (skipped, brokenChain) = (search.skipped, search.brokenChain)
+        let previous = (consume search).run
+        let (folder, reference, retention) = try stages.stage(
+            &snapshot, previous: previous?.reference, skipped: skipped, setup: setup, trap: trap)
         defer { folder.discard() }
-        let audit = request.snapshotOnly ? nil : stages.audit(snapshot, previous: previous, setup: setup)
+        let audit =
+            request.snapshotOnly
+            ? nil : stages.audit(snapshot, previous: previous, brokenChain: brokenChain, setup: setup)
         let diff = try audit.flatMap { (audit) throws(KeyAuditError) in
-            try stages.report(snapshot, reference, audit, previous: consume previous, folder: folder, setup: setup)
+            try stages.report(
+                snapshot, reference, audit, previous: consume previous, brokenChain: brokenChain, folder: folder,
+                setup: setup)
         }
-        let (path, removed) = try stages.commit(folder, setup: setup, trap: trap)
+        let (path, removed) = try stages.commit(folder, retention: retention, setup: setup, trap: trap)
         return RunOutcome(
             folder: path, snapshot: snapshot, audit: audit, diff: diff, requests: await stages.stats.requests,
             retries: await stages.stats.retries,

@@ -70,6 +70,9 @@ public struct RunRequest: Sendable {
     public var keep: Int?
     /// `--metrics-file PATH`: Prometheus textfile metrics, written on success and on failure.
     public var metricsFile: String?
+    /// `--signing-key FILE` (or `KEYAUDIT_SIGNING_KEY_FILE`): signs SHA256SUMS into SHA256SUMS.sig before the
+    /// commit; nil: the run is not signed.
+    public var signingKey: SigningKey?
     /// Problems found while the request was resolved (a key file others can read): raised as the run's first
     /// diagnostics, so they reach its reports as well as stderr.
     package var notes: [Diagnostic] = []

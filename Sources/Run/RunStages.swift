@@ -34,10 +34,10 @@ struct RunStages {
     /// that a typo fails in a second, not after a ten-minute listing.
     func prepare() throws(KeyAuditError) -> Setup {
         for note in request.notes { diagnostics.raise(note.stage, note.message) }
-        let output = OutputDirectory(path: request.output)
-        try output.prepare()
+        let output = try OutputDirectory.prepare(request.output)
         let lock = try RunLock(output: output)
         output.removeStaleStaging()
+        try output.checkLatestReplaceable()
         let templates = try ReportTemplates.load(overrides: request.templatesDirectory, formats: request.formats)
         var policy = request.policy
         if case .demo = request.source, request.policy.source == Policy().source {
@@ -109,41 +109,59 @@ struct RunStages {
             coverage: listing.coverage, previous: nil, keys: listing.keys.map { KeyRecord($0, store: store) })
     }
 
-    /// previous: the run to compare with, read key by key against `current` (never whole next to it).
-    func previous(against current: Snapshot, setup: Setup) throws(KeyAuditError) -> PreviousRun? {
-        var previous: PreviousRun?
+    /// previous: the run to compare with, read key by key against `current` (never whole next to it), the newer
+    /// run folders that had to be skipped, and the first broken link of the chain.
+    func previous(against current: Snapshot, setup: Setup) throws(KeyAuditError) -> PreviousRun.Search {
+        var search: PreviousRun.Search
         if let path = request.previousPath {
-            previous = try PreviousRun.explicit(
+            let run = try PreviousRun.explicit(
                 path, output: setup.output, policy: setup.policy, now: request.now, against: current)
+            search = PreviousRun.Search(run: run, brokenChain: run.brokenChain)
         } else {
-            previous = PreviousRun.newest(
+            search = PreviousRun.newest(
                 in: setup.output, policy: setup.policy, now: request.now, against: current, diagnostics: diagnostics)
         }
-        if case .demo = request.source, previous == nil {
+        if case .demo = request.source, search.run == nil {
             let demo = DemoAccount.snapshots(now: request.now).previous
-            previous = PreviousRun(
+            search.run = PreviousRun(
                 snapshot: PreviousSnapshot(demo, policy: setup.policy, now: request.now, against: current),
                 reference: Snapshot.Reference(
                     path: "demo:previous-snapshot", sha256: Checksum.sha256Hex(demo.encoded())),
                 file: "the embedded demo account (a day earlier)", firstSeen: nil, brokenChain: nil)
         }
-        if let broken = previous?.brokenChain {
+        if let broken = search.run?.brokenChain {
+            diagnostics.raise("previous", "broken evidence chain: \(broken.message); see the broken-chain finding")
+        }
+        if let run = search.run, request.signingKey == nil, PreviousRun.isSigned(run.reference, output: setup.output) {
             diagnostics.raise(
-                "previous",
-                "broken evidence chain: \(broken.path) no longer has the sha256 recorded for it; see the broken-chain finding"
+                "signing",
+                "the previous run \(run.reference.path) was signed and this one is not: give --signing-key (or KEYAUDIT_SIGNING_KEY_FILE), or `keyaudit verify --allowed-signers` reports an unsigned run after a signed one"
             )
         }
-        return previous
+        return search
     }
 
     /// stage: the hidden staging folder with snapshot.json in it. From here on a signal or an error removes it.
+    ///
+    /// `--keep` is decided here, before snapshot.json is written: the run folders it will remove after the commit
+    /// are recorded in it, with the newer run folders the previous-run search skipped.
     func stage(
-        _ snapshot: inout Snapshot, previous: PreviousRun?, setup: Setup, trap: SignalTrap?
-    ) throws(KeyAuditError) -> (folder: RunFolder, snapshot: Snapshot.Reference) {
+        _ snapshot: inout Snapshot, previous: Snapshot.Reference?, skipped: [Snapshot.OmittedRun], setup: Setup,
+        trap: SignalTrap?
+    ) throws(KeyAuditError) -> (folder: RunFolder, snapshot: Snapshot.Reference, retention: Retention.Plan?) {
         snapshot.takenAt = request.now
-        snapshot.previous = previous?.reference
-        let folder = try RunFolder(output: setup.output, name: setup.output.newRunName(for: request.now))
-        trap?.setStaging(folder.stagingPath)
+        snapshot.previous = previous
+        snapshot.skipped = skipped
+        let name = setup.output.newRunName(for: request.now)
+        let retention = request.keep.map { Retention.plan(setup.output, keep: $0, newRun: name) }
+        snapshot.removedByRetention = retention?.removals ?? []
+        if let retention, !retention.names.isEmpty {
+            logger.info(
+                "--keep \(retention.keep): \(retention.names.joined(separator: ", ")) will be removed once this run is committed (recorded in its snapshot.json)"
+            )
+        }
+        let folder = try RunFolder(output: setup.output, name: name)
+        trap?.setStaging(folder)
         let current = snapshot
         let sha: String
         do {
@@ -158,15 +176,14 @@ struct RunStages {
         // not read again (about 110 MB at 100,000 keys).
         snapshot.releaseRawObjects()
         Memory.returnFreePages()
-        return (folder, Snapshot.Reference(path: "snapshot.json", sha256: sha))
+        return (folder, Snapshot.Reference(path: "snapshot.json", sha256: sha), retention)
     }
 
     /// audit: the findings under the policy, first_seen and status from the previous run.
-    func audit(_ snapshot: Snapshot, previous: PreviousRun?, setup: Setup) -> AuditResult {
+    func audit(_ snapshot: Snapshot, previous: PreviousRun?, brokenChain: BrokenChain?, setup: Setup) -> AuditResult {
         let result = Auditor.audit(
             snapshot,
-            history: AuditHistory(
-                keys: previous?.snapshot, firstSeen: previous?.firstSeen, brokenChain: previous?.brokenChain),
+            history: AuditHistory(keys: previous?.snapshot, firstSeen: previous?.firstSeen, brokenChain: brokenChain),
             policy: setup.policy, now: request.now)
         let unreadable = snapshot.keys.count { !$0.problems.isEmpty }
         if unreadable > 0 {
@@ -185,14 +202,14 @@ struct RunStages {
     /// diff is taken, before Markdown and HTML are rendered.
     func report(
         _ snapshot: Snapshot, _ reference: Snapshot.Reference, _ audit: AuditResult,
-        previous: consuming PreviousRun?, folder: RunFolder, setup: Setup
+        previous: consuming PreviousRun?, brokenChain: BrokenChain?, folder: RunFolder, setup: Setup
     ) throws(KeyAuditError) -> SnapshotDiff? {
         var context = ReportContext(
             runName: folder.name, generatedAt: request.now, snapshot: snapshot, snapshotSHA256: reference.sha256,
-            audit: audit, diff: nil, brokenChain: previous?.brokenChain, rowLimit: request.reportRowLimit)
+            audit: audit, diff: nil, brokenChain: brokenChain, rowLimit: request.reportRowLimit)
         context.diagnostics = diagnostics.all
         let reports = try ReportJob.start(
-            request.formats, context: context, templates: setup.templates, directory: folder.stagingPath)
+            request.formats, context: context, templates: setup.templates, folder: folder.staging)
         defer { reports.abandon() }
         let recorded = diagnostics.all
         try folder.write(as: FindingsDocument.fileName) { emit throws(KeyAuditError) in
@@ -219,12 +236,29 @@ struct RunStages {
         return context.diff
     }
 
-    /// commit: SHA256SUMS, the rename into place, `latest`; then retention, which can no longer fail the run.
-    func commit(_ folder: RunFolder, setup: Setup, trap: SignalTrap?) throws(KeyAuditError) -> (String, [String]) {
-        let path = try folder.commit()
+    /// commit: SHA256SUMS and its signature, the checks that could still fail the run (`latest` replaceable: its
+    /// new link is made now), the rename into place; then `latest` and retention, which can no longer fail it.
+    ///
+    /// Failures before the rename are errors and discard the run; after it, nothing turns the committed run into a
+    /// failure: a problem is a warning (a diagnostic, printed; it cannot reach the committed files any more).
+    func commit(
+        _ folder: RunFolder, retention: Retention.Plan?, setup: Setup, trap: SignalTrap?
+    ) throws(KeyAuditError) -> (String, [String]) {
+        try folder.seal(signingKey: request.signingKey)
+        let latest = try setup.output.prepareLatest(folder.name)
+        do {
+            try folder.commit()
+        } catch {
+            latest.discard()
+            throw error
+        }
         trap?.setStaging(nil)
+        if let warning = latest.commit() { diagnostics.raise("commit", warning) }
         var removed: [String] = []
-        if let keep = request.keep { removed = Retention.prune(setup.output, keep: keep, logger: logger) }
-        return (path, removed)
+        if let retention {
+            removed = Retention.execute(retention, output: setup.output, diagnostics: diagnostics)
+            if !removed.isEmpty { logger.info("--keep \(retention.keep): removed \(removed.count) old run folder(s)") }
+        }
+        return (folder.finalPath, removed)
     }
 }

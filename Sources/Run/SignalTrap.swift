@@ -8,7 +8,7 @@ import Foundation
 package final class SignalTrap: @unchecked Sendable {
     // @unchecked: `staging` is guarded by `lock`; the sources are set once in install().
     private let lock = NSLock()
-    private var staging: String?
+    private var staging: RunFolder?
     private var sources: [DispatchSourceSignal] = []
     private let queue = DispatchQueue(label: "keyaudit.signals")
 
@@ -19,14 +19,9 @@ package final class SignalTrap: @unchecked Sendable {
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
             source.setEventHandler { [self] in
-                let path = lock.withLock { staging }
-                if let path {
-                    // Renamed first, so that files the run opens from now on fail instead of landing in a
-                    // folder being removed; then removed.
-                    let trash = path + "-stopped"
-                    let target = rename(path, trash) == 0 ? trash : path
-                    try? FileManager.default.removeItem(atPath: target)
-                }
+                // Removed by name through the output folder's descriptor; files the run still creates meanwhile are
+                // removed on the next pass, and once the folder is gone nothing more can be created in it.
+                lock.withLock { staging }?.discard()
                 onSignal(signalNumber)
                 exit(128 + signalNumber)
             }
@@ -35,8 +30,8 @@ package final class SignalTrap: @unchecked Sendable {
         }
     }
 
-    /// The folder to remove if a signal arrives now (nil once the run has been committed).
-    func setStaging(_ path: String?) {
-        lock.withLock { staging = path }
+    /// The run folder to discard if a signal arrives now (nil once the run has been committed).
+    func setStaging(_ folder: RunFolder?) {
+        lock.withLock { staging = folder }
     }
 }

@@ -118,50 +118,112 @@ public struct StoredRun: Sendable {
     }
 }
 
-/// `keyaudit render RUN_DIR`: the reports of a stored run, rendered again (after a template change),
-/// replacing the old ones atomically and refreshing SHA256SUMS. No network.
+/// `keyaudit render RUN_DIR`: the reports of a stored run, rendered again (after a template change), replacing the
+/// old ones and refreshing SHA256SUMS. No network.
+///
+/// The folder is verified first (its files against SHA256SUMS, its signature against SHA256SUMS): a folder that
+/// fails is refused (65), because rewriting SHA256SUMS over it would make altered or planted files look intact.
+/// `force` renders it anyway; every re-render, forced or not, is recorded in the folder (`rerenders.json`: when,
+/// by which keyaudit, the reports replaced and their sha256 before, and for a forced one every file that did not
+/// match), and that record is listed in the new SHA256SUMS and covered by the new signature, if any.
 public enum RenderJob {
     /// Renders `formats` for `runFolder` again from its snapshot.json, findings.json and the previous run
     /// beside it; files in `templatesDirectory` override the built-in templates one by one (nil: built-in only).
+    ///
+    /// - Parameters:
+    ///   - force: render a folder that fails verification (recorded in it; `verify` still reports the files that
+    ///     did not match).
+    ///   - signingKey: signs the new SHA256SUMS. Without it, a signature the run had no longer matches and is
+    ///     removed (recorded, and returned as a warning).
+    /// - Returns: warnings to print.
     public static func render(
-        runFolder: String, formats: [ReportFormat], templatesDirectory: String?
-    ) throws(KeyAuditError) {
+        runFolder: String, formats: [ReportFormat], templatesDirectory: String?, force: Bool = false,
+        signingKey: SigningKey? = nil, now: Date = Date()
+    ) throws(KeyAuditError) -> [Diagnostic] {
         let templates = try ReportTemplates.load(overrides: templatesDirectory, formats: formats)
+        let name = (runFolder as NSString).lastPathComponent
+        let output = try OutputDirectory.open((runFolder as NSString).deletingLastPathComponent)
+        guard let folder = output.folder.openFolder(name) else {
+            throw .malformedData("\(runFolder) is not a run folder (it is missing, or a link); give the run folder")
+        }
+        let lock = try RunLock(output: output)
+        defer { lock.release() }
+        output.removeStaleStaging()
+        let check = ChainVerifier.checkFolder(folder)
+        if let problem = check.problems.first, !force {
+            throw .malformedData(
+                "\(runFolder) fails verification, so it was not re-rendered: \(problem); find out what changed (keyaudit verify), restore the run from a backup, or pass --force to re-render it anyway (the re-render and every file that did not match are then recorded in the folder)"
+            )
+        }
+        for file in ["snapshot.json", FindingsDocument.fileName] where folder.kind(of: file) != .file {
+            throw .malformedData(
+                "\(folder.url(file)) is missing or not a regular file (keyaudit never follows a link); the run folder cannot be rendered"
+            )
+        }
         let run = try StoredRun.load(runFolder)
         let audit = try run.storedAudit()
         var diff: SnapshotDiff?
         if let previous = run.snapshot.previous, !previous.path.hasPrefix("demo:") {
-            let output = (run.folder as NSString).deletingLastPathComponent
-            let path = (output as NSString).appendingPathComponent(previous.path)
+            let path = (output.path as NSString).appendingPathComponent(previous.path)
             if let old = try? StoredRun.load(path) {
                 var result = StoredRun.diff(from: old, to: run, policy: audit.policy)
                 result.from.path = previous.path
-                result.to.path = "\((run.folder as NSString).lastPathComponent)/snapshot.json"
+                result.to.path = "\(name)/snapshot.json"
                 diff = result
             }
         }
-        let output = OutputDirectory(path: (run.folder as NSString).deletingLastPathComponent)
-        let lock = try RunLock(output: output)
-        defer { lock.release() }
-        // Rendered beside the run folder, then each file is renamed over the old one: a failure midway
-        // leaves the old reports in place.
-        let staging = output.url("\(OutputDirectory.stagingPrefix)render-\(getpid())")
-        try? FileManager.default.removeItem(atPath: staging)
-        guard mkdir(staging, FileSystem.folderMode) == 0 else {
-            throw .cannotWrite(
-                "cannot create a temporary folder in \(output.path): \(String(cString: strerror(errno)))")
-        }
-        defer { try? FileManager.default.removeItem(atPath: staging) }
+        // Rendered into a staging folder beside the run folder, then each file is renamed over the old one: a
+        // failure midway leaves the old reports in place.
+        let stagingName = "\(OutputDirectory.stagingPrefix)render-\(getpid())"
+        output.folder.removeTree(stagingName)
+        let staging = try output.folder.createFolder(stagingName)
+        defer { output.folder.removeTree(stagingName) }
         let context = ReportContext(
-            runName: (run.folder as NSString).lastPathComponent, generatedAt: run.snapshot.takenAt ?? Date(),
-            snapshot: run.snapshot, snapshotSHA256: run.snapshotSHA256, audit: audit, diff: diff, brokenChain: nil)
-        try ReportJob.write(formats, context: context, templates: templates, directory: staging)
-        for format in formats {
-            let target = (run.folder as NSString).appendingPathComponent(format.fileName)
-            guard rename((staging as NSString).appendingPathComponent(format.fileName), target) == 0 else {
-                throw .cannotWrite("cannot replace \(target): \(String(cString: strerror(errno)))")
-            }
+            runName: name, generatedAt: run.snapshot.takenAt ?? Date(), snapshot: run.snapshot,
+            snapshotSHA256: run.snapshotSHA256, audit: audit, diff: diff, brokenChain: nil)
+        try ReportJob.write(formats, context: context, templates: templates, folder: staging)
+
+        var entry = RenderRecord.Entry(
+            renderedAt: now, version: KeyAuditVersion.current, forced: force, verificationFailure: check.problems.first,
+            replaced: formats.map { format in
+                RenderRecord.FileChange(
+                    file: format.fileName, before: folder.sha256(of: format.fileName),
+                    after: staging.sha256(of: format.fileName))
+            },
+            accepted: [], sumsBefore: check.sums.map { Checksum.sha256Hex($0) }, signatureBefore: nil,
+            signedBy: signingKey?.fingerprint)
+        // keyaudit's own temporary names (left by a killed render, or planted) are replaced, not kept.
+        let temporaries = [RunFolder.checksumFile, RenderRecord.fileName, RunSignature.fileName].map { "\($0).tmp" }
+        for name in temporaries where folder.kind(of: name) != nil {
+            entry.replaced.append(.init(file: name, before: folder.sha256(of: name), after: nil))
         }
-        try RunFolder.writeChecksums(in: run.folder)
+        let replacedNames = Set(entry.replaced.map(\.file))
+        entry.accepted = check.mismatches.filter { !replacedNames.contains($0.file) }
+        switch check.signature {
+        case .valid(let key)?: entry.signatureBefore = key.fingerprint
+        case .invalid?: entry.signatureBefore = "invalid"
+        case nil: break
+        }
+        var record = check.renders ?? RenderRecord()
+        record.entries.append(entry)
+
+        for format in formats { try staging.rename(format.fileName, to: format.fileName, in: folder) }
+        for name in temporaries { try folder.removeEntry(name) }
+        try folder.writeAtomically(record.encoded, to: RenderRecord.fileName)
+        let sums = try RunFolder.writeChecksums(in: folder)
+        var warnings: [Diagnostic] = []
+        if let signingKey {
+            try folder.writeAtomically(Array(try signingKey.sign(sums).utf8), to: RunSignature.fileName)
+        } else if folder.kind(of: RunSignature.fileName) != nil {
+            try folder.removeEntry(RunSignature.fileName)
+            warnings.append(
+                Diagnostic(
+                    stage: "render",
+                    message:
+                        "\(runFolder) was signed (\(entry.signatureBefore ?? "")); its signature no longer matches the new SHA256SUMS and was removed: give --signing-key to sign it again (the re-render is recorded in \(RenderRecord.fileName))"
+                ))
+        }
+        folder.sync()
+        return warnings
     }
 }

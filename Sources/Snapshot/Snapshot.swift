@@ -20,6 +20,37 @@ public struct Snapshot: Sendable {
         }
     }
 
+    /// A run folder this snapshot's run passed over: one skipped as unusable while looking for the previous run,
+    /// or one removed by `--keep` when this run was made. Recorded (in snapshot.json, which the next run's
+    /// `previous.sha256` covers) so that a gap in the chain is explained or shown, never silent.
+    public struct OmittedRun: Sendable, Equatable {
+        /// Its snapshot, relative to the output folder: `20261125T030000Z/snapshot.json`.
+        public var path: String
+        /// SHA-256 of that snapshot.json when this run looked at it; nil when it was missing or unreadable.
+        public var sha256: String?
+        /// Why it was skipped; nil for a run removed by `--keep`.
+        public var reason: String?
+
+        package init(path: String, sha256: String?, reason: String? = nil) {
+            self.path = path
+            self.sha256 = sha256
+            self.reason = reason
+        }
+
+        var json: JSONValue {
+            var members: [(String, JSONValue)] = [
+                ("path", .string(path)), ("sha256", sha256.map { .string($0) } ?? .null),
+            ]
+            if let reason { members.append(("reason", .string(reason))) }
+            return .object(JSONObject(members))
+        }
+
+        init?(json: JSONValue) {
+            guard let path = json["path"]?.stringValue else { return nil }
+            self.init(path: path, sha256: json["sha256"]?.stringValue, reason: json["reason"]?.stringValue)
+        }
+    }
+
     /// When the listing was taken; nil only for raw key files that do not say.
     public var takenAt: Date?
     /// The base URL listed, or `file:<path>`.
@@ -33,6 +64,10 @@ public struct Snapshot: Sendable {
     public var coverage: Coverage
     /// The previous run's snapshot and its sha256 when this one was taken; nil on a first run.
     public var previous: Reference?
+    /// Newer run folders than `previous` that could not be used (`skipped` in snapshot.json; absent when none).
+    public var skipped: [OmittedRun] = []
+    /// Run folders `--keep` removed after this run was committed (`removed_by_retention`; absent when none).
+    public var removedByRetention: [OmittedRun] = []
     /// Sorted by ``KeyRecord/identity``.
     public var keys: [KeyRecord]
 
@@ -125,6 +160,12 @@ public struct Snapshot: Sendable {
                 "previous",
                 previous.map { .object(JSONObject([("path", .string($0.path)), ("sha256", .string($0.sha256))])) }
                     ?? .null)
+            // Written only when there is something to say, so that a run without them reads as before; readers
+            // that do not know these members ignore them (the schema stays version 1).
+            if !skipped.isEmpty { writer.member("skipped", .array(skipped.map(\.json))) }
+            if !removedByRetention.isEmpty {
+                writer.member("removed_by_retention", .array(removedByRetention.map(\.json)))
+            }
             try writer.lineArray("keys", count: keys.count) { index, writer in
                 precondition(!keys[index].rawReleased, "a snapshot is written before its keys' objects are released")
                 keys[index].withRawBytes { writer.bytes($0) }
@@ -152,9 +193,12 @@ public struct Snapshot: Sendable {
         let header = try read(
             bytes, origin: origin, progress: progress, restart: { keys.removeAll() },
             key: { record, _ in keys.append(record) })
-        return Snapshot(
+        var snapshot = Snapshot(
             takenAt: header.takenAt, source: header.source, toolVersion: header.toolVersion,
             workspaces: header.workspaces, coverage: header.coverage, previous: header.previous, keys: consume keys)
+        snapshot.skipped = header.skipped
+        snapshot.removedByRetention = header.removedByRetention
+        return snapshot
     }
 
     /// What a snapshot file says besides its keys.
@@ -171,6 +215,10 @@ public struct Snapshot: Sendable {
         public var coverage: Coverage
         /// `previous`; nil when absent or incomplete.
         public var previous: Reference?
+        /// `skipped`; empty when absent.
+        public var skipped: [OmittedRun] = []
+        /// `removed_by_retention`; empty when absent.
+        public var removedByRetention: [OmittedRun] = []
     }
 
     /// Reads a snapshot document, handing each key to `key` as it is parsed (in file order, not sorted),
@@ -256,7 +304,9 @@ public struct Snapshot: Sendable {
             toolVersion: header?["tool"]?["version"]?.stringValue ?? "unknown",
             workspaces: header?["workspaces"]?.arrayValue ?? [],
             coverage: header.map { Coverage(json: $0["coverage"]) } ?? Coverage(mode: .file),
-            previous: previous)
+            previous: previous,
+            skipped: (header?["skipped"]?.arrayValue ?? []).compactMap(OmittedRun.init(json:)),
+            removedByRetention: (header?["removed_by_retention"]?.arrayValue ?? []).compactMap(OmittedRun.init(json:)))
     }
 
     /// The snapshot file to read for `path`: the file itself, or the snapshot.json inside a run folder.
@@ -278,6 +328,17 @@ public struct Snapshot: Sendable {
         }
         let sha = mapped.sha256Hex()
         return (try body(mapped), sha, file)
+    }
+
+    /// What a snapshot file says besides its keys, and its sha256: the keys are parsed (so a damaged file is
+    /// found) but not kept.
+    package static func header(fileAt path: String) throws(KeyAuditError) -> (header: Header, sha256: String) {
+        let (header, sha, _) = try withMappedFile(at: path) { mapped throws(KeyAuditError) in
+            try read(
+                mapped.bytes, origin: mapped.path, progress: mapped.release(below:), keepObjects: false, restart: {},
+                key: { _, _ in })
+        }
+        return (header, sha)
     }
 
     /// Reads a snapshot file, or the snapshot.json inside a run folder.

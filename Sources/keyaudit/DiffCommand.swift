@@ -39,7 +39,7 @@ struct DiffCommand: ParsableCommand {
         do {
             var (oldPath, newPath) = (paths.first ?? "", paths.last ?? "")
             if last != nil {
-                let runs = OutputDirectory(path: output.output).runFolders()
+                let runs = (try? OutputDirectory.open(output.output))?.runFolders() ?? []
                 guard runs.count >= 2 else {
                     throw KeyAuditError.malformedData(
                         "--last 2 needs two run folders under \(output.output), found \(runs.count); run keyaudit twice first"
@@ -67,22 +67,38 @@ struct RenderCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "render",
         abstract: "Render the reports of a stored run folder again (e.g. after editing templates), without network.",
-        discussion: "Replaces the reports in RUN_DIR and refreshes its SHA256SUMS.")
+        discussion: """
+            Verifies RUN_DIR first and refuses (65) a folder whose files do not match its SHA256SUMS or whose \
+            signature does not match; --force renders it anyway. Replaces the reports, records the re-render in \
+            rerenders.json, refreshes SHA256SUMS and, with --signing-key, signs it again (otherwise a signature the \
+            run had is removed: it would no longer match).
+            """)
 
     @Argument(help: ArgumentHelp("The run folder.", valueName: "run-dir")) var runDirectory: String
     @OptionGroup var formats: ReportFormatsOption
     @OptionGroup var templates: TemplatesOption
+    @OptionGroup var signing: SigningKeyOption
+
+    @Flag(
+        help:
+            "Render a folder that fails verification; the files that did not match are recorded in it and `keyaudit verify` still reports them."
+    )
+    var force = false
 
     func run() throws {
         do {
-            let folder = (runDirectory as NSString).resolvingSymlinksInPath
+            let folder = FileSystem.resolved(runDirectory) ?? runDirectory
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue
             else {
                 throw KeyAuditError.malformedData("\(runDirectory) is not a run folder")
             }
-            try RenderJob.render(
-                runFolder: folder, formats: try formats.formats(), templatesDirectory: templates.templates)
+            let (key, warning) = try signing.load(environment: ProcessInfo.processInfo.environment)
+            if let warning { Terminal.writeError("keyaudit: warning: \(warning)\n") }
+            let warnings = try RenderJob.render(
+                runFolder: folder, formats: try formats.formats(), templatesDirectory: templates.templates,
+                force: force, signingKey: key)
+            for warning in warnings { Terminal.writeError("keyaudit: warning: \(warning.message)\n") }
         } catch let error as KeyAuditError {
             throw Terminal.fail(error, format: .text)
         }

@@ -12,13 +12,14 @@ struct KeyAuditCommand: AsyncParsableCommand {
             a run folder with checksums.
 
             The management key is read from OPENROUTER_MANAGEMENT_KEY or from --key-file; no flag takes the key \
-            itself.
+            itself. With --signing-key (or KEYAUDIT_SIGNING_KEY_FILE), each run's SHA256SUMS is signed as an \
+            OpenSSH signature (SHA256SUMS.sig, namespace keyaudit) that ssh-keygen -Y verify checks.
 
             EXIT CODES
               0   success
               1   findings at or above --fail-on (reports are written first)
               64  usage or configuration error (flags, policy, templates, base URL)
-              65  malformed data from the API or a corrupt input file
+              65  malformed data from the API or a corrupt input file; verify/render: a broken chain or signature
               69  API unavailable after retries, or --timeout reached
               73  output cannot be written
               75  another run holds the lock on the output folder
@@ -28,7 +29,7 @@ struct KeyAuditCommand: AsyncParsableCommand {
         version: KeyAuditVersion.current,
         subcommands: [
             RunCommand.self, SnapshotCommand.self, DiffCommand.self, RenderCommand.self, VerifyCommand.self,
-            RulesCommand.self, PolicyCommand.self,
+            RulesCommand.self, PolicyCommand.self, KeygenCommand.self,
         ],
         defaultSubcommand: RunCommand.self
     )

@@ -94,10 +94,30 @@ struct ReportFormatsOption: ParsableArguments {
     func formats() throws(KeyAuditError) -> [ReportFormat] { try ReportFormat.parseList(format) }
 }
 
+/// `--signing-key FILE` (or `KEYAUDIT_SIGNING_KEY_FILE`): the key that signs SHA256SUMS (run, snapshot, render).
+struct SigningKeyOption: ParsableArguments {
+    @Option(
+        name: .customLong("signing-key"),
+        help: ArgumentHelp(
+            "Sign SHA256SUMS into SHA256SUMS.sig with this unencrypted OpenSSH Ed25519 private key (env KEYAUDIT_SIGNING_KEY_FILE; see keyaudit keygen).",
+            valueName: "file"))
+    var signingKey: String?
+
+    /// The key, from the flag or else the environment, and a warning when others can read the file.
+    func load(environment: [String: String]) throws(KeyAuditError) -> (key: SigningKey?, warning: String?) {
+        if let signingKey { return try SigningKey.load(path: signingKey, what: "--signing-key") }
+        if let path = environment["KEYAUDIT_SIGNING_KEY_FILE"], !path.isEmpty {
+            return try SigningKey.load(path: path, what: "KEYAUDIT_SIGNING_KEY_FILE")
+        }
+        return (nil, nil)
+    }
+}
+
 /// Where runs are written and which clock they use.
 struct OutputOptions: ParsableArguments {
     @OptionGroup var folder: OutputFolderOption
     var output: String { folder.output }
+    @OptionGroup var signing: SigningKeyOption
 
     @Option(
         help: ArgumentHelp(

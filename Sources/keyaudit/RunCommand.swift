@@ -131,6 +131,9 @@ struct RunCommand: AsyncParsableCommand {
             source: try source.source(environment: ProcessInfo.processInfo.environment, notes: &notes),
             output: output.output, now: try output.clock(), timeout: .milliseconds(Int64(source.timeout * 1000)),
             snapshotOnly: audit == nil)
+        let (signingKey, signingWarning) = try output.signing.load(environment: ProcessInfo.processInfo.environment)
+        if let signingWarning { notes.append(Diagnostic(stage: "signing", message: signingWarning)) }
+        request.signingKey = signingKey
         request.notes = notes
         if let audit {
             request.policy = try audit.loadPolicy()

@@ -1,14 +1,35 @@
 import ArgumentParser
 import Foundation
+import KeyAuditCore
 import KeyAuditRun
 
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Check a run folder's SHA256SUMS and the chain of previous snapshots (exit 0 intact, 65 broken).",
-        discussion: "This is what a reviewer runs on an attached run folder. Older runs are looked for beside it.")
+        abstract:
+            "Check run folders against their SHA256SUMS and signatures, and the chain they form (exit 0 intact, 65 broken).",
+        discussion: """
+            Checks RUN_DIR and every run folder beside it: each file against SHA256SUMS, each SHA256SUMS.sig \
+            against SHA256SUMS, each previous-snapshot link, and every gap (a run no later run follows, a run that \
+            is missing without a --keep record). With --allowed-signers, each signature must come from an allowed \
+            key, and no run may be unsigned after a signed one. This is what a reviewer runs on the run folders.
+            """)
 
     @Argument(help: ArgumentHelp("A run folder (or `latest`).", valueName: "run-dir")) var runDirectory: String
+
+    @Option(
+        name: .customLong("allowed-signers"),
+        help: ArgumentHelp(
+            "OpenSSH allowed signers file: check that every signature was made by an allowed key (namespace keyaudit).",
+            valueName: "file"))
+    var allowedSigners: String?
+
+    @Flag(
+        help:
+            "The folder holds only some of the runs (e.g. one sent for review): the runs before its oldest may be missing."
+    )
+    var partial = false
+
     @Flag(name: .shortAndLong, help: "Print nothing on success.") var quiet = false
 
     func run() throws {
@@ -19,10 +40,26 @@ struct VerifyCommand: ParsableCommand {
                 .malformedData("\(runDirectory) is not a run folder; give the folder holding SHA256SUMS"), format: .text
             )
         }
-        let report = ChainVerifier.verify(runFolder: (runDirectory as NSString).resolvingSymlinksInPath)
-        if !quiet { for line in report.checked { print(line) } }
+        var options = ChainVerifier.Options(partial: partial)
+        if let allowedSigners {
+            do throws(KeyAuditError) {
+                options.allowedSigners = try AllowedSigners.load(path: allowedSigners)
+            } catch {
+                throw Terminal.fail(error, format: .text)
+            }
+        }
+        let report = ChainVerifier.verify(
+            runFolder: FileSystem.resolved(runDirectory) ?? runDirectory, options: options)
+        if !quiet {
+            for line in report.checked { print(line) }
+            for problem in report.problems { print("FAILED  \(Escaping.oneLine(problem, limit: 2000))") }
+        }
         if let broken = report.broken {
-            throw Terminal.fail(.malformedData("verification failed: \(broken)"), format: .text)
+            let more = report.problems.count - 1
+            throw Terminal.fail(
+                .malformedData(
+                    "verification failed: \(Escaping.oneLine(broken, limit: 1000))\(more > 0 ? " (and \(more) more problem\(more == 1 ? "" : "s"), listed on stdout)" : "")"
+                ), format: .text)
         }
         if !quiet { print("intact: \(report.end)") }
     }

@@ -50,7 +50,7 @@ struct OperationsTests {
     @Test("a second run while one holds the lock exits 75 at once, naming the holder")
     func lockHeld() async throws {
         let output = TemporaryFolder("ops")
-        let lock = try RunLock(output: OutputDirectory(path: output.path))
+        let lock = try RunLock(output: OutputDirectory.open(output.path))
         let result = try await Self.run(["run", "--demo", "--output", output.path, "--now", Self.now])
         lock.release()
         #expect(result.status == 75, "\(result.stderr)")
