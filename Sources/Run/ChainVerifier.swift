@@ -189,11 +189,15 @@ public enum ChainVerifier {
         for name in names { renders(of: states[name], output: output, report: &report) }
         links(names, states: states, output: output, options: options, report: &report)
         signatures(names, given: given, states: states, options: options, report: &report)
-        let first = names.first.map { states[$0]?.header?.previous == nil ? "\($0) (the first run)" : $0 } ?? "none"
+        let start: String
+        switch names.first.flatMap({ states[$0]?.header?.previous }) {
+        case nil: start = "it starts at \(names.first ?? given), the first run"
+        case .some(let previous) where previous.path.hasPrefix("demo:"):
+            start = "it starts at the embedded demo account"
+        case .some(let previous): start = "it goes on before \(names.first ?? given), at \(previous.path)"
+        }
         report.end =
-            names.count == 1
-            ? "\(given) checked; the chain was followed from it"
-            : "\(names.count) run folders checked, \(names.first ?? "") to \(names.last ?? ""); the chain starts at \(first)"
+            "\(names.count) run folder\(names.count == 1 ? "" : "s") checked (\(names.first ?? given)\(names.count > 1 ? " to \(names.last ?? given)" : "")); \(start)"
         return report
     }
 
