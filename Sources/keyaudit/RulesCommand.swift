@@ -45,13 +45,11 @@ struct PolicyCommand: ParsableCommand {
                 print(PolicyFile.starter, terminator: "")
                 return
             }
-            guard !FileManager.default.fileExists(atPath: file) else {
-                throw Terminal.fail(
-                    .usage("\(file) already exists; choose another name or remove it first"), format: .text)
-            }
-            guard FileManager.default.createFile(atPath: file, contents: Data(PolicyFile.starter.utf8)) else {
-                throw Terminal.fail(
-                    .cannotWrite("cannot create \(file); check the folder exists and is writable"), format: .text)
+            // Never replaces a file, nor writes through a link planted at its name (even one pointing nowhere).
+            do throws(KeyAuditError) {
+                try FileSystem.createNew(file, mode: 0o644, bytes: Array(PolicyFile.starter.utf8))
+            } catch {
+                throw Terminal.fail(error, format: .text)
             }
         }
     }

@@ -12,6 +12,24 @@ package enum FileSystem {
         try file.close()
     }
 
+    /// Creates the new file `path` (mode `mode`) holding `bytes`. Anything already at `path`, a link included (even
+    /// one pointing nowhere), is refused as a usage error (64) naming it: nothing is replaced or written through.
+    package static func createNew(_ path: String, mode: mode_t, bytes: some Collection<UInt8>) throws(KeyAuditError) {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+        guard descriptor >= 0 else {
+            if errno == EEXIST {
+                throw .usage("\(Escaping.oneLine(path)) already exists; choose another name or move it away first")
+            }
+            throw .cannotWrite(
+                "cannot create \(Escaping.oneLine(path)): \(String(cString: strerror(errno))); check that its folder exists and is writable"
+            )
+        }
+        fchmod(descriptor, mode)
+        let file = OutputFile(descriptor: descriptor, path: path)
+        try file.write(bytes)
+        try file.close()
+    }
+
     /// `path` with every symbolic link resolved (`realpath`): `reports/latest` becomes the run folder it points to.
     /// nil when it does not exist.
     package static func resolved(_ path: String) -> String? {

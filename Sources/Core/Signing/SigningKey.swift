@@ -111,29 +111,13 @@ public struct SigningKey: Sendable, CustomStringConvertible, CustomDebugStringCo
         }
         var text = key.privateKeyFileBytes()
         defer { Secret.wipe(&text) }
-        try Self.create(path, mode: 0o600, bytes: text)
+        try FileSystem.createNew(path, mode: 0o600, bytes: text)
         do {
-            try Self.create(publicPath, mode: 0o644, bytes: Array(publicKeyLine.utf8))
+            try FileSystem.createNew(publicPath, mode: 0o644, bytes: Array(publicKeyLine.utf8))
         } catch {
             unlink(path)
             throw error
         }
-    }
-
-    private static func create(_ path: String, mode: mode_t, bytes: [UInt8]) throws(KeyAuditError) {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
-        guard descriptor >= 0 else {
-            let reason = String(cString: strerror(errno))
-            if errno == EEXIST {
-                throw .usage("\(Escaping.oneLine(path)) already exists; keyaudit keygen never replaces a key")
-            }
-            throw .cannotWrite(
-                "cannot create \(Escaping.oneLine(path)): \(reason); check that its folder exists and is writable")
-        }
-        fchmod(descriptor, mode)
-        let file = OutputFile(descriptor: descriptor, path: path)
-        try file.write(bytes)
-        try file.close()
     }
 }
 

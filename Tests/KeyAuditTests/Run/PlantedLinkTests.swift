@@ -182,6 +182,31 @@ struct PlantedLinkTests {
         #expect(verify.stdout.contains("re-rendered") && verify.stdout.contains("--force"))
     }
 
+    @Test("policy init and keygen never write through a link at the file's name, even a dangling one")
+    func newFilesOutside() async throws {
+        let outside = TemporaryFolder("planted-outside")
+        let victim = Evidence.victim(outside)
+        let base = TemporaryFolder("planted-new-files")
+        try FileManager.default.createSymbolicLink(atPath: base.url("policy.yml"), withDestinationPath: victim)
+        try FileManager.default.createSymbolicLink(
+            atPath: base.url("dangling.yml"), withDestinationPath: outside.url("created-through-link.yml"))
+        try FileManager.default.createSymbolicLink(
+            atPath: base.url("key"), withDestinationPath: outside.url("key-through-link"))
+        for arguments in [
+            ["policy", "init", base.url("policy.yml")], ["policy", "init", base.url("dangling.yml")],
+            ["keygen", base.url("key")],
+        ] {
+            let result = try await CLI.run(arguments)
+            #expect(result.status == 64, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.split(separator: "\n").count == 1 && result.stderr.contains("already exists"))
+        }
+        Evidence.expectUntouched(victim)
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: outside.path)) ?? []) == ["victim.txt"])
+        let fresh = try await CLI.run(["policy", "init", base.url("fresh.yml")])
+        #expect(fresh.status == 0)
+        #expect(Evidence.text(base.url("fresh.yml")).contains("version: 1"))
+    }
+
     @Test("the folder API refuses what is in the way and never removes through a link")
     func folderPrimitives() throws {
         let outside = TemporaryFolder("planted-outside")
