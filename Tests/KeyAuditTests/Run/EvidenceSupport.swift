@@ -4,6 +4,10 @@ import Testing
 @testable import KeyAuditCore
 @testable import KeyAuditRun
 
+/// The tests of the output folder's defences (links, commits, laundering, signatures) run the binary many times
+/// over; they run one at a time, so as not to crowd out the timing-sensitive tests that run beside them.
+@Suite(.serialized) enum OutputFolderDefences {}
+
 /// Shared by the tests of the output folder's defences (links, commits, laundering, signatures): runs of the real
 /// binary, and the checks every failed run must pass.
 enum Evidence {

@@ -5,263 +5,273 @@ import Testing
 @testable import KeyAuditRun
 @testable import KeyAuditTestSupport
 
-/// Signed runs through the real binary, checked by the real `ssh-keygen -Y verify`: keygen, run --signing-key,
-/// verify --allowed-signers, render --force with and without a key, and keys that cannot be used.
-@Suite("Signing: signed runs", .serialized)
-struct SignedRunTests {
-    /// A key made by `keyaudit keygen` in `keys`, and an allowed signers file naming it `identity`.
-    static func keygen(
-        _ keys: TempDirectory, name: String = "signing", identity: String = "audit@example.com"
-    ) async throws
-        -> (key: String, allowedSigners: String)
-    {
-        let key = keys.path(name).path
-        let made = try await CLI.run(["keygen", key, "--comment", identity])
-        #expect(made.status == 0, "\(made.stderr)")
-        let allowed = keys.path("\(name).allowed_signers").path
-        let line = made.stdout.split(separator: "\n").last.map(String.init) ?? ""
-        try Data((line + "\n").utf8).write(to: URL(fileURLWithPath: allowed))
-        return (key, allowed)
-    }
+extension OutputFolderDefences {
+    /// Signed runs through the real binary, checked by the real `ssh-keygen -Y verify`: keygen, run --signing-key,
+    /// verify --allowed-signers, render --force with and without a key, and keys that cannot be used.
+    @Suite("Signing: signed runs")
+    struct SignedRunTests {
+        /// A key made by `keyaudit keygen` in `keys`, and an allowed signers file naming it `identity`.
+        static func keygen(
+            _ keys: TempDirectory, name: String = "signing", identity: String = "audit@example.com"
+        ) async throws
+            -> (key: String, allowedSigners: String)
+        {
+            let key = keys.path(name).path
+            let made = try await CLI.run(["keygen", key, "--comment", identity])
+            #expect(made.status == 0, "\(made.stderr)")
+            let allowed = keys.path("\(name).allowed_signers").path
+            let line = made.stdout.split(separator: "\n").last.map(String.init) ?? ""
+            try Data((line + "\n").utf8).write(to: URL(fileURLWithPath: allowed))
+            return (key, allowed)
+        }
 
-    /// `ssh-keygen -Y verify -f ALLOWED -I IDENTITY -n keyaudit -s SIG < MESSAGE`, as the README tells a reviewer.
-    static func sshVerify(
-        folder: String, allowedSigners: String, identity: String, message: String = "SHA256SUMS", in dir: TempDirectory
-    ) throws -> SSHKeygen.Result {
-        try SSHKeygen.run(
-            [
-                "-Y", "verify", "-f", allowedSigners, "-I", identity, "-n", "keyaudit", "-s",
-                folder + "/SHA256SUMS.sig",
-            ],
-            stdinFile: URL(fileURLWithPath: folder + "/" + message), in: dir)
-    }
+        /// `ssh-keygen -Y verify -f ALLOWED -I IDENTITY -n keyaudit -s SIG < MESSAGE`, as the README tells a reviewer.
+        static func sshVerify(
+            folder: String, allowedSigners: String, identity: String, message: String = "SHA256SUMS",
+            in dir: TempDirectory
+        ) throws -> SSHKeygen.Result {
+            try SSHKeygen.run(
+                [
+                    "-Y", "verify", "-f", allowedSigners, "-I", identity, "-n", "keyaudit", "-s",
+                    folder + "/SHA256SUMS.sig",
+                ],
+                stdinFile: URL(fileURLWithPath: folder + "/" + message), in: dir)
+        }
 
-    /// The base64 body of a private key file: what must never appear anywhere keyaudit writes or prints.
-    static func secretBody(_ keyFile: String) -> [String] {
-        Evidence.text(keyFile).split(separator: "\n").filter { !$0.hasPrefix("-----") }.map(String.init)
-            .filter { $0.count >= 40 }
-    }
+        /// The base64 body of a private key file: what must never appear anywhere keyaudit writes or prints.
+        static func secretBody(_ keyFile: String) -> [String] {
+            Evidence.text(keyFile).split(separator: "\n").filter { !$0.hasPrefix("-----") }.map(String.init)
+                .filter { $0.count >= 40 }
+        }
 
-    static func expectNoSecret(
-        _ keyFile: String, in output: TemporaryFolder, _ results: [CLIResult],
-        sourceLocation: SourceLocation = #_sourceLocation
-    ) {
-        for line in secretBody(keyFile) {
-            #expect(!output.anyFileContains(line), "the signing key reached a file", sourceLocation: sourceLocation)
-            for result in results {
-                #expect(
-                    !result.stdout.contains(line) && !result.stderr.contains(line), "the signing key was printed",
-                    sourceLocation: sourceLocation)
+        static func expectNoSecret(
+            _ keyFile: String, in output: TemporaryFolder, _ results: [CLIResult],
+            sourceLocation: SourceLocation = #_sourceLocation
+        ) {
+            for line in secretBody(keyFile) {
+                #expect(!output.anyFileContains(line), "the signing key reached a file", sourceLocation: sourceLocation)
+                for result in results {
+                    #expect(
+                        !result.stdout.contains(line) && !result.stderr.contains(line), "the signing key was printed",
+                        sourceLocation: sourceLocation)
+                }
             }
         }
-    }
 
-    @Test("keygen writes FILE (0600) and FILE.pub in OpenSSH's formats and never replaces a file")
-    func keygen() async throws {
-        let keys = try TempDirectory()
-        let (key, _) = try await Self.keygen(keys)
-        var info = stat()
-        #expect(stat(key, &info) == 0 && info.st_mode & 0o777 == 0o600)
-        #expect(stat(key + ".pub", &info) == 0 && info.st_mode & 0o777 == 0o644)
-        #expect(Evidence.text(key).hasPrefix("-----BEGIN OPENSSH PRIVATE KEY-----\n"))
-        // ssh-keygen reads the private key and derives the same public key.
-        let derived = try SSHKeygen.succeed(["-y", "-f", key], in: keys)
-        #expect(Evidence.text(key + ".pub").hasPrefix(derived.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
-        let before = Evidence.text(key)
-        for existing in [key, keys.path("other").path] {
-            if existing != key {
-                _ = FileManager.default.createFile(atPath: existing + ".pub", contents: Data("mine\n".utf8))
-            }
-            let again = try await CLI.run(["keygen", existing])
-            #expect(again.status == 64, "\(again.stderr)")
-            #expect(again.stderr.split(separator: "\n").count == 1 && again.stderr.contains("already exists"))
-        }
-        #expect(Evidence.text(key) == before)
-        #expect(!FileManager.default.fileExists(atPath: keys.path("other").path))
-        #expect(Evidence.text(keys.path("other.pub").path) == "mine\n")
-        // A link where the key would go is refused, not followed.
-        let outside = TemporaryFolder("keygen-outside")
-        let victim = Evidence.victim(outside)
-        try FileManager.default.createSymbolicLink(atPath: keys.path("linked").path, withDestinationPath: victim)
-        #expect(try await CLI.run(["keygen", keys.path("linked").path]).status == 64)
-        Evidence.expectUntouched(victim)
-    }
-
-    @Test("a signed run verifies with ssh-keygen -Y verify; an altered SHA256SUMS is rejected by it")
-    func signedRunVerifiesWithSSHKeygen() async throws {
-        let keys = try TempDirectory()
-        let (key, allowed) = try await Self.keygen(keys)
-        let output = TemporaryFolder("signed")
-        let first = try await Evidence.demo(output, now: "2026-11-25T03:00:00Z", ["--signing-key", key])
-        #expect(first.status == 0, "\(first.stderr)")
-        // The environment variable works as the flag does.
-        let second = try await Evidence.demo(
-            output, ["--format", "md,xlsx"], environment: CLI.environment(["KEYAUDIT_SIGNING_KEY_FILE": key]))
-        #expect(second.status == 0, "\(second.stderr)")
-        for run in ["20261125T030000Z", "20261126T030000Z"] {
-            let folder = output.url(run)
+        @Test("keygen writes FILE (0600) and FILE.pub in OpenSSH's formats and never replaces a file")
+        func keygen() async throws {
+            let keys = try TempDirectory()
+            let (key, _) = try await Self.keygen(keys)
             var info = stat()
-            #expect(stat(folder + "/SHA256SUMS.sig", &info) == 0 && info.st_mode & 0o777 == 0o640)
-            #expect(!Evidence.text(folder + "/SHA256SUMS").contains("SHA256SUMS.sig"))
-            let good = try Self.sshVerify(
-                folder: folder, allowedSigners: allowed, identity: "audit@example.com", in: keys)
-            #expect(good.status == 0, "\(good.stderr)")
-            #expect(good.stdout.contains("Good \"keyaudit\" signature for audit@example.com"))
+            #expect(stat(key, &info) == 0 && info.st_mode & 0o777 == 0o600)
+            #expect(stat(key + ".pub", &info) == 0 && info.st_mode & 0o777 == 0o644)
+            #expect(Evidence.text(key).hasPrefix("-----BEGIN OPENSSH PRIVATE KEY-----\n"))
+            // ssh-keygen reads the private key and derives the same public key.
+            let derived = try SSHKeygen.succeed(["-y", "-f", key], in: keys)
             #expect(
-                try Self.sshVerify(folder: folder, allowedSigners: allowed, identity: "other@example.com", in: keys)
-                    .status != 0)
+                Evidence.text(key + ".pub").hasPrefix(derived.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+            let before = Evidence.text(key)
+            for existing in [key, keys.path("other").path] {
+                if existing != key {
+                    _ = FileManager.default.createFile(atPath: existing + ".pub", contents: Data("mine\n".utf8))
+                }
+                let again = try await CLI.run(["keygen", existing])
+                #expect(again.status == 64, "\(again.stderr)")
+                #expect(again.stderr.split(separator: "\n").count == 1 && again.stderr.contains("already exists"))
+            }
+            #expect(Evidence.text(key) == before)
+            #expect(!FileManager.default.fileExists(atPath: keys.path("other").path))
+            #expect(Evidence.text(keys.path("other.pub").path) == "mine\n")
+            // A link where the key would go is refused, not followed.
+            let outside = TemporaryFolder("keygen-outside")
+            let victim = Evidence.victim(outside)
+            try FileManager.default.createSymbolicLink(atPath: keys.path("linked").path, withDestinationPath: victim)
+            #expect(try await CLI.run(["keygen", keys.path("linked").path]).status == 64)
+            Evidence.expectUntouched(victim)
         }
-        // An altered SHA256SUMS (one report's line changed) is rejected by ssh-keygen.
-        let folder = output.url("20261126T030000Z")
-        let altered = Evidence.text(folder + "/SHA256SUMS").replacingOccurrences(of: "  report.md", with: "  report.MD")
-        try Data(altered.utf8).write(to: URL(fileURLWithPath: keys.path("altered").path))
-        try FileManager.default.copyItem(atPath: folder + "/SHA256SUMS.sig", toPath: keys.path("altered.sig").path)
-        let rejected = try SSHKeygen.run(
-            ["-Y", "verify", "-f", allowed, "-I", "audit@example.com", "-n", "keyaudit", "-s", "altered.sig"],
-            stdinFile: keys.path("altered"), in: keys)
-        #expect(rejected.status != 0)
 
-        let verify = try await CLI.run(["verify", output.url("latest"), "--allowed-signers", allowed])
-        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
-        #expect(verify.stdout.contains("signed  20261125T030000Z by audit@example.com"))
-        #expect(verify.stdout.contains("signed  20261126T030000Z by audit@example.com"))
-        let unchecked = try await CLI.run(["verify", output.url("latest")])
-        #expect(unchecked.status == 0)
-        #expect(unchecked.stdout.contains("--allowed-signers"))
-        Self.expectNoSecret(key, in: output, [first, second, verify, unchecked])
-    }
+        @Test("a signed run verifies with ssh-keygen -Y verify; an altered SHA256SUMS is rejected by it")
+        func signedRunVerifiesWithSSHKeygen() async throws {
+            let keys = try TempDirectory()
+            let (key, allowed) = try await Self.keygen(keys)
+            let output = TemporaryFolder("signed")
+            let first = try await Evidence.demo(output, now: "2026-11-25T03:00:00Z", ["--signing-key", key])
+            #expect(first.status == 0, "\(first.stderr)")
+            // The environment variable works as the flag does.
+            let second = try await Evidence.demo(
+                output, ["--format", "md,xlsx"], environment: CLI.environment(["KEYAUDIT_SIGNING_KEY_FILE": key]))
+            #expect(second.status == 0, "\(second.stderr)")
+            for run in ["20261125T030000Z", "20261126T030000Z"] {
+                let folder = output.url(run)
+                var info = stat()
+                #expect(stat(folder + "/SHA256SUMS.sig", &info) == 0 && info.st_mode & 0o777 == 0o640)
+                #expect(!Evidence.text(folder + "/SHA256SUMS").contains("SHA256SUMS.sig"))
+                let good = try Self.sshVerify(
+                    folder: folder, allowedSigners: allowed, identity: "audit@example.com", in: keys)
+                #expect(good.status == 0, "\(good.stderr)")
+                #expect(good.stdout.contains("Good \"keyaudit\" signature for audit@example.com"))
+                #expect(
+                    try Self.sshVerify(folder: folder, allowedSigners: allowed, identity: "other@example.com", in: keys)
+                        .status != 0)
+            }
+            // An altered SHA256SUMS (one report's line changed) is rejected by ssh-keygen.
+            let folder = output.url("20261126T030000Z")
+            let altered = Evidence.text(folder + "/SHA256SUMS").replacingOccurrences(
+                of: "  report.md", with: "  report.MD")
+            try Data(altered.utf8).write(to: URL(fileURLWithPath: keys.path("altered").path))
+            try FileManager.default.copyItem(atPath: folder + "/SHA256SUMS.sig", toPath: keys.path("altered.sig").path)
+            let rejected = try SSHKeygen.run(
+                ["-Y", "verify", "-f", allowed, "-I", "audit@example.com", "-n", "keyaudit", "-s", "altered.sig"],
+                stdinFile: keys.path("altered"), in: keys)
+            #expect(rejected.status != 0)
 
-    @Test("a key from ssh-keygen -t ed25519 -N '' works as it is; a group-readable one is warned about")
-    func sshKeygenKey() async throws {
-        let keys = try TempDirectory()
-        let key = try SSHKeygen.generate(comment: "ops@example.com", name: "id_ed25519", in: keys).path
-        try Data("ops@example.com \(Evidence.text(key + ".pub"))".utf8).write(
-            to: URL(fileURLWithPath: keys.path("allowed").path))
-        let output = TemporaryFolder("signed-ssh-keygen")
-        let run = try await Evidence.demo(output, ["--signing-key", key])
-        #expect(run.status == 0, "\(run.stderr)")
-        #expect(!run.stderr.contains("signing"), "\(run.stderr)")
-        let good = try Self.sshVerify(
-            folder: output.url("latest"), allowedSigners: keys.path("allowed").path, identity: "ops@example.com",
-            in: keys)
-        #expect(good.status == 0, "\(good.stderr)")
-        chmod(key, 0o604)
-        let warned = try await Evidence.demo(output, now: "2026-11-27T03:00:00Z", ["--signing-key", key])
-        #expect(warned.status == 0)
-        #expect(warned.stderr.contains("can be read by other users") && warned.stderr.contains("chmod 600"))
-        #expect(!warned.stderr.contains("warning: warning:"))
-        Self.expectNoSecret(key, in: output, [run, warned])
-    }
-
-    @Test("a key that cannot sign is 64 with one line, before anything is written")
-    func unusableKeys() async throws {
-        let keys = try TempDirectory()
-        let encrypted = try SSHKeygen.generate(passphrase: "correct horse", name: "encrypted", in: keys).path
-        let rsa = try SSHKeygen.generate(type: "rsa", name: "rsa", in: keys).path
-        try keys.write("garbage", "not a key at all\n")
-        try keys.write("empty", "")
-        try keys.write("huge", String(repeating: "A", count: 100_000))
-        #expect(mkfifo(keys.path("fifo").path, 0o600) == 0)
-        let cases: [(String, [String])] = [
-            (encrypted, ["encrypted"]), (rsa, ["ssh-rsa", "not supported"]),
-            (keys.path("garbage").path, ["OPENSSH PRIVATE KEY"]), (keys.path("empty").path, ["OPENSSH PRIVATE KEY"]),
-            (keys.path("huge").path, ["larger than"]), (keys.path("fifo").path, ["not a regular file"]),
-            (keys.url.path, ["not a regular file"]), (keys.path("missing").path, ["cannot read"]),
-        ]
-        for (key, mentions) in cases {
-            let output = TemporaryFolder("signed-bad-key")
-            let result = try await Evidence.demo(output, ["--signing-key", key])
-            Evidence.expectFailure(result, output, status: 64, mentions: ["--signing-key"] + mentions)
-            #expect(!FileManager.default.fileExists(atPath: output.url(".keyaudit.lock")), "the run had started")
-            Self.expectNoSecret(key, in: output, [result])
+            let verify = try await CLI.run(["verify", output.url("latest"), "--allowed-signers", allowed])
+            #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+            #expect(verify.stdout.contains("signed  20261125T030000Z by audit@example.com"))
+            #expect(verify.stdout.contains("signed  20261126T030000Z by audit@example.com"))
+            let unchecked = try await CLI.run(["verify", output.url("latest")])
+            #expect(unchecked.status == 0)
+            #expect(unchecked.stdout.contains("--allowed-signers"))
+            Self.expectNoSecret(key, in: output, [first, second, verify, unchecked])
         }
-        let viaEnvironment = TemporaryFolder("signed-bad-key-env")
-        let result = try await Evidence.demo(
-            viaEnvironment, environment: CLI.environment(["KEYAUDIT_SIGNING_KEY_FILE": encrypted]))
-        Evidence.expectFailure(
-            result, viaEnvironment, status: 64, mentions: ["KEYAUDIT_SIGNING_KEY_FILE", "encrypted"])
-    }
 
-    @Test("verify --allowed-signers: an unknown signer, a bad signature and an unsigned run after a signed one are 65")
-    func verifyFailures() async throws {
-        let keys = try TempDirectory()
-        let (key, allowed) = try await Self.keygen(keys)
-        let (_, strangers) = try await Self.keygen(keys, name: "stranger", identity: "someone@example.com")
-        let output = TemporaryFolder("signed-verify")
-        #expect(try await Evidence.demo(output, now: "2026-11-24T03:00:00Z", ["--signing-key", key]).status == 0)
-        #expect(try await Evidence.demo(output, now: "2026-11-25T03:00:00Z", ["--signing-key", key]).status == 0)
-
-        let unknown = try await CLI.run(["verify", output.url("latest"), "--allowed-signers", strangers])
-        #expect(unknown.status == 65)
-        #expect(unknown.stderr.contains("20261124T030000Z") && unknown.stderr.contains("unknown signer"))
-
-        // An unsigned run after the signed ones: the run warns, verify fails it by name.
-        let unsigned = try await Evidence.demo(output)
-        #expect(unsigned.status == 0)
-        #expect(unsigned.stderr.contains("was signed and this one is not"))
-        let afterSigned = try await CLI.run(["verify", output.url("latest"), "--allowed-signers", allowed])
-        #expect(afterSigned.status == 65)
-        #expect(afterSigned.stderr.contains("20261126T030000Z is not signed"), "\(afterSigned.stderr)")
-        let withoutSigners = try await CLI.run(["verify", output.url("latest")])
-        #expect(withoutSigners.status == 0)
-        #expect(withoutSigners.stdout.contains("unsigned  20261126T030000Z"))
-
-        // SHA256SUMS rewritten to match an edited report: the checksums agree, the signature does not.
-        let copy = TemporaryFolder("signed-verify-copy")
-        try FileManager.default.copyItem(atPath: output.url("20261124T030000Z"), toPath: copy.url("20261124T030000Z"))
-        let folder = copy.url("20261124T030000Z")
-        try Data("edited\n".utf8).write(to: URL(fileURLWithPath: folder + "/report.md"))
-        let sums =
-            Evidence.text(folder + "/SHA256SUMS").split(separator: "\n").map { line in
-                line.hasSuffix("  report.md")
-                    ? "\(try! Checksum.sha256Hex(fileAt: folder + "/report.md"))  report.md" : String(line)
-            }.joined(separator: "\n") + "\n"
-        try Data(sums.utf8).write(to: URL(fileURLWithPath: folder + "/SHA256SUMS"))
-        for signers in [[], ["--allowed-signers", allowed]] {
-            let bad = try await CLI.run(["verify", folder] + signers)
-            #expect(bad.status == 65)
-            #expect(bad.stderr.contains("SHA256SUMS.sig") && bad.stderr.contains("20261124T030000Z"), "\(bad.stderr)")
+        @Test("a key from ssh-keygen -t ed25519 -N '' works as it is; a group-readable one is warned about")
+        func sshKeygenKey() async throws {
+            let keys = try TempDirectory()
+            let key = try SSHKeygen.generate(comment: "ops@example.com", name: "id_ed25519", in: keys).path
+            try Data("ops@example.com \(Evidence.text(key + ".pub"))".utf8).write(
+                to: URL(fileURLWithPath: keys.path("allowed").path))
+            let output = TemporaryFolder("signed-ssh-keygen")
+            let run = try await Evidence.demo(output, ["--signing-key", key])
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(!run.stderr.contains("signing"), "\(run.stderr)")
+            let good = try Self.sshVerify(
+                folder: output.url("latest"), allowedSigners: keys.path("allowed").path, identity: "ops@example.com",
+                in: keys)
+            #expect(good.status == 0, "\(good.stderr)")
+            chmod(key, 0o604)
+            let warned = try await Evidence.demo(output, now: "2026-11-27T03:00:00Z", ["--signing-key", key])
+            #expect(warned.status == 0)
+            #expect(warned.stderr.contains("can be read by other users") && warned.stderr.contains("chmod 600"))
+            #expect(!warned.stderr.contains("warning: warning:"))
+            Self.expectNoSecret(key, in: output, [run, warned])
         }
-        // And the next run's chain check reports it as broken-chain.
-        let next = try await Evidence.demo(copy, ["--signing-key", key])
-        #expect(next.status == 0)
-        #expect(Evidence.text(copy.url("20261126T030000Z/findings.json")).contains("SHA256SUMS"))
-        #expect(next.stderr.contains("broken evidence chain"))
-    }
 
-    @Test("render --force re-signs with --signing-key; without it the signature is removed and verify says so")
-    func renderSigning() async throws {
-        let keys = try TempDirectory()
-        let (key, allowed) = try await Self.keygen(keys)
-        let output = TemporaryFolder("signed-render")
-        #expect(try await Evidence.demo(output, ["--signing-key", key]).status == 0)
-        let run = output.url("20261126T030000Z")
+        @Test("a key that cannot sign is 64 with one line, before anything is written")
+        func unusableKeys() async throws {
+            let keys = try TempDirectory()
+            let encrypted = try SSHKeygen.generate(passphrase: "correct horse", name: "encrypted", in: keys).path
+            let rsa = try SSHKeygen.generate(type: "rsa", name: "rsa", in: keys).path
+            try keys.write("garbage", "not a key at all\n")
+            try keys.write("empty", "")
+            try keys.write("huge", String(repeating: "A", count: 100_000))
+            #expect(mkfifo(keys.path("fifo").path, 0o600) == 0)
+            let cases: [(String, [String])] = [
+                (encrypted, ["encrypted"]), (rsa, ["ssh-rsa", "not supported"]),
+                (keys.path("garbage").path, ["OPENSSH PRIVATE KEY"]),
+                (keys.path("empty").path, ["OPENSSH PRIVATE KEY"]),
+                (keys.path("huge").path, ["larger than"]), (keys.path("fifo").path, ["not a regular file"]),
+                (keys.url.path, ["not a regular file"]), (keys.path("missing").path, ["cannot read"]),
+            ]
+            for (key, mentions) in cases {
+                let output = TemporaryFolder("signed-bad-key")
+                let result = try await Evidence.demo(output, ["--signing-key", key])
+                Evidence.expectFailure(result, output, status: 64, mentions: ["--signing-key"] + mentions)
+                #expect(!FileManager.default.fileExists(atPath: output.url(".keyaudit.lock")), "the run had started")
+                Self.expectNoSecret(key, in: output, [result])
+            }
+            let viaEnvironment = TemporaryFolder("signed-bad-key-env")
+            let result = try await Evidence.demo(
+                viaEnvironment, environment: CLI.environment(["KEYAUDIT_SIGNING_KEY_FILE": encrypted]))
+            Evidence.expectFailure(
+                result, viaEnvironment, status: 64, mentions: ["KEYAUDIT_SIGNING_KEY_FILE", "encrypted"])
+        }
 
-        let resigned = try await CLI.run(["render", run, "--format", "md", "--signing-key", key])
-        #expect(resigned.status == 0, "\(resigned.stderr)")
-        #expect(
-            try Self.sshVerify(folder: run, allowedSigners: allowed, identity: "audit@example.com", in: keys).status
-                == 0)
-        let record = try JSONParser.parse(
-            [UInt8](FileManager.default.contents(atPath: run + "/rerenders.json") ?? Data()))
-        #expect(record["renders"]?.arrayValue?.first?["signed_by"]?.stringValue?.hasPrefix("SHA256:") == true)
-        #expect(try await CLI.run(["verify", run, "--allowed-signers", allowed]).status == 0)
+        @Test(
+            "verify --allowed-signers: an unknown signer, a bad signature and an unsigned run after a signed one are 65"
+        )
+        func verifyFailures() async throws {
+            let keys = try TempDirectory()
+            let (key, allowed) = try await Self.keygen(keys)
+            let (_, strangers) = try await Self.keygen(keys, name: "stranger", identity: "someone@example.com")
+            let output = TemporaryFolder("signed-verify")
+            #expect(try await Evidence.demo(output, now: "2026-11-24T03:00:00Z", ["--signing-key", key]).status == 0)
+            #expect(try await Evidence.demo(output, now: "2026-11-25T03:00:00Z", ["--signing-key", key]).status == 0)
 
-        // A damaged report repaired with --force but without the key: the signature would no longer match.
-        try Data("damaged\n".utf8).write(to: URL(fileURLWithPath: run + "/report.md"))
-        let unsigned = try await CLI.run(["render", run, "--format", "md", "--force"])
-        #expect(unsigned.status == 0)
-        #expect(unsigned.stderr.contains("signature") && unsigned.stderr.contains("--signing-key"))
-        #expect(!FileManager.default.fileExists(atPath: run + "/SHA256SUMS.sig"))
-        let verify = try await CLI.run(["verify", run, "--allowed-signers", allowed])
-        #expect(verify.status == 65)
-        #expect(verify.stderr.contains("20261126T030000Z is not signed") && verify.stderr.contains("re-rendered"))
-        let plain = try await CLI.run(["verify", run])
-        #expect(plain.status == 0)
-        #expect(plain.stdout.contains("unsigned  20261126T030000Z: it was re-rendered"))
-        // Signed again: verify accepts it, and the record keeps every render.
-        #expect(try await CLI.run(["render", run, "--format", "md", "--signing-key", key]).status == 0)
-        #expect(try await CLI.run(["verify", run, "--allowed-signers", allowed]).status == 0)
-        Self.expectNoSecret(key, in: output, [resigned, unsigned, verify, plain])
+            let unknown = try await CLI.run(["verify", output.url("latest"), "--allowed-signers", strangers])
+            #expect(unknown.status == 65)
+            #expect(unknown.stderr.contains("20261124T030000Z") && unknown.stderr.contains("unknown signer"))
+
+            // An unsigned run after the signed ones: the run warns, verify fails it by name.
+            let unsigned = try await Evidence.demo(output)
+            #expect(unsigned.status == 0)
+            #expect(unsigned.stderr.contains("was signed and this one is not"))
+            let afterSigned = try await CLI.run(["verify", output.url("latest"), "--allowed-signers", allowed])
+            #expect(afterSigned.status == 65)
+            #expect(afterSigned.stderr.contains("20261126T030000Z is not signed"), "\(afterSigned.stderr)")
+            let withoutSigners = try await CLI.run(["verify", output.url("latest")])
+            #expect(withoutSigners.status == 0)
+            #expect(withoutSigners.stdout.contains("unsigned  20261126T030000Z"))
+
+            // SHA256SUMS rewritten to match an edited report: the checksums agree, the signature does not.
+            let copy = TemporaryFolder("signed-verify-copy")
+            try FileManager.default.copyItem(
+                atPath: output.url("20261124T030000Z"), toPath: copy.url("20261124T030000Z"))
+            let folder = copy.url("20261124T030000Z")
+            try Data("edited\n".utf8).write(to: URL(fileURLWithPath: folder + "/report.md"))
+            let sums =
+                Evidence.text(folder + "/SHA256SUMS").split(separator: "\n").map { line in
+                    line.hasSuffix("  report.md")
+                        ? "\(try! Checksum.sha256Hex(fileAt: folder + "/report.md"))  report.md" : String(line)
+                }.joined(separator: "\n") + "\n"
+            try Data(sums.utf8).write(to: URL(fileURLWithPath: folder + "/SHA256SUMS"))
+            for signers in [[], ["--allowed-signers", allowed]] {
+                let bad = try await CLI.run(["verify", folder] + signers)
+                #expect(bad.status == 65)
+                #expect(
+                    bad.stderr.contains("SHA256SUMS.sig") && bad.stderr.contains("20261124T030000Z"), "\(bad.stderr)")
+            }
+            // And the next run's chain check reports it as broken-chain.
+            let next = try await Evidence.demo(copy, ["--signing-key", key])
+            #expect(next.status == 0)
+            #expect(Evidence.text(copy.url("20261126T030000Z/findings.json")).contains("SHA256SUMS"))
+            #expect(next.stderr.contains("broken evidence chain"))
+        }
+
+        @Test("render --force re-signs with --signing-key; without it the signature is removed and verify says so")
+        func renderSigning() async throws {
+            let keys = try TempDirectory()
+            let (key, allowed) = try await Self.keygen(keys)
+            let output = TemporaryFolder("signed-render")
+            #expect(try await Evidence.demo(output, ["--signing-key", key]).status == 0)
+            let run = output.url("20261126T030000Z")
+
+            let resigned = try await CLI.run(["render", run, "--format", "md", "--signing-key", key])
+            #expect(resigned.status == 0, "\(resigned.stderr)")
+            #expect(
+                try Self.sshVerify(folder: run, allowedSigners: allowed, identity: "audit@example.com", in: keys).status
+                    == 0)
+            let record = try JSONParser.parse(
+                [UInt8](FileManager.default.contents(atPath: run + "/rerenders.json") ?? Data()))
+            #expect(record["renders"]?.arrayValue?.first?["signed_by"]?.stringValue?.hasPrefix("SHA256:") == true)
+            #expect(try await CLI.run(["verify", run, "--allowed-signers", allowed]).status == 0)
+
+            // A damaged report repaired with --force but without the key: the signature would no longer match.
+            try Data("damaged\n".utf8).write(to: URL(fileURLWithPath: run + "/report.md"))
+            let unsigned = try await CLI.run(["render", run, "--format", "md", "--force"])
+            #expect(unsigned.status == 0)
+            #expect(unsigned.stderr.contains("signature") && unsigned.stderr.contains("--signing-key"))
+            #expect(!FileManager.default.fileExists(atPath: run + "/SHA256SUMS.sig"))
+            let verify = try await CLI.run(["verify", run, "--allowed-signers", allowed])
+            #expect(verify.status == 65)
+            #expect(verify.stderr.contains("20261126T030000Z is not signed") && verify.stderr.contains("re-rendered"))
+            let plain = try await CLI.run(["verify", run])
+            #expect(plain.status == 0)
+            #expect(plain.stdout.contains("unsigned  20261126T030000Z: it was re-rendered"))
+            // Signed again: verify accepts it, and the record keeps every render.
+            #expect(try await CLI.run(["render", run, "--format", "md", "--signing-key", key]).status == 0)
+            #expect(try await CLI.run(["verify", run, "--allowed-signers", allowed]).status == 0)
+            Self.expectNoSecret(key, in: output, [resigned, unsigned, verify, plain])
+        }
     }
 }
