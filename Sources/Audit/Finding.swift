@@ -88,6 +88,13 @@ public struct Finding: Sendable {
         }
     }
 
+    /// The audited key itself, for a finding of the audit; nil for findings read back from a findings.json and
+    /// for snapshot findings (look the key up by ``keyHash`` then).
+    package var auditedKey: KeyRecord? {
+        if case .key(let keys, let index) = source { return keys.keys[Int(index)] }
+        return nil
+    }
+
     /// The message and the evidence together (one evaluation of the rule where they are derived).
     public var text: (message: String, evidence: JSONObject) {
         switch source {

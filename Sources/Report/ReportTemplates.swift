@@ -17,10 +17,23 @@ package struct ReportTemplates: Sendable {
     /// Content types of keyaudit's templates, registered once, before any template is parsed.
     static let contentTypes: Void = {
         MustacheContentTypes.register(MarkdownContentType(), named: "MARKDOWN")
+        MustacheContentTypes.register(MarkdownCodeContentType(), named: "MARKDOWN_CODE")
         MustacheContentTypes.register(HTMLScalarContentType(), named: "SAFEHTML")
     }()
     static let markdownPragma = "{{% CONTENT_TYPE: MARKDOWN}}"
     static let htmlPragma = "{{% CONTENT_TYPE: SAFEHTML}}"
+
+    /// `{{#code}}{{value}}{{/code}}` in a Markdown template: each value printed inside becomes a complete code
+    /// span (backticks included) that shows it exactly, since backslash escapes do not work inside backticks.
+    /// The lambda only puts the section's own text (from the template, never from the data) under the
+    /// `MARKDOWN_CODE` content type.
+    static var codeSpanLambda: MustacheLambda {
+        MustacheLambda { (text: String) -> Any? in "{{% CONTENT_TYPE: MARKDOWN_CODE}}" + text }
+    }
+
+    /// report.md stays under this many characters (UTF-16 units) for any account: GitHub refuses an issue, pull
+    /// request or comment body over 65,536.
+    package static let markdownBudget = 60_000
 
     /// Loads and parses everything the formats need; any syntax error is a usage error naming file, line, column.
     package static func load(
@@ -39,18 +52,23 @@ package struct ReportTemplates: Sendable {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
             for name in names where name.hasSuffix(".mustache") || name.hasSuffix(".yml") {
                 let path = (directory as NSString).appendingPathComponent(name)
-                guard let data = FileManager.default.contents(atPath: path),
-                    let text = String(data: data, encoding: .utf8)
-                else {
-                    throw .usage("cannot read template \(path); check its permissions and that it is UTF-8")
+                let bytes = try InputFile.read(path, what: "template", limit: TemplateCheck.sizeLimit)
+                guard let text = String(validating: bytes, as: UTF8.self) else {
+                    throw .usage("cannot read template \(path): it is not UTF-8 text")
                 }
                 sources[name] = (text, path)
             }
         }
         var library = MustacheLibrary()
         var origins: [String: String] = [:]
-        for (file, source) in sources where file.hasSuffix(".mustache") {
+        var texts: [String: String] = [:]
+        var places: [String: String] = [:]
+        for (file, source) in sources.sorted(by: { $0.key < $1.key }) where file.hasSuffix(".mustache") {
             let name = String(file.dropLast(".mustache".count))
+            let place = source.origin.hasPrefix("built-in") ? "templates/\(file)" : source.origin
+            try TemplateCheck.checkSource(source.text, place: place)
+            texts[name] = source.text
+            places[name] = place
             var text = source.text
             // swift-mustache renders partials with its own HTML escaping unless they say otherwise: every
             // template gets keyaudit's content type on a line of its own (a standalone tag, so it leaves no
@@ -75,6 +93,9 @@ package struct ReportTemplates: Sendable {
             }
             origins[name] = source.origin
         }
+        try TemplateCheck.checkPartials(
+            texts, places: places,
+            roots: formats.filter { $0 != .xlsx }.map { "report.\($0.rawValue)" })
         for format in formats where format != .xlsx {
             guard library.getTemplate(named: "report.\(format.rawValue)") != nil else {
                 throw .usage(
@@ -97,11 +118,38 @@ package struct ReportTemplates: Sendable {
         }
         return text
     }
+
+    /// report.html: every list cut at `--report-rows`.
+    func renderHTML(_ facts: ReportFacts) throws(KeyAuditError) -> String {
+        try render(.html, model: ReportViewModel.build(facts, profile: .html(rowLimit: facts.context.rowLimit)))
+    }
+
+    /// report.md, with shorter lists until it fits ``markdownBudget``; as a last resort the text is cut at a line
+    /// end with a note (a template that prints more than any list can hold).
+    func renderMarkdown(_ facts: ReportFacts) throws(KeyAuditError) -> String {
+        var text = ""
+        for profile in ReportViewModel.Profile.markdown(rowLimit: facts.context.rowLimit) {
+            text = try render(.md, model: ReportViewModel.build(facts, profile: profile))
+            if text.utf16.count <= Self.markdownBudget { return text }
+        }
+        let note =
+            "\n\n> **report.md was cut here** to stay under GitHub's size limit; report.html and report.xlsx hold everything.\n"
+        var kept = Substring(text)
+        let room = Self.markdownBudget - note.utf16.count
+        while kept.utf16.count > room, let newline = kept.dropLast().lastIndex(of: "\n") { kept = kept[..<newline] }
+        if kept.utf16.count > room { kept = "" }
+        return String(kept) + note
+    }
 }
 
 /// The `MARKDOWN` content type: every value a `.md` template prints goes through ``Escaping/markdown(_:)``.
 struct MarkdownContentType: MustacheContentType {
     func escapeText(_ text: String) -> String { Escaping.markdown(text) }
+}
+
+/// The `MARKDOWN_CODE` content type: each value becomes a whole code span, see ``Escaping/markdownCode(_:)``.
+struct MarkdownCodeContentType: MustacheContentType {
+    func escapeText(_ text: String) -> String { Escaping.markdownCode(text) }
 }
 
 /// The `SAFEHTML` content type: every value a `.html` template prints goes through ``Escaping/html(_:)``.

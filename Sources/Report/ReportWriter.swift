@@ -76,9 +76,9 @@ package final class ReportJob: @unchecked Sendable {
         let textFormats = formats.filter { $0 != .xlsx }
         if !textFormats.isEmpty {
             do throws(KeyAuditError) {
-                let model = ReportViewModel.build(context)
+                let facts = ReportFacts(context)
                 for format in textFormats {
-                    let text = try templates.render(format, model: model)
+                    let text = format == .md ? try templates.renderMarkdown(facts) : try templates.renderHTML(facts)
                     let file = try folder.replaceFile(format.fileName)
                     try file.write(text)
                     try file.close()

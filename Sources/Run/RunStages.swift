@@ -9,7 +9,8 @@ import Logging
 
 /// The stages of one run, in the order data flows; ``RunJob/run(trap:)`` wires them.
 ///
-///     prepare → list → previous → stage → audit → report (workbook starts) → record → diff → report → commit
+///     prepare → list → previous → stage → audit → report (history read, workbook starts, findings.json, diff,
+///     summary.json, Markdown and HTML) → commit
 ///
 /// Each stage takes values and returns values. Only here do the clock, the file system layout and the network
 /// meet: the stages it calls in the other targets (Snapshot, Audit, Diff, Report) are pure or write only where
@@ -195,7 +196,7 @@ struct RunStages {
         return result
     }
 
-    /// report: findings.json, the diff and diff.json, and the reports.
+    /// report: findings.json, the diff and diff.json, summary.json, and the reports.
     ///
     /// The workbook starts first, on a thread of its own (its Findings and Keys sheets need only the audit), and
     /// writes while findings.json, the diff and diff.json are written here; the previous run is let go once the
@@ -207,6 +208,7 @@ struct RunStages {
         var context = ReportContext(
             runName: folder.name, generatedAt: request.now, snapshot: snapshot, snapshotSHA256: reference.sha256,
             audit: audit, diff: nil, brokenChain: brokenChain, rowLimit: request.reportRowLimit)
+        context.history = RunHistoryReader.read(setup.output, before: folder.name, diagnostics: diagnostics)
         context.diagnostics = diagnostics.all
         let reports = try ReportJob.start(
             request.formats, context: context, templates: setup.templates, folder: folder.staging)
@@ -232,6 +234,8 @@ struct RunStages {
         }
         previous = nil
         Memory.returnFreePages()
+        // This run's numbers, for the trend of the runs after it (listed in SHA256SUMS like every file).
+        try folder.write(RunSummary(context).encoded(), as: RunSummary.fileName)
         try reports.finish(context)
         return context.diff
     }

@@ -178,9 +178,10 @@ public enum RenderJob {
         output.folder.removeTree(stagingName)
         let staging = try output.folder.createFolder(stagingName)
         defer { output.folder.removeTree(stagingName) }
-        let context = ReportContext(
+        var context = ReportContext(
             runName: name, generatedAt: run.snapshot.takenAt ?? Date(), snapshot: run.snapshot,
             snapshotSHA256: run.snapshotSHA256, audit: audit, diff: diff, brokenChain: nil)
+        context.history = RunHistoryReader.read(output, before: name, diagnostics: nil)
         try ReportJob.write(formats, context: context, templates: templates, folder: staging)
 
         var entry = RenderRecord.Entry(

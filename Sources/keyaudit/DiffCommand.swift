@@ -48,14 +48,16 @@ struct DiffCommand: ParsableCommand {
                 oldPath = (output.output as NSString).appendingPathComponent(runs[runs.count - 2])
                 newPath = (output.output as NSString).appendingPathComponent(runs[runs.count - 1])
             }
-            let diff = StoredRun.diff(from: try StoredRun.load(oldPath), to: try StoredRun.load(newPath))
+            let newer = try StoredRun.load(newPath)
+            let diff = StoredRun.diff(from: try StoredRun.load(oldPath), to: newer)
             switch format {
             case .text:
                 print(diff.textSummary(), terminator: "")
             case .json:
                 FileHandle.standardOutput.write(Data(diff.encoded()))
             case .md:
-                print(try diff.markdown(templatesDirectory: templates.templates), terminator: "")
+                print(
+                    try diff.markdown(templatesDirectory: templates.templates, current: newer.snapshot), terminator: "")
             }
         } catch let error as KeyAuditError {
             throw Terminal.fail(error, format: .text)

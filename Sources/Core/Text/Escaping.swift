@@ -49,6 +49,68 @@ package enum Escaping {
         return out
     }
 
+    /// A whole code span (backticks included) that shows `text` exactly, for a Markdown table cell.
+    ///
+    /// Backslash escapes do not work inside backticks (`created\_at` would show its backslash), so nothing is
+    /// escaped inside: the span is fenced with one backtick more than the longest run of backticks in the text
+    /// (padded with spaces when the text starts or ends with a backtick or space, which CommonMark strips once).
+    /// Only what a table needs changes: `|` becomes `\|` (GFM splits cells before it parses code spans and
+    /// removes that backslash), line breaks become ` ↵ `, and invisible controls show as `U+202E`.
+    package static func markdownCode(_ text: String) -> String {
+        var body = ""
+        body.unicodeScalars.reserveCapacity(text.unicodeScalars.count + 4)
+        var longestRun = 0
+        var run = 0
+        for scalar in text.unicodeScalars {
+            if scalar == "`" {
+                run += 1
+                longestRun = max(longestRun, run)
+            } else {
+                run = 0
+            }
+            switch scalar {
+            case "|": body += "\\|"
+            case "\n": body += " ↵ "
+            case "\r", "\t": body += " "
+            default:
+                if isInvisibleControl(scalar) {
+                    body += codePoint(scalar)
+                } else {
+                    body.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        if body.isEmpty { return "` `" }
+        let fence = String(repeating: "`", count: longestRun + 1)
+        let pad =
+            body.hasPrefix("`") || body.hasSuffix("`") || body.hasPrefix(" ") || body.hasSuffix(" ") ? " " : ""
+        return fence + pad + body + pad + fence
+    }
+
+    // MARK: - Workbook cells
+
+    /// Text for a workbook cell as HTML and Markdown show it: invisible and bidirectional controls as their
+    /// code point (`U+202E`, so a name cannot reverse itself into `…exe.txt`), line breaks as ` ↵ `.
+    package static func visible(_ text: String) -> String {
+        // Fast path: ASCII without controls (nearly every name, id and hash) needs nothing.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 >= 0x7F }) { return text }
+        var out = ""
+        out.unicodeScalars.reserveCapacity(text.unicodeScalars.count + 8)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": out += " ↵ "
+            case "\r", "\t": out += " "
+            default:
+                if isInvisibleControl(scalar) {
+                    out += codePoint(scalar)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out
+    }
+
     /// Whether the text holds `://` or `www.` (in any case), checked on bytes.
     static func hasAutolink(_ text: String) -> Bool {
         let bytes = Array(text.utf8)

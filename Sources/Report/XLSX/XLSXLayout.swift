@@ -10,15 +10,18 @@ package struct XLSXLayout: Sendable {
     package static let fileName = "report.xlsx.yml"
 
     package enum Source: String, Sendable, CaseIterable {
-        case summary, findings, keys, changes
+        case summary, findings, keys, changes, suppressions, owners, trend
 
         /// Whether the sheet shows the diff (written once it is known).
-        var needsDiff: Bool { self == .summary || self == .changes }
+        var needsDiff: Bool { self == .summary || self == .changes || self == .trend }
+
+        /// Sheets laid out by keyaudit (no `columns`).
+        var isFixed: Bool { self == .summary || self == .owners || self == .trend }
     }
 
     /// How a field's values are written.
     package enum Kind: Sendable {
-        case text, money, number, bool, datetime
+        case text, money, number, bool, datetime, date
     }
 
     package struct Column: Sendable {
@@ -35,6 +38,8 @@ package struct XLSXLayout: Sendable {
         package var name: String
         package var source: Source
         package var columns: [Column]
+        /// Columns kept in view when scrolling right (the header row always is), e.g. 1 for a name column.
+        package var freezeColumns: Int = 0
     }
 
     package var moneyFormat: String
@@ -48,7 +53,7 @@ package struct XLSXLayout: Sendable {
             ("key_hash", .text), ("workspace", .text), ("workspace_id", .text), ("message", .text),
             ("remediation", .text), ("status", .text), ("first_seen", .datetime), ("suppressed", .bool),
             ("suppression_reason", .text), ("suppression_owner", .text), ("suppression_ticket", .text),
-            ("suppression_expires", .text),
+            ("suppression_expires", .date), ("owner", .text),
         ],
         .keys: [
             ("name", .text), ("hash", .text), ("label", .text), ("workspace", .text), ("workspace_id", .text),
@@ -61,10 +66,14 @@ package struct XLSXLayout: Sendable {
             ("findings", .number), ("problems", .text), ("extra", .text),
         ],
         .changes: [
-            ("change", .text), ("key_name", .text), ("key_hash", .text), ("workspace_id", .text), ("field", .text),
-            ("from", .text), ("to", .text), ("amount", .money),
+            ("change", .text), ("key_name", .text), ("key_hash", .text), ("workspace", .text), ("workspace_id", .text),
+            ("field", .text), ("from", .text), ("to", .text), ("amount", .money),
         ],
-        .summary: [],
+        .suppressions: [
+            ("state", .text), ("key", .text), ("rule", .text), ("reason", .text), ("owner", .text), ("ticket", .text),
+            ("expires", .date), ("matched", .number), ("location", .text),
+        ],
+        .summary: [], .owners: [], .trend: [],
     ]
 
     package static func parse(_ text: String, name: String) throws(KeyAuditError) -> XLSXLayout {
@@ -86,7 +95,8 @@ package struct XLSXLayout: Sendable {
         var names = Set<String>()
         for (index, sheetNode) in sheets.enumerated() {
             let place = "sheets[\(index)]"
-            let sheet = try reader.mapping(sheetNode, place, allowed: ["name", "source", "columns"])
+            let sheet = try reader.mapping(
+                sheetNode, place, allowed: ["name", "source", "columns", "freeze_columns"])
             guard let nameNode = sheet["name"] else { throw reader.error(sheetNode, "\(place).name is missing") }
             let sheetName = try reader.string(nameNode, "\(place).name")
             guard XLSXWorkbook.validSheetName(sheetName) == sheetName else {
@@ -102,10 +112,12 @@ package struct XLSXLayout: Sendable {
             let sourceName = try reader.string(sourceNode, "\(place).source")
             guard let source = Source(rawValue: sourceName) else {
                 throw reader.error(
-                    sourceNode, "\(place).source \"\(sourceName)\" is not one of summary, findings, keys, changes")
+                    sourceNode,
+                    "\(place).source \"\(sourceName)\" is not one of \(Source.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
             }
             var columns: [Column] = []
-            if source != .summary {
+            if !source.isFixed {
                 guard let columnsNode = sheet["columns"] else {
                     throw reader.error(sheetNode, "\(place).columns must be a non-empty list")
                 }
@@ -163,9 +175,20 @@ package struct XLSXLayout: Sendable {
                             severityColours: colours))
                 }
             } else if let columnsNode = sheet["columns"] {
-                throw reader.error(columnsNode, "\(place): the summary sheet has a fixed layout and takes no columns")
+                throw reader.error(
+                    columnsNode, "\(place): the \(source.rawValue) sheet has a fixed layout and takes no columns")
             }
-            layout.sheets.append(Sheet(name: sheetName, source: source, columns: columns))
+            var freeze = 0
+            if let node = sheet["freeze_columns"] {
+                guard !source.isFixed, let value = Int(try reader.string(node, "\(place).freeze_columns")),
+                    (0...columns.count).contains(value)
+                else {
+                    throw reader.error(
+                        node, "\(place).freeze_columns must be a number of columns between 0 and \(columns.count)")
+                }
+                freeze = value
+            }
+            layout.sheets.append(Sheet(name: sheetName, source: source, columns: columns, freezeColumns: freeze))
         }
         return layout
     }

@@ -324,7 +324,7 @@ package final class XLSXWorkbook {
     /// A C copy of `value` owned by this workbook (see `retainedCStrings`). Characters that XML 1.0 cannot carry
     /// (C0 controls other than tab, LF, CR; U+FFFE; U+FFFF) become U+FFFD: libxlsxwriter writes property text
     /// as is and would otherwise produce an unreadable docProps part.
-    private func retainCString(_ value: String?) -> UnsafeMutablePointer<CChar>? {
+    func retainCString(_ value: String?) -> UnsafeMutablePointer<CChar>? {
         guard let value else { return nil }
         var safe = String.UnicodeScalarView()
         for scalar in value.unicodeScalars {

@@ -49,7 +49,7 @@ package final class XLSXWorksheet {
     package let workbook: XLSXWorkbook
 
     /// Owned by the C workbook; only used while `workbook.isClosed` is false.
-    private let pointer: UnsafeMutablePointer<lxw_worksheet>
+    let pointer: UnsafeMutablePointer<lxw_worksheet>
     private let constantMemory: Bool
     private let nonFiniteNumbers: XLSXWorkbook.NonFiniteNumberPolicy
     private let workbookToken: UInt64
@@ -289,7 +289,7 @@ package final class XLSXWorksheet {
         return format.pointer
     }
 
-    private func checkRange(
+    func checkRange(
         _ firstRow: Int, _ firstColumn: Int, _ lastRow: Int, _ lastColumn: Int, _ context: String
     )
         throws

@@ -175,7 +175,11 @@ struct CLIErrorTests {
         let folders = output.runFolders()
         #expect(folders == ["20260115T120000Z"])
         let files = Set(try FileManager.default.contentsOfDirectory(atPath: output.url(folders[0])))
-        #expect(files == ["snapshot.json", "findings.json", "report.md", "report.html", "report.xlsx", "SHA256SUMS"])
+        #expect(
+            files == [
+                "snapshot.json", "findings.json", "summary.json", "report.md", "report.html", "report.xlsx",
+                "SHA256SUMS",
+            ])
         let snapshot = try Snapshot.load(path: output.url(folders[0])).snapshot
         #expect(snapshot.keys.count == 257)
         #expect(!output.anyFileContains(account.managementKey))

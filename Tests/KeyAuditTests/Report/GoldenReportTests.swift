@@ -131,7 +131,8 @@ enum GoldenReportFixture {
             "7", name: name("7", "unused-reporting"), workspace: a,
             [
                 ("include_byok_in_limit", false), ("byok_usage", money(3)), ("created_at", ago(days: 100)),
-                ("updated_at", ago(days: 80)), ("last_used_at", ago(days: 90)), ("rate_tier", "gold"),
+                ("updated_at", ago(days: 80)), ("last_used_at", ago(days: 90)), ("creator_user_id", "user_7bob"),
+                ("rate_tier", "gold"),
             ])
         // 8: a limit that never resets; no workspace name known.
         let batch = keyObject(
@@ -185,7 +186,7 @@ enum GoldenReportFixture {
     ///   - brokenChain: also report a broken evidence chain.
     static func context(
         names: [Character: JSONValue] = [:], extraKeys: [JSONObject] = [], withPrevious: Bool = true,
-        brokenChain: Bool = false, policy: Policy = policy()
+        brokenChain: Bool = false, policy: Policy = policy(), history: RunHistory = history()
     ) -> ReportContext {
         let objects = keyObjects(names: names)
         let currentKeys = (objects.current + extraKeys).map(KeyRecord.init)
@@ -216,9 +217,28 @@ enum GoldenReportFixture {
                 to: .init(path: "\(runName)/snapshot.json", takenAt: now, sha256: snapshotSHA256),
                 currentFindingIDs: Set(audit.findings.map(\.id)))
         }
-        return ReportContext(
+        var context = ReportContext(
             runName: runName, generatedAt: now, snapshot: current, snapshotSHA256: snapshotSHA256, audit: audit,
             diff: diff, brokenChain: broken, toolVersion: toolVersion)
+        context.history = withPrevious ? history : RunHistory()
+        return context
+    }
+
+    /// Two earlier runs, for the trend: a week and two weeks before the previous one.
+    static func history() -> RunHistory {
+        func run(_ days: Double, keys: Int, findings: [Severity: Int], spend: Double?) -> RunSummary {
+            let takenAt = previousTakenAt.addingTimeInterval(-days * 86_400)
+            return RunSummary(
+                run: Timestamp.compact(takenAt), takenAt: takenAt, keys: keys, enabled: keys - 1, disabled: 1,
+                findings: findings.values.reduce(0, +), bySeverity: findings, new: spend == nil ? nil : 1,
+                resolved: spend == nil ? nil : 0, suppressed: 1, totalSpend: 1_200, spendSincePrevious: spend,
+                coverage: CoverageVerdict(
+                    status: .complete, sentence: "complete: 2 workspaces, 2 pages, listing consistent"))
+        }
+        return RunHistory(runs: [
+            run(14, keys: 6, findings: [.high: 1, .medium: 2, .low: 1, .critical: 0, .info: 0], spend: nil),
+            run(7, keys: 7, findings: [.high: 2, .medium: 3, .low: 2, .critical: 0, .info: 0], spend: 41.5),
+        ])
     }
 
     /// The top-level `templates/` folder, found from this file's path.
@@ -334,14 +354,21 @@ struct GoldenReportTests {
         let folder = try GoldenReportFixture.render(context, formats: [.md, .html], label: "sections")
         defer { try? FileManager.default.removeItem(at: folder) }
         let markdown = try GoldenReportFixture.text(folder, .md)
+        // Summary first, scope and policy last; no key inventory in Markdown (GitHub's size limit).
+        let headings = markdown.split(separator: "\n").filter { $0.hasPrefix("## ") }.map(String.init)
+        #expect(
+            headings == [
+                "## Summary", "## Trend", "## Findings by rule", "## Changes since the previous run", "## Owners",
+                "## Suppressions", "## Scope, coverage and policy",
+            ])
         for heading in [
-            "## Scope and coverage", "## Summary", "## Findings", "## Changes since the previous run", "### Added keys",
-            "### Removed keys", "### Configuration changes", "### Largest spend since the previous run",
-            "### Usage counters that went down", "### New findings", "### Resolved findings", "## Suppressions",
-            "## Key inventory",
+            "### Added keys", "### Removed keys", "### Configuration changes",
+            "### Largest spend since the previous run",
+            "### Usage counters that went down", "### New findings", "### Resolved findings",
         ] {
             #expect(markdown.contains(heading), "report.md lacks \(heading)")
         }
+        #expect(!markdown.contains("Key inventory"))
         #expect(markdown.contains("| **expired** |"))
         #expect(markdown.contains("| expiring soon |"))
         #expect(markdown.contains("| active |"))
@@ -349,7 +376,16 @@ struct GoldenReportTests {
         #expect(markdown.contains("\(GoldenReportFixture.previousPath), taken 2026-11-25 03:00 UTC"))
         let html = try GoldenReportFixture.text(folder, .html)
         #expect(html.contains("<section id=\"changes\">"))
-        #expect(html.contains("<h3>Configuration changes</h3>"))
+        #expect(html.contains("<h3>Configuration changes ("))
         #expect(html.contains("<tr class=\"suppressed\">"))
+        let sections = html.matches(of: try Regex(#"<section id="([a-z]+)""#)).map {
+            String($0.output[1].substring ?? "")
+        }
+        #expect(
+            sections == [
+                "summary", "trend", "findings", "changes", "owners", "suppressions", "scope", "inventory",
+                "remediation",
+            ])
+        #expect(html.contains("<svg"), "three runs of history draw the trend charts")
     }
 }

@@ -201,14 +201,26 @@ struct TemplateTests {
         var context = GoldenReportFixture.context(brokenChain: true)
         context.rowLimit = 0
         context.diagnostics = [Diagnostic(stage: "previous", message: "previous run 20261124T030000Z is unusable")]
+        context.history = GoldenReportFixture.history()
         var model = ReportViewModel.build(context)
         // The "truncated" notes appear only when lists are cut: take them from a build that cuts every list.
         context.rowLimit = 1
         let cut = ReportViewModel.build(context)
         model["findings_truncated"] = cut["findings_truncated"]
         model["keys_truncated"] = cut["keys_truncated"]
+        // List elements are merged by the shape: the cut groups bring `more`, the cut owners their notes.
+        model["findings_by_rule"] =
+            (model["findings_by_rule"] as? [[String: Any]] ?? []) + (cut["findings_by_rule"] as? [[String: Any]] ?? [])
+        var owners = try #require(model["owners"] as? [String: Any])
+        let cutOwners = try #require(cut["owners"] as? [String: Any])
+        owners["by_workspace_truncated"] = cutOwners["by_workspace_truncated"]
+        owners["by_creator_truncated"] = cutOwners["by_creator_truncated"]
+        model["owners"] = owners
         for name in ["broken_chain", "previous", "changes", "findings_truncated", "keys_truncated"] {
             #expect(model[name] != nil, "the rich context lacks \(name)")
+        }
+        for name in ["by_workspace_truncated", "by_creator_truncated"] {
+            #expect(owners[name] != nil, "the rich context's owners lack \(name)")
         }
         let changes = try #require(model["changes"] as? [String: Any])
         for flag in [
@@ -221,9 +233,13 @@ struct TemplateTests {
         for state in ["active", "expiring_soon", "expired", "unmatched"] {
             #expect((suppressions[state] as? [Any])?.isEmpty == false, "the rich context has no \(state) suppression")
         }
-        let findings = try #require(model["findings"] as? [[String: Any]])
-        #expect(findings.contains { $0["suppression"] != nil })
-        #expect(findings.contains { $0["key_hash"] as? String == "" }, "no whole-snapshot finding")
+        let groups = try #require(model["findings_by_rule"] as? [[String: Any]])
+        let rows = groups.flatMap { $0["rows"] as? [[String: Any]] ?? [] }
+        #expect(rows.contains { $0["suppression"] != nil })
+        #expect(rows.contains { $0["key_hash"] as? String == "" }, "no whole-snapshot finding")
+        #expect(groups.contains { $0["more"] != nil })
+        let trend = try #require(model["trend"] as? [String: Any])
+        #expect((trend["charts"] as? [Any])?.count == 3)
         #expect(((model["scope"] as? [String: Any])?["notes"] as? [String])?.isEmpty == false)
         return model
     }
@@ -234,6 +250,28 @@ struct TemplateTests {
         let templates = EmbeddedTemplates.files.filter { $0.key.hasSuffix(".mustache") }
         let problems = Self.unresolvedNames(template: report + ".mustache", in: templates, model: model)
         #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
+    }
+
+    @Test("every field of the view model is documented in templates/README.md")
+    func everyFieldIsDocumented() throws {
+        let readme = try String(
+            contentsOf: GoldenReportFixture.templatesFolder().appendingPathComponent("README.md"), encoding: .utf8)
+        var names = Set<String>()
+        func collect(_ shape: Shape) {
+            switch shape {
+            case .object(let fields):
+                for (name, child) in fields {
+                    names.insert(name)
+                    collect(child)
+                }
+            case .list(let element): collect(element)
+            case .scalar: break
+            }
+        }
+        collect(Shape.of(try Self.richModel()))
+        let undocumented = names.filter { !readme.contains("`\($0)`") }.sorted()
+        #expect(names.count > 150)
+        #expect(undocumented.isEmpty, "view-model fields missing from templates/README.md: \(undocumented)")
     }
 
     @Test("every default template is reached from a report, so the name check covers it")
@@ -254,7 +292,7 @@ struct TemplateTests {
         let model = Shape.of(try Self.richModel())
         let templates = [
             "bad.mustache":
-                "{{summary.keys}} {{summary.total_cost}}\n{{#findings}}{{key_name}} {{severity_colour}}{{/findings}}\n{{#changes}}{{#added}}{{name}}{{/added}}{{/changes}}\n{{> missing}}\n{{#nope}}{{/nope}}\n{{#keys}}{{run_name}} {{hash_short}}{{/keys}}\n"
+                "{{summary.keys}} {{summary.total_cost}}\n{{#findings_by_rule}}{{#rows}}{{key_name}} {{severity_colour}}{{/rows}}{{/findings_by_rule}}\n{{#changes}}{{#added}}{{name}}{{/added}}{{/changes}}\n{{> missing}}\n{{#nope}}{{/nope}}\n{{#keys}}{{run_name}} {{hash_short}}{{/keys}}\n"
         ]
         let problems = Self.unresolvedNames(template: "bad.mustache", in: templates, model: model)
         #expect(problems.count == 4, "\(problems)")
@@ -271,7 +309,8 @@ struct TemplateTests {
         let overrides = try GoldenReportFixture.scratchFolder("override")
         defer { try? FileManager.default.removeItem(at: overrides) }
         // No pragma on purpose: keyaudit adds the Markdown content type to any .md template.
-        let custom = "## Findings, our way\n\n{{#findings}}\n- {{rule}} on {{key_name}} ({{severity}})\n{{/findings}}\n"
+        let custom =
+            "## Findings, our way\n\n{{#findings_by_rule}}\n{{#rows}}\n- {{rule}} on {{key_name}} ({{severity}})\n{{/rows}}\n{{/findings_by_rule}}\n"
         let overridePath = overrides.appendingPathComponent("findings.md.mustache")
         try Data(custom.utf8).write(to: overridePath)
 
@@ -292,11 +331,13 @@ struct TemplateTests {
         let standard = try GoldenReportFixture.text(defaults, .md)
         #expect(markdown.contains("## Findings, our way"))
         #expect(markdown.contains("- stale-key on prod-backend (medium)"))
-        #expect(!markdown.contains("| Severity | Rule | Key |"), "the default findings table is still there")
+        #expect(
+            !markdown.contains("| Key | Workspace | Owner | Evidence | Status |"),
+            "the default findings table is still there")
         // The override is escaped as Markdown, not HTML.
         #expect(markdown.contains("- limit-nearly-exhausted on near\\|ly \\*out\\* (medium)"))
         // Everything before and after the findings section is the default's, byte for byte.
-        let before = try #require(standard.range(of: "## Findings\n")).lowerBound
+        let before = try #require(standard.range(of: "## Findings by rule\n")).lowerBound
         let after = try #require(standard.range(of: "## Changes since the previous run")).lowerBound
         #expect(markdown.hasPrefix(standard[..<before]))
         #expect(markdown.hasSuffix(standard[after...]))
@@ -411,12 +452,14 @@ struct TemplateTests {
         }
     }
 
-    @Test("the default layout parses: four sheets with the documented sources")
+    @Test("the default layout parses: seven sheets with the documented sources")
     func defaultLayoutParses() throws {
         let layout = try XLSXLayout.parse(
             try #require(EmbeddedTemplates.files[XLSXLayout.fileName]), name: "templates/report.xlsx.yml")
-        #expect(layout.sheets.map(\.name) == ["Summary", "Findings", "Keys", "Changes"])
-        #expect(layout.sheets.map(\.source) == [.summary, .findings, .keys, .changes])
+        #expect(
+            layout.sheets.map(\.name) == ["Summary", "Findings", "Changes", "Owners", "Trend", "Suppressions", "Keys"])
+        #expect(layout.sheets.map(\.source) == [.summary, .findings, .changes, .owners, .trend, .suppressions, .keys])
+        #expect(layout.sheets.first { $0.source == .keys }?.freezeColumns == 1)
         #expect(layout.moneyFormat == "$#,##0.00")
     }
 
@@ -443,7 +486,7 @@ struct TemplateTests {
                 old: "- name: Keys", new: "- name: \"Keys/2024\"", marker: "Keys/2024", words: "not a valid sheet name"),
             BrokenLayoutLine(
                 old: "source: changes", new: "source: history", marker: "source: history",
-                words: "\"history\" is not one of summary, findings, keys, changes"),
+                words: "\"history\" is not one of summary, findings, keys, changes, suppressions, owners, trend"),
             BrokenLayoutLine(
                 old: "{ header: Label, field: label }", new: "{ header: Label, field: label, colour: red }",
                 marker: "colour: red", words: "unknown setting \"colour\""),
@@ -486,24 +529,166 @@ struct TemplateTests {
 
 @Suite("Report row limit")
 struct ReportRowLimitTests {
-    @Test("long tables are cut in Markdown and HTML with a note saying where every row is; 0 shows all")
+    /// Finding rows of a model, over every rule.
+    static func findingRows(_ model: [String: Any]) -> [[String: Any]] {
+        (model["findings_by_rule"] as? [[String: Any]] ?? []).flatMap { $0["rows"] as? [[String: Any]] ?? [] }
+    }
+
+    @Test("long tables are cut in HTML with a note saying where every row is; 0 shows all")
     func rowLimit() throws {
         var context = GoldenReportFixture.context(brokenChain: false)
         let templates = try ReportTemplates.load(overrides: nil, formats: [.md, .html])
         context.rowLimit = 2
         let model = ReportViewModel.build(context)
-        #expect((model["findings"] as? [Any])?.count == 2)
-        let markdown = try templates.render(.md, model: model)
-        #expect(markdown.contains("Showing the 2 most severe of \(context.audit.findings.count) findings"))
-        #expect(markdown.contains("Showing the first 2 of \(context.snapshot.keys.count) keys"))
-        #expect(try templates.render(.html, model: model).contains("every key is in report.xlsx"))
-        // The most severe findings are the ones kept.
-        let kept = (model["findings"] as? [[String: Any]])?.compactMap { $0["id"] as? String }
-        #expect(kept == context.audit.findings.prefix(2).map(\.id))
+        #expect(Self.findingRows(model).count == 2)
+        let html = try templates.render(.html, model: model)
+        #expect(html.contains("every key is in report.xlsx"))
+        #expect(html.contains("Showing the first 2 of \(context.snapshot.keys.count) keys"))
+        // Rows go to the most severe rules first when there are fewer rows than rules.
+        let groups = try #require(model["findings_by_rule"] as? [[String: Any]])
+        let shown = groups.filter { ($0["rows"] as? [Any])?.isEmpty == false }.compactMap { $0["rule"] as? String }
+        #expect(shown == groups.prefix(2).compactMap { $0["rule"] as? String })
+        #expect(html.contains("are in report.xlsx (sheet Findings) and findings.json"))
 
         context.rowLimit = 0
         let all = ReportViewModel.build(context)
-        #expect((all["findings"] as? [Any])?.count == context.audit.findings.count)
+        #expect(Self.findingRows(all).count == context.audit.findings.count)
         #expect(all["findings_truncated"] == nil && all["keys_truncated"] == nil)
+    }
+
+    @Test("rows are shared among rules: few findings show in full, the rest split evenly, most severe first")
+    func rowBudgetIsFair() {
+        func group(_ count: Int, _ position: Int) -> ReportFacts.RuleGroup {
+            var group = ReportFacts.RuleGroup(
+                rule: "r\(position)", title: "", risk: "", remediation: "", calls: [], severity: .high,
+                catalogPosition: position)
+            group.unsuppressed = count
+            return group
+        }
+        func budget(_ counts: [Int], rows: Int) -> [Int] {
+            let groups = counts.enumerated().map { group($1, $0) }
+            var context = GoldenReportFixture.context()
+            context.rowLimit = rows
+            let profile = ReportViewModel.Profile.html(rowLimit: rows)
+            return ReportViewModel.rowBudget(groups, profile: profile)
+        }
+        #expect(budget([3, 100, 100], rows: 103) == [3, 50, 50])
+        #expect(budget([3, 100, 100], rows: 1000) == [3, 100, 100])
+        #expect(budget([5, 5, 5, 5], rows: 2) == [1, 1, 0, 0])
+        #expect(budget([1, 1000, 1000, 1000], rows: 10) == [1, 3, 3, 3])
+        #expect(budget([0, 7], rows: 4) == [0, 4])
+    }
+}
+
+/// Hostile templates (issue 12, class 9): a missing partial, a partial that includes itself, nesting without end.
+@Suite("Template partials")
+struct TemplatePartialTests {
+    /// Loads `files` as overrides for md and html; the usage message, or nil when they load.
+    static func loadError(_ files: [String: String]) throws -> String? {
+        let folder = try GoldenReportFixture.scratchFolder("partials")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for (name, text) in files { try Data(text.utf8).write(to: folder.appendingPathComponent(name)) }
+        do {
+            _ = try ReportTemplates.load(overrides: folder.path, formats: [.md, .html])
+            return nil
+        } catch {
+            guard case .usage(let message) = error else {
+                Issue.record("expected a usage error, got \(error)")
+                return nil
+            }
+            #expect(error.exitCode == 64)
+            #expect(!message.contains("\n"))
+            return message.replacingOccurrences(of: folder.path + "/", with: "")
+        }
+    }
+
+    @Test(
+        "a partial that does not exist is a usage error naming the template and line",
+        arguments: [
+            (
+                "summary.md.mustache", "## Summary\n{{> sumary.md}}\n",
+                "summary.md.mustache:2: partial {{> sumary.md}} does not exist"
+            ),
+            (
+                "report.html.mustache", "<html>\n\n{{>nope}}</html>\n",
+                "report.html.mustache:3: partial {{> nope}} does not exist"
+            ),
+            (
+                "findings.md.mustache", "{{=<% %>=}}\n<%> hidden %>\n",
+                "findings.md.mustache:2: partial {{> hidden}} does not exist"
+            ),
+            ("owners.md.mustache", "{{<base}}{{/base}}\n", "owners.md.mustache:1: partial {{< base}} does not exist"),
+        ])
+    func missingPartial(file: String, text: String, expected: String) throws {
+        let message = try #require(try Self.loadError([file: text]))
+        #expect(message.hasPrefix(expected), "\(message)")
+        #expect(message.contains("add") && message.contains("--templates"))
+    }
+
+    @Test(
+        "a partial that includes itself, directly or through others, is refused before anything renders",
+        arguments: [
+            (
+                ["summary.md.mustache": "{{#summary}}{{> summary.md}}{{/summary}}\n"],
+                "summary.md includes itself (summary.md → summary.md)"
+            ),
+            (
+                [
+                    "summary.md.mustache": "{{> loop-a.md}}\n", "loop-a.md.mustache": "a {{> loop-b.md}}\n",
+                    "loop-b.md.mustache": "b\n{{> loop-a.md}}\n",
+                ],
+                "loop-a.md includes itself (loop-a.md → loop-b.md → loop-a.md)"
+            ),
+        ])
+    func recursivePartial(files: [String: String], expected: String) throws {
+        let message = try #require(try Self.loadError(files))
+        #expect(message.contains(expected), "\(message)")
+        #expect(message.contains("never end"))
+    }
+
+    @Test("a partial that is not reached by a report is not checked; a dynamic partial is refused")
+    func reachabilityAndDynamicPartials() throws {
+        #expect(try Self.loadError(["unused.md.mustache": "{{> nowhere}}\n"]) == nil)
+        let dynamic = try #require(try Self.loadError(["summary.md.mustache": "{{>*key_name}}\n"]))
+        #expect(dynamic.contains("dynamic partial"), "\(dynamic)")
+    }
+
+    @Test("nesting and size are bounded before the template is parsed")
+    func boundedNesting() throws {
+        let deep = String(repeating: "{{#a}}", count: 10_000) + String(repeating: "{{/a}}", count: 10_000)
+        let message = try #require(try Self.loadError(["summary.md.mustache": deep]))
+        #expect(message.hasPrefix("summary.md.mustache:1: sections nested more than 64 deep"), "\(message)")
+        let chain = (0..<40).reduce(into: [String: String]()) { files, index in
+            files["chain\(index).md.mustache"] = "{{> chain\(index + 1).md}}\n"
+        }
+        var files = chain
+        files["chain40.md.mustache"] = "end\n"
+        files["summary.md.mustache"] = "{{> chain0.md}}\n"
+        let tooDeep = try #require(try Self.loadError(files))
+        #expect(tooDeep.contains("partials included more than 32 deep"), "\(tooDeep)")
+        let huge = String(repeating: "x", count: (1 << 20) + 1)
+        let big = try #require(try Self.loadError(["summary.md.mustache": huge]))
+        #expect(big.contains("larger than 1024 KiB"), "\(big)")
+    }
+
+    @Test("through the binary: a missing or recursive partial is exit 64, one line, no run folder, no staging")
+    func binaryRefusesBadPartials() async throws {
+        for (file, text) in [
+            ("findings.md.mustache", "{{> missing-partial}}\n"), ("findings.html.mustache", "{{> findings.html}}\n"),
+        ] {
+            let templates = TemporaryFolder("bad-partial")
+            let output = TemporaryFolder("bad-partial-out")
+            try Data(text.utf8).write(to: URL(fileURLWithPath: templates.url(file)))
+            let result = try await CLI.run([
+                "run", "--demo", "--output", output.path, "--templates", templates.path, "--now",
+                "2026-11-26T03:00:00Z",
+            ])
+            #expect(result.status == 64, "\(result.stderr)")
+            #expect(!result.signalled)
+            #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+            #expect(result.stderr.hasPrefix("keyaudit: error: ") && result.stderr.contains(file))
+            let left = (try? FileManager.default.contentsOfDirectory(atPath: output.path)) ?? []
+            #expect(left.allSatisfy { $0 == ".keyaudit.lock" }, "\(left)")
+        }
     }
 }

@@ -67,11 +67,15 @@ struct XLSXReportTests {
 
     // MARK: - Sheets and rows
 
-    @Test("the small account: four sheets in order, one row per key, finding and change")
+    fileprivate static let sheetNames = ["Summary", "Findings", "Changes", "Owners", "Trend", "Suppressions", "Keys"]
+
+    @Test("the small account: seven sheets in order, one row per key, finding, change and suppression")
     func sheetsAndRowCounts() throws {
         let context = GoldenReportFixture.context()
         let (book, _) = try Self.workbook(context)
-        #expect(book.sheetNames == ["Summary", "Findings", "Keys", "Changes"])
+        #expect(book.sheetNames == Self.sheetNames)
+        #expect(try book.sheet(named: "Suppressions").rowCount == context.audit.suppressions.count + 1)
+        #expect(try book.sheet(named: "Trend").rows.prefix { $0.first?.text.isEmpty == false }.count == 4)
         #expect(try book.sheet(named: "Keys").rowCount == context.snapshot.keys.count + 1)
         #expect(try book.sheet(named: "Keys").rowCount == 9)
         #expect(try book.sheet(named: "Findings").rowCount == context.audit.findings.count + 1)
@@ -92,7 +96,7 @@ struct XLSXReportTests {
         }
     }
 
-    @Test("the demo account: four sheets, every key, finding and change")
+    @Test("the demo account: every sheet, every key, finding and change")
     func demoAccount() throws {
         let now = GoldenReportFixture.now
         let (current, previous) = DemoAccount.snapshots(now: now)
@@ -116,7 +120,7 @@ struct XLSXReportTests {
             audit: audit, diff: diff, brokenChain: nil)
         let (book, bytes) = try Self.workbook(context)
         #expect(snapshot.keys.count > 100)
-        #expect(book.sheetNames == ["Summary", "Findings", "Keys", "Changes"])
+        #expect(book.sheetNames == Self.sheetNames)
         #expect(try book.sheet(named: "Keys").rowCount == snapshot.keys.count + 1)
         #expect(try book.sheet(named: "Findings").rowCount == audit.findings.count + 1)
         #expect(Self.changeRowCount(diff) > 0)
@@ -180,6 +184,16 @@ struct XLSXReportTests {
         #expect(abs((firstSeen.number ?? 0) - Self.serial(GoldenReportFixture.previousTakenAt)) < 1e-6)
         let suppressed = try #require(try findings.cell("Suppressed", row: 0))
         #expect(suppressed.kind == .boolean && suppressed.bool == true)
+        // Booleans look alike in every sheet and application; a suppression's expiry is a date, not text.
+        #expect(suppressed.numberFormat == flag.numberFormat && flag.numberFormat == "\"TRUE\";\"TRUE\";\"FALSE\"")
+        let expires = try #require(try findings.cell("Suppression expires", row: 0))
+        #expect(expires.kind == .number && expires.styleIsDate && expires.numberFormat == "yyyy-mm-dd")
+        #expect(try findings.cell("Ticket", row: 0)?.text == "SEC-101")
+        #expect(try findings.cell("Remediation", row: 0)?.text.contains(GoldenReportFixture.hash("2")) == true)
+        #expect(try findings.cell("Owner", row: 0)?.text == "user_2alice")
+        // Text from the API is stored as Text: editing the cell or saving as CSV cannot turn it into a formula.
+        #expect(try findings.cell("Key name", row: 0)?.numberFormat == "@")
+        #expect(try keys.cell("Label", row: prod)?.numberFormat == "@")
 
         // The summary: run clock as a date, spend as money.
         let summary = try book.sheet(named: "Summary")
@@ -189,9 +203,9 @@ struct XLSXReportTests {
         }
         let generated = try #require(value("Generated (UTC)"))
         #expect(generated.styleIsDate && abs((generated.number ?? 0) - Self.serial(GoldenReportFixture.now)) < 1e-6)
-        let spend = try #require(value("Total spend (lifetime usage + BYOK)"))
+        let spend = try #require(value("Total (lifetime usage + BYOK)"))
         #expect(spend.kind == .number && spend.number == 1335.75 && spend.numberFormat == Self.moneyFormat)
-        let since = try #require(value("Spend since the previous run"))
+        let since = try #require(value("Since the last run"))
         #expect(since.kind == .number && since.number == 54.5 && since.numberFormat == Self.moneyFormat)
         #expect(value("Listing consistent")?.kind == .boolean)
         #expect(value("Snapshot sha256")?.text == GoldenReportFixture.snapshotSHA256)
@@ -203,6 +217,23 @@ struct XLSXReportTests {
         let spendRow = try changes.row(where: "Key hash", is: GoldenReportFixture.hash("2"))
         let amount = try #require(try changes.cell("Amount", row: spendRow))
         #expect(amount.kind == .number && amount.number == 34.5 && amount.numberFormat == Self.moneyFormat)
+        // A reconfigured limit: values as people read them (no JSON quotes), the difference as the amount.
+        let limitRow = try changes.row(where: "Field or rule", is: "limit")
+        #expect(try changes.cell("From", row: limitRow)?.text == "50")
+        #expect(try changes.cell("To", row: limitRow)?.text == "100")
+        #expect(try changes.cell("Amount", row: limitRow)?.number == 50)
+        #expect(try changes.cell("Workspace", row: limitRow)?.text == "Production")
+        // New and resolved findings carry the key's name, the rule and the severity.
+        let resolved = try changes.row(where: "Change", is: "resolved finding")
+        #expect(try changes.cell("Key name", row: resolved)?.text == "retired-key")
+        #expect(try changes.cell("Field or rule", row: resolved)?.text == "no-limit")
+        #expect(try changes.cell("From", row: resolved)?.text == "high")
+        let new = try changes.row(where: "Change", is: "new finding")
+        #expect(try changes.cell("Key name", row: new)?.text.isEmpty == false)
+        #expect(try changes.cell("To", row: new)?.text.isEmpty == false)
+        for row in changes.sheet.rows.dropFirst() {
+            for cell in row where cell.text.hasPrefix("\"") { Issue.record("a JSON-quoted value: \(cell.text)") }
+        }
     }
 
     @Test("a formula-looking name is written as a string")
@@ -222,7 +253,7 @@ struct XLSXReportTests {
         let findings = try Table(book.sheet(named: "Findings"))
         let row = try findings.row(where: "Key name", is: "=HYPERLINK(\"http://x\",\"y\")")
         #expect(try findings.cell("Key name", row: row)?.kind == .string)
-        let xml = try #require(book.partText("xl/worksheets/sheet3.xml"))
+        let xml = try #require(book.partText("xl/worksheets/sheet7.xml"))
         #expect(!xml.contains("<f>"), "the Keys sheet has a formula")
     }
 
@@ -250,9 +281,13 @@ struct XLSXReportTests {
         let context = GoldenReportFixture.context()
         let (book, _) = try Self.workbook(context)
         let layout = try XLSXLayout.parse(try #require(EmbeddedTemplates.files[XLSXLayout.fileName]), name: "layout")
-        for sheet in layout.sheets where sheet.source != .summary {
+        for sheet in layout.sheets where !sheet.columns.isEmpty {
             let read = try book.sheet(named: sheet.name)
-            #expect(read.frozenPane == XLSXReader.FrozenPane(rows: 1, columns: 0, topLeftCell: "A2"), "\(sheet.name)")
+            let topLeft = Self.letters(sheet.freezeColumns) + "2"
+            #expect(
+                read.frozenPane
+                    == XLSXReader.FrozenPane(rows: 1, columns: sheet.freezeColumns, topLeftCell: topLeft),
+                "\(sheet.name)")
             let lastColumn = Self.letters(sheet.columns.count - 1)
             #expect(
                 read.autoFilterRef == "A1:\(lastColumn)\(read.rowCount)",
@@ -267,6 +302,8 @@ struct XLSXReportTests {
             }
         }
         #expect(try book.sheet(named: "Summary").autoFilterRef == nil)
+        // Keys keeps its Name column in view as well as its header row.
+        #expect(try book.sheet(named: "Keys").frozenPane?.columns == 1)
     }
 
     @Test("the Keys sheet has a column for every field keyaudit knows, plus the unknown ones")
@@ -326,7 +363,7 @@ struct XLSXReportTests {
         let context = GoldenReportFixture.context(withPrevious: false)
         #expect(context.diff == nil)
         let (book, _) = try Self.workbook(context)
-        #expect(book.sheetNames == ["Summary", "Findings", "Keys", "Changes"])
+        #expect(book.sheetNames == Self.sheetNames)
         let changes = try book.sheet(named: "Changes")
         #expect(changes.rowCount == 1)
         #expect(changes.rows.first?.count == 1)
@@ -336,6 +373,128 @@ struct XLSXReportTests {
         let summary = try book.sheet(named: "Summary")
         let previous = summary.rows.first { $0.first?.text == "Previous snapshot" }?.first { $0.column == 1 }
         #expect(previous?.text == "none (first run)")
-        #expect(!summary.rows.contains { $0.first?.text == "Spend since the previous run" })
+        let since = summary.rows.first { $0.first?.text == "Since the last run" }?.first { $0.column == 1 }
+        #expect(since?.text == "— (first run)")
+        // A first run has a trend of one run and says so, without charts.
+        let trend = try book.sheet(named: "Trend")
+        #expect(trend.rows.contains { $0.first?.text.hasPrefix("No trend yet") == true })
+        #expect(!book.parts.keys.contains { $0.hasPrefix("xl/charts/") })
+    }
+
+    // MARK: - Print, trend, owners, values a workbook cannot hold
+
+    @Test("every sheet prints landscape on A4, one page wide, its header row on every page; Summary on one page")
+    func printSetup() throws {
+        let (book, _) = try Self.workbook(GoldenReportFixture.context())
+        let workbookXML = try #require(book.partText("xl/workbook.xml"))
+        for (index, name) in book.sheetNames.enumerated() {
+            let xml = try #require(book.partText("xl/worksheets/sheet\(index + 1).xml"))
+            #expect(xml.contains("orientation=\"landscape\""), "\(name) is not landscape")
+            #expect(xml.contains("paperSize=\"9\""), "\(name) is not A4")
+            #expect(xml.contains("<pageSetUpPr fitToPage=\"1\"/>"), "\(name) is not fitted to the page")
+            #expect(xml.contains("fitToWidth") == false || xml.contains("fitToWidth=\"1\""), "\(name)")
+            if name == "Summary" {
+                #expect(!xml.contains("fitToHeight=\"0\""), "the Summary prints on one page")
+            } else {
+                #expect(xml.contains("fitToHeight=\"0\""), "\(name) is not one page wide, as many tall")
+                // The header row repeats on every printed page.
+                #expect(
+                    workbookXML.contains("name=\"_xlnm.Print_Titles\" localSheetId=\"\(index)\">\(name)!$1:$1<"),
+                    "\(name) does not repeat its header row")
+            }
+            #expect(xml.contains("Page &amp;P of &amp;N"), "\(name) has no page numbers")
+        }
+    }
+
+    @Test("the Trend sheet: one row per run and three native charts of the same numbers")
+    func trendSheetHasCharts() throws {
+        let context = GoldenReportFixture.context()
+        let (book, _) = try Self.workbook(context)
+        let trend = try Table(book.sheet(named: "Trend"))
+        let runs = context.history.runs.map(\.run) + [context.runName]
+        for (index, run) in runs.enumerated() {
+            #expect(try trend.cell("Run", row: index)?.text == run)
+            #expect(try trend.cell("Taken at (UTC)", row: index)?.styleIsDate == true)
+        }
+        #expect(try trend.cell("Keys", row: 2)?.number == Double(context.snapshot.keys.count))
+        #expect(try trend.cell("Spend since previous", row: 1)?.number == 41.5)
+        let charts = book.parts.keys.filter { $0.hasPrefix("xl/charts/chart") }.sorted()
+        #expect(charts.count == 3)
+        let xml = charts.compactMap { book.partText($0) }.joined()
+        #expect(xml.contains("<c:barChart>") && xml.contains("<c:lineChart>"))
+        #expect(xml.contains("<c:grouping val=\"stacked\"/>"), "findings are stacked by severity")
+        #expect(xml.contains("Trend!$C$2:$C$4"), "the keys chart draws the Keys column")
+        // The drawing hangs off the Trend sheet (the fifth).
+        #expect(book.partText("xl/worksheets/_rels/sheet5.xml.rels")?.contains("drawing") == true)
+    }
+
+    @Test("the Owners sheet: findings by workspace, then by creator")
+    func ownersSheet() throws {
+        let context = GoldenReportFixture.context()
+        let (book, _) = try Self.workbook(context)
+        let owners = try book.sheet(named: "Owners")
+        #expect(owners.rows.first?.map(\.text).prefix(4) == ["Workspace", "Workspace id", "Keys", "Findings"])
+        let production = try #require(owners.rows.first { $0.first?.text == "Production" })
+        let unsuppressed = context.audit.findings.filter {
+            !$0.suppressed && $0.workspaceId == GoldenReportFixture.workspaceA
+        }
+        #expect(production.first { $0.column == 3 }?.number == Double(unsuppressed.count))
+        let creatorHeader = try #require(owners.rows.firstIndex { $0.first?.text == "Creator" })
+        for creator in ["user_2alice", "user_7bob"] {
+            let row = try #require(owners.rows[creatorHeader...].first { $0.first?.text == creator })
+            let expected = context.audit.findings.count { finding in
+                !finding.suppressed
+                    && context.snapshot.keys.first { $0.identity == finding.keyHash }?.creatorUserId == creator
+            }
+            #expect(expected > 0)
+            #expect(row.first { $0.column == 3 }?.number == Double(expected), "\(creator)")
+        }
+    }
+
+    @Test("a date a workbook cannot hold is written as text, the run's workbook is complete, the key is flagged")
+    func datesBefore1900AreText() throws {
+        let old = GoldenReportFixture.keyObject(
+            "f", name: "ancient", workspace: GoldenReportFixture.workspaceA,
+            [("created_at", "1899-12-31T23:59:59Z"), ("updated_at", "0001-01-01T00:00:00Z")])
+        let context = GoldenReportFixture.context(extraKeys: [old])
+        let key = try #require(context.snapshot.keys.first { $0.name == "ancient" })
+        #expect(key.createdAt != nil, "the value is kept")
+        #expect(Set(key.problems.map(\.field)) == ["created_at", "updated_at"])
+        #expect(context.audit.findings.contains { $0.rule == "unreadable-data" && $0.keyName == "ancient" })
+        let (book, _) = try Self.workbook(context)
+        let keys = try Table(book.sheet(named: "Keys"))
+        let row = try keys.row(where: "Name", is: "ancient")
+        let created = try #require(try keys.cell("Created (UTC)", row: row))
+        #expect(created.kind == .string && created.text == "1899-12-31T23:59:59Z")
+        #expect(try keys.cell("Updated (UTC)", row: row)?.text == "0001-01-01T00:00:00Z")
+        // Dates from 1900 on are dates as before.
+        #expect(
+            try keys.cell("Created (UTC)", row: keys.row(where: "Hash", is: GoldenReportFixture.hash("1")))?.kind
+                == .number)
+    }
+
+    @Test("more rows than a sheet holds end with a row saying how many more and where")
+    func rowsBeyondTheSheet() throws {
+        let folder = try GoldenReportFixture.scratchFolder("xlsx-rows")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("rows.xlsx")
+        let workbook = try XLSXWorkbook(path: url.path, options: .init(constantMemory: true))
+        let layout = try XLSXLayout.parse(try #require(EmbeddedTemplates.files[XLSXLayout.fileName]), name: "layout")
+        let styles = try XLSXReport.Styles(workbook: workbook, layout: layout)
+        let sheet = try workbook.addWorksheet(named: "Rows")
+        let spec = XLSXLayout.Sheet(
+            name: "Rows", source: .findings,
+            columns: [
+                .init(header: "N", field: "n", kind: .number, width: nil, numberFormat: nil, severityColours: false)
+            ])
+        try XLSXReport.writeTable(
+            sheet, sheet: spec, rows: Array(0..<10), styles: styles, cells: [{ .integer($0) }], what: "findings",
+            whereRest: "findings.json", maxRows: 6)
+        try workbook.close()
+        let read = try XLSXReader.read(url).sheet(named: "Rows")
+        #expect(read.rowCount == 6)
+        #expect(read.rows[4].first?.number == 3)
+        #expect(read.rows[5].first?.text == "… 6 more findings do not fit in a sheet; findings.json holds them all.")
+        #expect(read.autoFilterRef == "A1:A5")
     }
 }

@@ -281,4 +281,31 @@ struct EndToEndTests {
         #expect(bad.stderr.contains("bad.yml:2:") && bad.stderr.contains("stale_after_days"))
         #expect(!FileManager.default.fileExists(atPath: folder.url("out/latest")))
     }
+
+    @Test("a valid date no workbook can hold is written as text and flagged; the run succeeds (issue 12, class 8)")
+    func datesBefore1900DoNotFailTheRun() async throws {
+        let output = TemporaryFolder("old-dates")
+        var key = Self.cleanKey(1, workspace: Self.workspaceA, name: "ancient")
+        key["created_at"] = "1899-12-31T23:59:59Z"
+        key["last_used_at"] = "0001-01-01T00:00:00Z"
+        let keys = output.url("keys.json")
+        try JSONSerialization.data(withJSONObject: [key, Self.cleanKey(2, workspace: Self.workspaceA)]).write(
+            to: URL(fileURLWithPath: keys))
+        let result = try await CLI.run([
+            "run", "--from-snapshot", keys, "--output", output.url("out"), "--now", "2026-11-26T03:00:00Z",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("cannot be read"), "the key is flagged: \(result.stderr)")
+        let run = output.url("out/latest")
+        let findings = try Self.json(run + "/findings.json")
+        let unreadable = (findings["findings"]?.arrayValue ?? []).filter {
+            $0["rule"]?.stringValue == "unreadable-data"
+        }
+        #expect(unreadable.count == 1)
+        #expect(unreadable.first?["message"]?.stringValue?.contains("created_at is before 1900") == true)
+        let book = try XLSXReader.read(URL(fileURLWithPath: run + "/report.xlsx"))
+        let keysSheet = try book.sheet(named: "Keys")
+        let texts = keysSheet.rows.joined().map(\.text)
+        #expect(texts.contains("1899-12-31T23:59:59Z") && texts.contains("0001-01-01T00:00:00Z"))
+    }
 }

@@ -1,0 +1,149 @@
+import Foundation
+import KeyAuditCore
+
+/// What keyaudit checks in templates before swift-mustache parses or renders them: swift-mustache renders a
+/// partial it cannot find as nothing (a report silently missing a section), recurses into a partial that
+/// includes itself until the stack overflows, and parses nested sections recursively.
+///
+/// So, before any template is parsed: a size limit and a nesting limit; and once all are known: every
+/// partial a report reaches exists, none includes itself, and chains of partials are bounded. Each is a usage
+/// error (64) naming the template, its line, and what to do.
+enum TemplateCheck {
+    /// Larger than any report template; a bigger file is not one.
+    static let sizeLimit = 1 << 20
+    /// Sections (and blocks) open inside each other.
+    static let nestingLimit = 64
+    /// Partials included through partials.
+    static let partialDepthLimit = 32
+
+    /// One tag of a template.
+    struct Tag: Equatable {
+        /// nil for a variable; otherwise one of `# ^ / > < $ & { ! % =`.
+        var kind: Character?
+        var name: String
+        var line: Int
+    }
+
+    /// The tags of `text`, following set-delimiter tags (`{{=<% %>=}}`) as swift-mustache does.
+    static func tags(_ text: String) -> [Tag] {
+        var tags: [Tag] = []
+        var open = Array("{{".utf8)
+        var close = Array("}}".utf8)
+        let bytes = Array(text.utf8)
+        var index = 0
+        var line = 1
+        func matches(_ delimiter: [UInt8], at position: Int) -> Bool {
+            guard position + delimiter.count <= bytes.count else { return false }
+            for offset in delimiter.indices where bytes[position + offset] != delimiter[offset] { return false }
+            return true
+        }
+        while index < bytes.count {
+            if bytes[index] == 0x0A { line += 1 }
+            guard matches(open, at: index) else {
+                index += 1
+                continue
+            }
+            let tagLine = line
+            var start = index + open.count
+            var closing = close
+            var kind: Character?
+            // `{{{name}}}` with the default delimiters.
+            if open == Array("{{".utf8), start < bytes.count, bytes[start] == UInt8(ascii: "{") {
+                kind = "{"
+                start += 1
+                closing = Array("}}}".utf8)
+            }
+            var end = start
+            while end < bytes.count, !matches(closing, at: end) {
+                if bytes[end] == 0x0A { line += 1 }
+                end += 1
+            }
+            guard end < bytes.count else { break }
+            var content = String(decoding: bytes[start..<end], as: UTF8.self).trimmingCharacters(in: .whitespaces)
+            if kind == nil, let first = content.first, "#^/><$&!%=".contains(first) {
+                kind = first
+                content = String(content.dropFirst()).trimmingCharacters(in: .whitespaces)
+            }
+            if kind == "=" {
+                // `{{=<% %>=}}`: new delimiters, separated by whitespace.
+                let parts = content.dropLast(content.hasSuffix("=") ? 1 : 0).split(separator: " ")
+                if parts.count == 2 {
+                    open = Array(parts[0].utf8)
+                    close = Array(parts[1].utf8)
+                }
+            }
+            tags.append(Tag(kind: kind, name: content, line: tagLine))
+            index = end + closing.count
+        }
+        return tags
+    }
+
+    /// Size and nesting of one template's source, before it is parsed.
+    static func checkSource(_ text: String, place: String) throws(KeyAuditError) {
+        guard text.utf8.count <= sizeLimit else {
+            throw .usage("\(place) is larger than \(sizeLimit / 1024) KiB; this is not a report template")
+        }
+        var depth = 0
+        for tag in tags(text) {
+            switch tag.kind {
+            case "#", "^", "$", "<":
+                depth += 1
+                guard depth <= nestingLimit else {
+                    throw .usage(
+                        "\(place):\(tag.line): sections nested more than \(nestingLimit) deep; simplify the template")
+                }
+            case "/":
+                depth = max(depth - 1, 0)
+            default:
+                break
+            }
+        }
+    }
+
+    /// Every partial the report templates reach exists, none includes itself, no chain is deeper than the limit.
+    ///
+    /// - Parameters:
+    ///   - sources: template name (without `.mustache`) → its text.
+    ///   - places: template name → how messages name its file.
+    ///   - roots: the report templates to be rendered, e.g. `report.md`.
+    static func checkPartials(
+        _ sources: [String: String], places: [String: String], roots: [String]
+    ) throws(KeyAuditError) {
+        var references: [String: [Tag]] = [:]
+        for (name, text) in sources {
+            references[name] = tags(text).filter { $0.kind == ">" || $0.kind == "<" }
+        }
+        var finished = Set<String>()
+        func visit(_ name: String, _ path: [String]) throws(KeyAuditError) {
+            if finished.contains(name) { return }
+            let place = places[name] ?? "templates/\(name).mustache"
+            guard path.count <= partialDepthLimit else {
+                throw .usage(
+                    "\(place): partials included more than \(partialDepthLimit) deep (\(path.joined(separator: " → "))); simplify the templates"
+                )
+            }
+            for tag in references[name] ?? [] {
+                let target = tag.name
+                if target.hasPrefix("*") {
+                    throw .usage(
+                        "\(place):\(tag.line): dynamic partial {{>\(Escaping.oneLine(target, limit: 60))}} is not supported (a value from the data would choose the template); name the partial"
+                    )
+                }
+                guard sources[target] != nil else {
+                    throw .usage(
+                        "\(place):\(tag.line): partial {{\(tag.kind!) \(Escaping.oneLine(target, limit: 60))}} does not exist; add \(Escaping.oneLine(target, limit: 60)).mustache to the --templates folder or correct the name"
+                    )
+                }
+                if let start = path.firstIndex(of: target) {
+                    let cycle = (path[start...] + [target]).joined(separator: " → ")
+                    throw .usage(
+                        "\(place):\(tag.line): partial \(target) includes itself (\(cycle)); the report would never end, remove the loop"
+                    )
+                }
+                try visit(target, path + [target])
+            }
+            finished.insert(name)
+        }
+        for root in roots where sources[root] != nil { try visit(root, [root]) }
+    }
+}
