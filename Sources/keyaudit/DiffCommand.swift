@@ -8,44 +8,65 @@ struct DiffCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "diff",
         abstract: "Show what changed between two snapshots or run folders (exit 0 whatever it finds).",
-        discussion: "keyaudit diff OLD NEW, or keyaudit diff --last 2 for the two newest runs under --output.")
+        discussion: """
+            Give the older and the newer snapshot.json or run folder, or --last N to compare the newest run under \
+            --output with the run N-1 runs before it: --last 2 compares the two newest, --last 8 the newest with \
+            the one a week earlier when runs are nightly.
+
+            EXAMPLES
+              keyaudit diff reports/20261125T030000Z reports/latest
+              keyaudit diff --last 2 --output reports
+              keyaudit diff --last 8 --format md > weekly-changes.md
+              keyaudit diff old new --format json | jq .findings
+            """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, md }
 
-    @Argument(help: ArgumentHelp("Older and newer snapshot.json or run folder.", valueName: "old new"))
-    var paths: [String] = []
+    @Argument(help: ArgumentHelp("The older snapshot.json or run folder.", valueName: "old"))
+    var old: String?
 
-    @Option(help: ArgumentHelp("Compare the two newest runs under --output (must be 2).", valueName: "n"))
+    @Argument(help: ArgumentHelp("The newer snapshot.json or run folder.", valueName: "new"))
+    var new: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Compare the newest run under --output with the one N-1 runs before it (2: the two newest).",
+            valueName: "n"))
     var last: Int?
 
     @OptionGroup var output: OutputFolderOption
 
-    @Option(help: "text, json (the diff.json document) or md (a Markdown section).") var format: Format = .text
+    @Option(
+        help: ArgumentHelp(
+            "text, json (the diff.json document) or md (a Markdown section).", valueName: "text|json|md"))
+    var format: Format = .text
 
     @OptionGroup var templates: TemplatesOption
 
     func validate() throws {
         if let last {
-            guard last == 2 else { throw ValidationError("--last takes 2: the two newest runs") }
-            guard paths.isEmpty else { throw ValidationError("give either OLD NEW or --last 2, not both") }
+            guard (2...10_000).contains(last) else {
+                throw ValidationError("--last takes a number of runs from 2 (the two newest) to 10000")
+            }
+            guard old == nil else { throw ValidationError("give either OLD NEW or --last N, not both") }
         } else {
-            guard paths.count == 2 else {
-                throw ValidationError("give two snapshots or run folders: keyaudit diff OLD NEW")
+            guard old != nil, new != nil else {
+                throw ValidationError("give two snapshots or run folders: keyaudit diff OLD NEW (or --last N)")
             }
         }
     }
 
     func run() throws {
         do {
-            var (oldPath, newPath) = (paths.first ?? "", paths.last ?? "")
-            if last != nil {
+            var (oldPath, newPath) = (old ?? "", new ?? "")
+            if let last {
                 let runs = (try? OutputDirectory.open(output.output))?.runFolders() ?? []
-                guard runs.count >= 2 else {
+                guard runs.count >= last else {
                     throw KeyAuditError.malformedData(
-                        "--last 2 needs two run folders under \(output.output), found \(runs.count); run keyaudit twice first"
+                        "--last \(last) needs \(last) run folders under \(output.output), found \(runs.count); give a smaller N or run keyaudit more often"
                     )
                 }
-                oldPath = (output.output as NSString).appendingPathComponent(runs[runs.count - 2])
+                oldPath = (output.output as NSString).appendingPathComponent(runs[runs.count - last])
                 newPath = (output.output as NSString).appendingPathComponent(runs[runs.count - 1])
             }
             let newer = try StoredRun.load(newPath)

@@ -10,7 +10,9 @@ import Logging
 struct SourceOptions: ParsableArguments {
     @Option(
         name: .customLong("base-url"),
-        help: "Management API base URL (env OPENROUTER_BASE_URL). Plain http is refused except to loopback.")
+        help: ArgumentHelp(
+            "Management API base URL (env OPENROUTER_BASE_URL). Plain http is refused except to loopback.",
+            valueName: "url"))
     var baseURL: String?
 
     @Option(
@@ -25,13 +27,15 @@ struct SourceOptions: ParsableArguments {
         help: ArgumentHelp("List only this workspace (repeatable). Default: every workspace.", valueName: "id"))
     var workspaces: [String] = []
 
-    @Option(help: "Pages fetched in parallel.")
+    @Option(help: ArgumentHelp("Pages fetched in parallel (1 to 64).", valueName: "n"))
     var concurrency: Int = 4
 
     @Option(help: ArgumentHelp("Overall deadline for talking to the API, in seconds.", valueName: "seconds"))
-    var timeout: Double = 600
+    var timeout: Seconds = Seconds(600)
 
-    @Option(name: .customLong("max-retries"), help: "Retries of a failed request (429, 5xx, timeouts, resets).")
+    @Option(
+        name: .customLong("max-retries"),
+        help: ArgumentHelp("Retries of a failed request (429, 5xx, timeouts, resets), 0 to 20.", valueName: "n"))
     var maxRetries: Int = 5
 
     @Option(
@@ -48,7 +52,7 @@ struct SourceOptions: ParsableArguments {
         guard concurrency >= 1 && concurrency <= 64 else {
             throw ValidationError("--concurrency must be between 1 and 64")
         }
-        guard timeout > 0 && timeout.isFinite else {
+        guard timeout.value > 0 && timeout.value.isFinite else {
             throw ValidationError("--timeout must be a positive number of seconds")
         }
         guard maxRetries >= 0 && maxRetries <= 20 else {
@@ -142,7 +146,7 @@ struct LoggingOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Print what the run does (pages, retries, files).")
     var verbose = false
 
-    @Option(name: .customLong("log-format"), help: "Log line format: text or json.")
+    @Option(name: .customLong("log-format"), help: ArgumentHelp("Log line format.", valueName: "text|json"))
     var logFormat: LogFormat = .text
 
     func validate() throws {
@@ -160,4 +164,20 @@ struct LoggingOptions: ParsableArguments {
 
 enum LogFormat: String, ExpressibleByArgument, Sendable, CaseIterable {
     case text, json
+}
+
+/// A number of seconds on the command line, shown in help as it is written (`600`, not `600.0`).
+struct Seconds: ExpressibleByArgument, Sendable {
+    var value: Double
+
+    init(_ value: Double) { self.value = value }
+
+    init?(argument: String) {
+        guard let value = Double(argument) else { return nil }
+        self.value = value
+    }
+
+    var defaultValueDescription: String {
+        value == value.rounded() && abs(value) < 1e15 ? String(format: "%.0f", value) : String(value)
+    }
 }

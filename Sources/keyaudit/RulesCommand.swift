@@ -10,7 +10,7 @@ struct RulesCommand: ParsableCommand {
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
 
-    @Option(help: "text or json.") var format: Format = .text
+    @Option(help: ArgumentHelp("Output format.", valueName: "text|json")) var format: Format = .text
 
     func run() throws {
         switch format {

@@ -39,7 +39,7 @@ struct AuditOptions: ParsableArguments {
     @Option(
         name: .customLong("report-rows"),
         help: ArgumentHelp(
-            "Rows per table in report.md and report.html (0: all); report.xlsx and the JSON files hold every row.",
+            "Rows per table in report.html, the findings' shared among rules (0: all); report.md is cut to fit a GitHub comment; report.xlsx and the JSON files hold every row.",
             valueName: "n"))
     var reportRows: Int = ReportContext.defaultRowLimit
 
@@ -73,8 +73,16 @@ struct RunCommand: AsyncParsableCommand {
         abstract: "Snapshot every key, audit, diff with the previous run and write the reports (the default).",
         discussion: """
             Writes <output>/<YYYYMMDDTHHMMSSZ>/ with snapshot.json, findings.json, diff.json (when there is a \
-            previous run), report.md, report.html, report.xlsx and SHA256SUMS, then points <output>/latest at it. \
-            A failed run leaves no run folder and does not move latest.
+            previous run), summary.json, report.md, report.html, report.xlsx and SHA256SUMS, then points \
+            <output>/latest at it. A failed run leaves no run folder and does not move latest. On a terminal it \
+            ends with one line (the run folder, keys, findings, new findings); under cron it prints nothing \
+            unless something is wrong.
+
+            EXAMPLES
+              keyaudit run --demo
+              keyaudit run --key-file ~/.config/keyaudit/key --output ~/audits
+              keyaudit run --policy policy.yml --fail-on high --keep 90
+              keyaudit run --from-snapshot keys.json --format md,html
             """)
 
     @OptionGroup(title: "Keys") var source: SourceOptions
@@ -129,7 +137,7 @@ struct RunCommand: AsyncParsableCommand {
         var notes: [Diagnostic] = []
         var request = RunRequest(
             source: try source.source(environment: ProcessInfo.processInfo.environment, notes: &notes),
-            output: output.output, now: try output.clock(), timeout: .milliseconds(Int64(source.timeout * 1000)),
+            output: output.output, now: try output.clock(), timeout: .milliseconds(Int64(source.timeout.value * 1000)),
             snapshotOnly: audit == nil)
         let (signingKey, signingWarning) = try output.signing.load(environment: ProcessInfo.processInfo.environment)
         if let signingWarning { notes.append(Diagnostic(stage: "signing", message: signingWarning)) }

@@ -13,6 +13,12 @@ struct VerifyCommand: ParsableCommand {
             against SHA256SUMS, each previous-snapshot link, and every gap (a run no later run follows, a run that \
             is missing without a --keep record). With --allowed-signers, each signature must come from an allowed \
             key, and no run may be unsigned after a signed one. This is what a reviewer runs on the run folders.
+
+            EXAMPLES
+              keyaudit verify reports/latest
+              keyaudit verify ~/Downloads/20261126T030000Z --partial --quiet
+              keyaudit verify reports/latest --allowed-signers allowed_signers
+              cd 20261126T030000Z && sha256sum -c SHA256SUMS
             """)
 
     @Argument(help: ArgumentHelp("A run folder (or `latest`).", valueName: "run-dir")) var runDirectory: String
