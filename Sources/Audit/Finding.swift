@@ -95,6 +95,18 @@ public struct Finding: Sendable {
         return nil
     }
 
+    /// The position of its key in the audited snapshot's keys; nil as for ``auditedKey``.
+    package var keyIndex: Int? {
+        if case .key(_, let index) = source { return Int(index) }
+        return nil
+    }
+
+    /// The key's `creator_user_id`, read without copying the key; nil as for ``auditedKey`` or when it has none.
+    package var creatorUserId: String? {
+        if case .key(let keys, let index) = source { return keys.keys[Int(index)].creatorUserId }
+        return nil
+    }
+
     /// The message and the evidence together (one evaluation of the rule where they are derived).
     public var text: (message: String, evidence: JSONObject) {
         switch source {

@@ -11,7 +11,8 @@ import KeyAuditSnapshot
 struct ReportFacts {
     let context: ReportContext
     let summary: RunSummary
-    let counts: FindingsDocument.Summary
+    /// Unsuppressed findings per rule id (rules with none are absent).
+    let byRule: [String: Int]
     /// Workspace id → name, from the workspaces the listing returned.
     let workspaceNames: [String: String]
     /// Rules with findings, most severe first.
@@ -21,6 +22,15 @@ struct ReportFacts {
     let trend: [RunSummary]
     /// Most rows any list keeps; profiles cut further.
     let rowCap: Int
+    /// Unsuppressed findings per key, by the key's position in the snapshot.
+    let findingsPerKey: [Int32]
+    /// Positions in `audit.findings` of the first findings marked new (at most `rowCap`), and how many there are.
+    let newPositions: [Int]
+    let newTotal: Int
+    /// The largest spenders since the previous run, and the keys whose usage went down (each sorted once here:
+    /// every profile of report.md would otherwise sort 100,000 keys again).
+    let topSpenders: [SnapshotDiff.KeySpend]
+    let counterResets: [SnapshotDiff.KeySpend]
 
     /// The findings of one rule.
     struct RuleGroup {
@@ -57,78 +67,92 @@ struct ReportFacts {
 
         /// Every workspace the keys name, most findings first.
         var byWorkspace: [Row]
-        /// Creators with at least one finding, most findings first; plus how many creators have keys.
+        /// Creators with at least one finding, most findings first.
         var byCreator: [Row]
+        /// Creators with at least one key.
         var creatorsWithKeys: Int
     }
 
+    /// One pass over the findings and one over the keys; no dictionary is looked up per finding (findings come
+    /// grouped by rule, and are tallied per key first, then per workspace and creator while walking the keys).
     init(_ context: ReportContext) {
         self.context = context
         let limit = context.rowLimit > 0 ? context.rowLimit : Int.max
         rowCap = limit
         summary = RunSummary(context)
-        counts = FindingsDocument.Summary(snapshot: context.snapshot, audit: context.audit)
         workspaceNames = context.workspaceNames()
         trend = Array((context.history.runs + [summary]).suffix(RunHistory.limit))
 
-        // One pass over the findings: groups, and the owners' findings.
         let findings = context.audit.findings
+        let keys = context.snapshot.keys
+        let severities = Severity.descending.count
+        var perKey = [Int32](repeating: 0, count: keys.count)
+        var perKeyNew = [Int32](repeating: 0, count: keys.count)
+        var perKeySeverity = [Int32](repeating: 0, count: keys.count * severities)
         var groupIndex: [String: Int] = [:]
         var groups: [RuleGroup] = []
-        var workspaceRows: [String: Owners.Row] = [:]
-        var creatorRows: [String: Owners.Row] = [:]
-        let noWorkspace = "\u{0}none"
-        let keys = context.snapshot.keys
+        var current = -1
+        var newPositions: [Int] = []
+        var newTotal = 0
         for (position, finding) in findings.enumerated() {
-            let index: Int
-            if let known = groupIndex[finding.rule] {
-                index = known
-            } else {
-                index = groups.count
-                groupIndex[finding.rule] = index
-                groups.append(Self.group(for: finding))
+            let isNew = finding.status == .new
+            if isNew {
+                newTotal += 1
+                if newPositions.count < limit { newPositions.append(position) }
+            }
+            // Findings are sorted by severity, then rule: the group of the previous finding is usually this one's.
+            if current < 0 || groups[current].rule != finding.rule {
+                if let known = groupIndex[finding.rule] {
+                    current = known
+                } else {
+                    current = groups.count
+                    groupIndex[finding.rule] = current
+                    groups.append(Self.group(for: finding))
+                }
             }
             if finding.suppressed {
-                groups[index].suppressed += 1
-                if groups[index].shownSuppressed.count < limit { groups[index].shownSuppressed.append(position) }
+                groups[current].suppressed += 1
+                if groups[current].shownSuppressed.count < limit { groups[current].shownSuppressed.append(position) }
                 continue
             }
-            groups[index].unsuppressed += 1
-            groups[index].bySeverity[finding.severity, default: 0] += 1
-            if groups[index].unsuppressed == 1 || finding.severity > groups[index].severity {
-                groups[index].severity = finding.severity
+            groups[current].unsuppressed += 1
+            groups[current].bySeverity[finding.severity, default: 0] += 1
+            if groups[current].unsuppressed == 1 || finding.severity > groups[current].severity {
+                groups[current].severity = finding.severity
             }
-            let isNew = finding.status == .new
-            if isNew { groups[index].new += 1 }
-            if groups[index].shownUnsuppressed.count < limit { groups[index].shownUnsuppressed.append(position) }
-            guard let hash = finding.keyHash else { continue }
-            let key = finding.auditedKey ?? Self.key(hash, in: keys)
-            let severityColumn = Severity.descending.firstIndex(of: finding.severity) ?? 0
-            func count(_ row: inout Owners.Row) {
-                row.findings += 1
-                row.bySeverity[severityColumn] += 1
-                if isNew { row.new += 1 }
-            }
-            count(&workspaceRows[finding.workspaceId ?? noWorkspace, default: Owners.Row()])
-            if let creator = key?.creatorUserId { count(&creatorRows[creator, default: Owners.Row()]) }
+            if isNew { groups[current].new += 1 }
+            if groups[current].shownUnsuppressed.count < limit { groups[current].shownUnsuppressed.append(position) }
+            guard let index = Self.position(of: finding, in: keys) else { continue }
+            perKey[index] += 1
+            if isNew { perKeyNew[index] += 1 }
+            perKeySeverity[index * severities + (Severity.descending.firstIndex(of: finding.severity) ?? 0)] += 1
         }
         self.groups = groups.sorted { a, b in
             if (a.unsuppressed > 0) != (b.unsuppressed > 0) { return a.unsuppressed > 0 }
             if a.severity != b.severity { return a.severity > b.severity }
             return a.catalogPosition < b.catalogPosition
         }
+        byRule = Dictionary(uniqueKeysWithValues: groups.map { ($0.rule, $0.unsuppressed) })
+        findingsPerKey = perKey
+        self.newPositions = newPositions
+        self.newTotal = newTotal
 
-        // One pass over the keys: how many keys each workspace and creator has.
-        var creatorsWithKeys = Set<String>()
-        for key in keys {
-            workspaceRows[key.workspaceId ?? noWorkspace, default: Owners.Row()].keys += 1
-            if let creator = key.creatorUserId {
-                if creatorRows[creator] != nil {
-                    creatorRows[creator]!.keys += 1
-                } else {
-                    creatorsWithKeys.insert(creator)
-                }
+        // One pass over the keys: each key's tallies go to its workspace and creator.
+        let noWorkspace = "\u{0}none"
+        var workspaceRows: [String: Owners.Row] = [:]
+        var creatorRows: [String: Owners.Row] = [:]
+        func add(_ index: Int, to row: inout Owners.Row) {
+            row.keys += 1
+            guard perKey[index] > 0 else { return }
+            row.findings += Int(perKey[index])
+            row.new += Int(perKeyNew[index])
+            for severity in 0..<severities {
+                row.bySeverity[severity] += Int(perKeySeverity[index * severities + severity])
             }
+        }
+        for (index, key) in keys.enumerated() {
+            add(index, to: &workspaceRows[key.workspaceId ?? noWorkspace, default: Owners.Row()])
+            if let creator = key.creatorUserId { add(index, to: &creatorRows[creator, default: Owners.Row()]) }
         }
         func ordered(_ rows: [String: Owners.Row]) -> [Owners.Row] {
             rows.map { id, row in
@@ -140,8 +164,22 @@ struct ReportFacts {
             }
         }
         owners = Owners(
-            byWorkspace: ordered(workspaceRows), byCreator: ordered(creatorRows),
-            creatorsWithKeys: creatorsWithKeys.count + creatorRows.count)
+            byWorkspace: ordered(workspaceRows), byCreator: ordered(creatorRows.filter { $0.value.findings > 0 }),
+            creatorsWithKeys: creatorRows.count)
+
+        let spend = context.diff?.spend
+        topSpenders = spend?.top(SnapshotDiff.topSpenders) ?? []
+        counterResets = spend?.counterResets ?? []
+    }
+
+    /// The position of a finding's key in `keys`: the audit's own index when it matches (identity strings of the
+    /// same key share storage, so the check is one pointer comparison), else a binary search by hash (findings
+    /// read back from a findings.json); nil for snapshot findings and keys not in the snapshot.
+    static func position(of finding: Finding, in keys: [KeyRecord]) -> Int? {
+        guard let hash = finding.keyHash else { return nil }
+        if let index = finding.keyIndex, index < keys.count, keys[index].identity == hash { return index }
+        let index = Snapshot.firstIndex(atOrAfter: hash, in: keys, by: \.identity)
+        return index < keys.count && keys[index].identity == hash ? index : nil
     }
 
     private static func group(for finding: Finding) -> RuleGroup {

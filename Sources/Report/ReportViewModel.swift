@@ -167,10 +167,7 @@ private struct Builder {
         model["owners"] = owners()
         model["suppressions"] = suppressions()
         let shownKeys = snapshot.keys.prefix(profile.inventoryRows)
-        model["keys"] = KeyRows(
-            keys: shownKeys, workspaces: facts.workspaceNames,
-            findings: context.audit.unsuppressedCountByKeyIfAny(
-                shownKeys.isEmpty))
+        model["keys"] = KeyRows(keys: shownKeys, workspaces: facts.workspaceNames, findings: facts.findingsPerKey)
         model["keys_truncated"] = ReportViewModel.truncation(shown: shownKeys.count, total: snapshot.keys.count)
         return model
     }
@@ -179,7 +176,6 @@ private struct Builder {
 
     func summary() -> [String: Any] {
         let summary = facts.summary
-        let counts = facts.counts
         let fields: [String: Any?] = [
             "keys": count(summary.keys), "keys_raw": summary.keys,
             "enabled": count(summary.enabled), "enabled_raw": summary.enabled,
@@ -194,11 +190,14 @@ private struct Builder {
             "spend_since_previous_raw": summary.spendSincePrevious,
             "coverage": summary.coverage.sentence, "coverage_status": summary.coverage.status.rawValue,
             "coverage_complete": summary.coverage.status == .complete,
-            "by_severity": counts.bySeverity.map { severity, value -> [String: Any] in
-                ["severity": severity.rawValue, "count": count(value), "count_raw": value]
+            "by_severity": Severity.descending.map { severity -> [String: Any] in
+                let value = summary.bySeverity[severity] ?? 0
+                return ["severity": severity.rawValue, "count": count(value), "count_raw": value]
             },
-            "by_rule": counts.byRule.map { id, value -> [String: Any] in
-                [
+            "by_rule": RuleCatalog.all.map { rule -> [String: Any] in
+                let id = rule.id
+                let value = facts.byRule[id] ?? 0
+                return [
                     "rule": id, "title": RuleCatalog.rule(id)?.title ?? id, "count": count(value), "count_raw": value,
                     "severity":
                         (context.audit.policy.setting(for: id).severity ?? RuleCatalog.rule(id)?.defaultSeverity
@@ -405,6 +404,7 @@ extension Builder {
         let newFindings =
             context.audit.findings.isEmpty
             ? (findingRefs(diff.findings.new, limit: limit), diff.findings.new.count) : self.newFindings(limit: limit)
+        let topSpenders = facts.topSpenders.prefix(min(SnapshotDiff.topSpenders, max(limit, 3)))
         let resolved = findingRefs(diff.findings.resolved, limit: limit)
         let cut = [
             diff.added.count > limit, diff.removed.count > limit, diff.changed.count > limit,
@@ -418,14 +418,14 @@ extension Builder {
             "changed": changedRows, "changed_count": count(diff.changed.count),
             "lists_truncated": cut.contains(true), "row_limit": count(limit),
             "spend_total": HumanReadable.money(diff.spend.total), "spend_total_raw": diff.spend.total,
-            "top_spenders": diff.spend.top(min(SnapshotDiff.topSpenders, max(limit, 3))).map { spend -> [String: Any] in
+            "top_spenders": topSpenders.map { spend -> [String: Any] in
                 [
                     "name": name(spend.name), "hash_short": String(spend.hash.prefix(12)),
                     "growth": HumanReadable.money(spend.growth), "growth_raw": spend.growth,
                     "usage": HumanReadable.money(spend.usageTo),
                 ]
             },
-            "counter_resets": diff.spend.counterResets.prefix(limit).map { spend -> [String: Any] in
+            "counter_resets": facts.counterResets.prefix(limit).map { spend -> [String: Any] in
                 [
                     "name": name(spend.name), "hash_short": String(spend.hash.prefix(12)),
                     "from": HumanReadable.money(spend.usageFrom), "to": HumanReadable.money(spend.usageTo),
@@ -436,27 +436,25 @@ extension Builder {
             "persisting_findings_count": count(diff.findings.persisting.count),
             "is_empty": diff.isEmpty,
             "has_added": !diff.added.isEmpty, "has_removed": !diff.removed.isEmpty,
-            "has_changed": !diff.changed.isEmpty, "has_top_spenders": diff.spend.top(1).count > 0,
-            "has_counter_resets": !diff.spend.counterResets.isEmpty, "has_new_findings": !diff.findings.new.isEmpty,
+            "has_changed": !diff.changed.isEmpty, "has_top_spenders": !facts.topSpenders.isEmpty,
+            "has_counter_resets": !facts.counterResets.isEmpty, "has_new_findings": !diff.findings.new.isEmpty,
             "has_resolved_findings": !diff.findings.resolved.isEmpty,
         ]
     }
 
     /// The findings marked new, most severe first (the audit's order), with the key's name and workspace.
     func newFindings(limit: Int) -> (rows: [[String: Any]], total: Int) {
-        var rows: [[String: Any]] = []
-        var total = 0
-        for finding in context.audit.findings where finding.status == .new {
-            total += 1
-            guard rows.count < limit else { continue }
-            rows.append([
+        let findings = context.audit.findings
+        let rows = facts.newPositions.prefix(limit).map { position -> [String: Any] in
+            let finding = findings[position]
+            return [
                 "rule": finding.rule, "title": finding.title, "severity": finding.severity.rawValue,
                 "key_name": name(finding.keyName, isKey: finding.keyHash != nil),
                 "hash_short": finding.keyHash.map { String($0.prefix(12)) } ?? none,
                 "workspace": workspace(finding.workspaceId), "suppressed": finding.suppressed,
-            ])
+            ]
         }
-        return (rows, total)
+        return (rows, facts.newTotal)
     }
 
     /// Finding ids (resolved ones, or new ones without an audit) with the key's name (from this snapshot, or the
@@ -562,30 +560,25 @@ package enum PolicyLabels {
     }
 }
 
-extension AuditResult {
-    /// ``unsuppressedCountByKey()``, or nothing when no key row will be shown (report.md lists none).
-    func unsuppressedCountByKeyIfAny(_ noRows: Bool) -> [String: Int] {
-        noRows ? [:] : unsuppressedCountByKey()
-    }
-}
-
 /// The key inventory, built row by row while the template renders it, so that 100,000 keys never exist
 /// as 100,000 dictionaries at once.
 struct KeyRows: MustacheSequence {
     let keys: ArraySlice<KeyRecord>
     let workspaces: [String: String]
-    let findings: [String: Int]
+    /// Unsuppressed findings per key, by position in the snapshot.
+    let findings: [Int32]
 
     func makeIterator() -> AnyIterator<[String: Any]> {
         var index = 0
         return AnyIterator {
             guard index < keys.count else { return nil }
             defer { index += 1 }
-            return row(keys[keys.startIndex + index])
+            let position = keys.startIndex + index
+            return row(keys[position], findings: position < findings.count ? Int(findings[position]) : 0)
         }
     }
 
-    func row(_ key: KeyRecord) -> [String: Any] {
+    func row(_ key: KeyRecord, findings: Int) -> [String: Any] {
         let extra = key.extraFields
         let none = ReportViewModel.none
         let row: [String: Any?] = [
@@ -607,7 +600,7 @@ struct KeyRows: MustacheSequence {
             "created_day": ReportViewModel.dayOf(key.createdAt), "updated_day": ReportViewModel.dayOf(key.updatedAt),
             "expires_day": ReportViewModel.dayOf(key.expiresAt), "last_used_day": ReportViewModel.dayOf(key.lastUsedAt),
             "creator_user_id": key.creatorUserId ?? none,
-            "findings": HumanReadable.count(findings[key.identity] ?? 0),
+            "findings": HumanReadable.count(findings),
             "has_problems": !key.problems.isEmpty,
             "extra": extra.isEmpty ? "" : JSONWriter.string(.object(JSONObject(extra)), style: .compact),
         ]

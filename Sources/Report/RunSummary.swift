@@ -53,19 +53,31 @@ package struct RunSummary: Sendable, Equatable {
         self.coverage = coverage
     }
 
-    /// The numbers of the run `context` describes.
+    /// The numbers of the run `context` describes (one pass over the findings, three over the keys).
     package init(_ context: ReportContext) {
-        let counts = FindingsDocument.Summary(snapshot: context.snapshot, audit: context.audit)
+        var bySeverity: [Severity: Int] = [:]
+        for severity in Severity.allCases { bySeverity[severity] = 0 }
+        var counts = [Int](repeating: 0, count: Severity.allCases.count)
+        var suppressed = 0
         var new = 0
-        for finding in context.audit.findings where !finding.suppressed && finding.status == .new { new += 1 }
+        for finding in context.audit.findings {
+            if finding.suppressed {
+                suppressed += 1
+                continue
+            }
+            counts[Severity.allCases.firstIndex(of: finding.severity) ?? 0] += 1
+            if finding.status == .new { new += 1 }
+        }
+        for (index, severity) in Severity.allCases.enumerated() { bySeverity[severity] = counts[index] }
+        let snapshot = context.snapshot
         let hasPrevious = context.diff != nil
         self.init(
-            run: context.runName, takenAt: context.snapshot.takenAt ?? context.generatedAt, keys: counts.keys,
-            enabled: counts.enabled, disabled: counts.disabled, findings: counts.findings,
-            bySeverity: Dictionary(uniqueKeysWithValues: counts.bySeverity), new: hasPrevious ? new : nil,
-            resolved: context.diff?.findings.resolved.count, suppressed: counts.suppressed,
-            totalSpend: context.snapshot.totalSpend, spendSincePrevious: context.diff?.spend.total,
-            coverage: CoverageVerdict(context.snapshot))
+            run: context.runName, takenAt: snapshot.takenAt ?? context.generatedAt, keys: snapshot.keys.count,
+            enabled: snapshot.enabledCount, disabled: snapshot.disabledCount,
+            findings: context.audit.findings.count - suppressed, bySeverity: bySeverity, new: hasPrevious ? new : nil,
+            resolved: context.diff?.findings.resolved.count, suppressed: suppressed,
+            totalSpend: snapshot.totalSpend, spendSincePrevious: context.diff?.spend.total,
+            coverage: CoverageVerdict(snapshot))
     }
 
     // MARK: - summary.json

@@ -23,7 +23,7 @@ enum XLSXSummarySheet {
     static func write(_ sheet: XLSXWorksheet, context: ReportContext, styles: XLSXReport.Styles) throws {
         let snapshot = context.snapshot
         let summary = RunSummary(context)
-        let counts = FindingsDocument.Summary(snapshot: snapshot, audit: context.audit)
+        let counts = FindingsDocument.Summary(snapshot: snapshot, audit: context.audit)  // by rule, for the right block
         let coverage = snapshot.coverage
         var left: [Line] = [
             Line(

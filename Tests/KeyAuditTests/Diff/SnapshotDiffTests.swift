@@ -313,6 +313,26 @@ struct SnapshotDiffTests {
         #expect(document["spend"]?["total_growth"] == 71)
     }
 
+    @Test("top spenders by one pass equal a full sort, for any count and any ties")
+    func topSpendersMatchASort() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<50 {
+            let keys = (0..<Int.random(in: 0...300, using: &generator)).map { index in
+                SnapshotDiff.KeySpend(
+                    hash: String(format: "%064x", Int.random(in: 0...1_000_000, using: &generator) * 1000 + index),
+                    name: nil, usageFrom: 0, usageTo: Double(Int.random(in: -3...20, using: &generator)), byokFrom: 0,
+                    byokTo: Double(Int.random(in: 0...2, using: &generator)))
+            }
+            let spend = SnapshotDiff.Spend(elapsedSeconds: nil, usageGrowth: 0, byokGrowth: 0, keys: keys)
+            let sorted = keys.filter { $0.growth > 0 }.sorted {
+                $0.growth != $1.growth ? $0.growth > $1.growth : $0.hash < $1.hash
+            }
+            for count in [0, 1, 3, 10, 500] {
+                #expect(spend.top(count).map(\.hash) == sorted.prefix(count).map(\.hash))
+            }
+        }
+    }
+
     @Test("elapsed time is unknown when either snapshot does not say when it was taken")
     func elapsedUnknown() throws {
         let diff = SnapshotDiff.compare(
