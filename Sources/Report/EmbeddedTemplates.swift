@@ -818,7 +818,8 @@ sheets:
       - { header: Workspace, field: workspace }
       - { header: Owner, field: owner }
       - { header: Finding, field: message, width: 50 }
-      - { header: Remediation, field: remediation, width: 40 }
+      # The API call that fixes the finding, with the key's hash; `field: remediation` gives the whole advice.
+      - { header: Remediation (API call), field: call, width: 50 }
       - { header: Status, field: status }
       - { header: First seen (UTC), field: first_seen }
       - { header: Suppressed, field: suppressed }

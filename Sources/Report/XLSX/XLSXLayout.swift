@@ -53,7 +53,7 @@ package struct XLSXLayout: Sendable {
             ("key_hash", .text), ("workspace", .text), ("workspace_id", .text), ("message", .text),
             ("remediation", .text), ("status", .text), ("first_seen", .datetime), ("suppressed", .bool),
             ("suppression_reason", .text), ("suppression_owner", .text), ("suppression_ticket", .text),
-            ("suppression_expires", .date), ("owner", .text),
+            ("suppression_expires", .date), ("owner", .text), ("call", .text),
         ],
         .keys: [
             ("name", .text), ("hash", .text), ("label", .text), ("workspace", .text), ("workspace_id", .text),

@@ -189,7 +189,9 @@ struct XLSXReportTests {
         let expires = try #require(try findings.cell("Suppression expires", row: 0))
         #expect(expires.kind == .number && expires.styleIsDate && expires.numberFormat == "yyyy-mm-dd")
         #expect(try findings.cell("Ticket", row: 0)?.text == "SEC-101")
-        #expect(try findings.cell("Remediation", row: 0)?.text.contains(GoldenReportFixture.hash("2")) == true)
+        #expect(
+            try findings.cell("Remediation (API call)", row: 0)?.text
+                == "PATCH /api/v1/keys/\(GoldenReportFixture.hash("2")) {\"limit\": 50, \"limit_reset\": \"monthly\"}")
         #expect(try findings.cell("Owner", row: 0)?.text == "user_2alice")
         // Text from the API is stored as Text: editing the cell or saving as CSV cannot turn it into a formula.
         #expect(try findings.cell("Key name", row: 0)?.numberFormat == "@")
