@@ -120,6 +120,12 @@ struct TrendTests {
                 ("20261125T030000Z", Self.summary("20261125T030000Z", findings: 7).encoded()),
                 ("20261127T030000Z", Self.summary("20261127T030000Z").encoded()),
             ])
+        // A link where summary.json should be is not followed, whatever it points to.
+        try FileManager.default.createDirectory(
+            atPath: output.url("20261118T030000Z"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(
+            atPath: output.url("20261118T030000Z/summary.json"),
+            withDestinationPath: output.url("20261120T030000Z/summary.json"))
         // Altered after its SHA256SUMS was written.
         altered[altered.count - 3] = UInt8(ascii: "9")
         try Data(altered).write(to: URL(fileURLWithPath: output.url("20261121T030000Z/summary.json")))
@@ -130,8 +136,9 @@ struct TrendTests {
             history.runs.map(\.run) == ["20261120T030000Z", "20261125T030000Z"], "oldest first, later runs left out")
         #expect(history.runs.last?.findings == 7)
         let messages = raised.all.map(\.message)
-        #expect(messages.count == 4, "\(messages)")
-        #expect(messages.allSatisfy { $0.hasSuffix("it is left out of the trend") && $0.hasPrefix("run 2026112") })
+        #expect(messages.count == 5, "\(messages)")
+        #expect(messages.contains { $0.contains("20261118T030000Z") && $0.contains("a link") })
+        #expect(messages.allSatisfy { $0.hasSuffix("it is left out of the trend") && $0.hasPrefix("run 202611") })
         #expect(messages.contains { $0.contains("20261121T030000Z") && $0.contains("altered") })
         #expect(messages.contains { $0.contains("20261122T030000Z") && $0.contains("schema_version") })
         #expect(messages.contains { $0.contains("20261123T030000Z") && $0.contains("names another run") })
