@@ -546,11 +546,11 @@ nav { margin: .8rem 0; padding: .5rem 0; border-top: 1px solid var(--line); bord
 nav a { color: var(--low); }
 table { border-collapse: collapse; margin: .6rem 0; }
 table.findings, table.inventory, table.calls { width: 100%; table-layout: fixed; }
-th, td { border: 1px solid var(--line); padding: .3rem .45rem; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
+th, td { border: 1px solid var(--line); padding: .3rem .45rem; text-align: left; vertical-align: top; overflow-wrap: break-word; }
 th { background: var(--bg-alt); overflow-wrap: normal; }
 table.kv th { width: 13rem; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-td.name { unicode-bidi: isolate; }
+td.name { unicode-bidi: isolate; overflow-wrap: anywhere; } td.text { overflow-wrap: anywhere; }
 tbody tr:nth-child(even) { background: #fbfcfd; }
 col.c-key { width: 22%; } col.c-ws { width: 12%; } col.c-owner { width: 11%; } col.c-evidence { width: 37%; } col.c-status { width: 18%; }
 col.c-calls { width: 78%; }
