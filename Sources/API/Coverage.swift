@@ -95,27 +95,43 @@ public struct Coverage: Sendable, Equatable {
             ]))
     }
 
-    package init(json: JSONValue?) {
+    /// Reads the `coverage` member of a snapshot keyaudit wrote. A missing member (or one from an older version)
+    /// reads as a file listing; a count that is present but not a whole number from 0 up (`1e300`, `-1`, `2.5`)
+    /// makes the file corrupt.
+    ///
+    /// - Parameter origin: the file, for messages.
+    package init(json: JSONValue?, origin: String) throws(KeyAuditError) {
         guard let object = json?.objectValue else {
             self.init(mode: .file)
             return
         }
-        func int(_ name: String) -> Int { object[name]?.doubleValue.map { Int($0) } ?? 0 }
+        func count(_ value: JSONValue?, _ name: String) throws(KeyAuditError) -> Int {
+            guard let value, !value.isNull else { return 0 }
+            guard let number = value.doubleValue.flatMap(Checked.int(exactly:)), number >= 0 else {
+                throw .malformedData(
+                    "\(origin): coverage.\(name) is \(Escaping.oneLine(value.description, limit: 40)), not a count; the file is corrupt"
+                )
+            }
+            return number
+        }
+        var workspaces: [Workspace] = []
+        for item in object["workspaces_listed"]?.arrayValue ?? [] {
+            guard let entry = item.objectValue else { continue }
+            workspaces.append(
+                Workspace(
+                    id: entry["id"]?.stringValue,
+                    keys: try count(entry["keys"], "workspaces_listed.keys"),
+                    pages: try count(entry["pages"], "workspaces_listed.pages"),
+                    attempts: try count(entry["attempts"], "workspaces_listed.attempts"),
+                    consistent: entry["consistent"]?.boolValue ?? true))
+        }
         self.init(
             mode: object["mode"]?.stringValue.flatMap(Mode.init(rawValue:)) ?? .file,
-            pages: int("pages"),
-            requests: int("requests"),
-            retries: int("retries"),
+            pages: try count(object["pages"], "pages"),
+            requests: try count(object["requests"], "requests"),
+            retries: try count(object["retries"], "retries"),
             includeDisabled: object["include_disabled"]?.boolValue ?? true,
-            workspaces: (object["workspaces_listed"]?.arrayValue ?? []).compactMap { item in
-                guard let entry = item.objectValue else { return nil }
-                return Workspace(
-                    id: entry["id"]?.stringValue,
-                    keys: entry["keys"]?.doubleValue.map { Int($0) } ?? 0,
-                    pages: entry["pages"]?.doubleValue.map { Int($0) } ?? 0,
-                    attempts: entry["attempts"]?.doubleValue.map { Int($0) } ?? 0,
-                    consistent: entry["consistent"]?.boolValue ?? true)
-            },
+            workspaces: workspaces,
             consistent: object["consistent"]?.boolValue ?? true,
             notes: (object["notes"]?.arrayValue ?? []).compactMap(\.stringValue))
     }

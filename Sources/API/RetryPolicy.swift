@@ -34,10 +34,12 @@ public struct RetryPolicy: Sendable {
     }
 
     /// Seconds from a `Retry-After` header (delta-seconds form; HTTP dates are rare on APIs and fall back to backoff).
+    /// A wait longer than ``Checked/maximumSeconds`` (`1e300`, say) reads as that maximum: far above
+    /// ``maxRetryAfter``, so the API counts as unavailable.
     static func retryAfter(_ header: String?) -> Duration? {
-        guard let header, let seconds = Double(header.trimmingCharacters(in: .whitespaces)), seconds >= 0,
-            seconds.isFinite
-        else { return nil }
-        return .milliseconds(Int64(seconds * 1000))
+        guard let header, let seconds = Double(header.trimmingCharacters(in: .whitespaces)), seconds >= 0 else {
+            return nil
+        }
+        return Checked.duration(seconds: min(seconds, Checked.maximumSeconds))
     }
 }

@@ -224,8 +224,8 @@ package enum FindingsDocument {
     }
 
     private static func firstSeen(in document: JSONValue) -> [String: Date]? {
-        guard let version = document["schema_version"]?.doubleValue, Int(version) <= schemaVersion,
-            let findings = document["findings"]?.arrayValue
+        guard let version = document["schema_version"]?.doubleValue.flatMap(Checked.int(exactly:)),
+            (1...schemaVersion).contains(version), let findings = document["findings"]?.arrayValue
         else { return nil }
         var result: [String: Date] = [:]
         for finding in findings {

@@ -16,26 +16,26 @@ package struct RuleSet: Sendable, Hashable {
     package mutating func insert(_ position: Int) {
         precondition(position >= 0, "rule positions start at 0")
         if position < 64 {
-            low |= 1 << UInt64(position)
+            low |= 1 << position
             return
         }
         let word = position / 64 - 1
         if high.count <= word { high.append(contentsOf: repeatElement(0, count: word + 1 - high.count)) }
-        high[word] |= 1 << UInt64(position % 64)
+        high[word] |= 1 << (position % 64)
     }
 
     package func contains(_ position: Int) -> Bool {
         guard position >= 0 else { return false }
-        if position < 64 { return low & (1 << UInt64(position)) != 0 }
+        if position < 64 { return low & (1 << position) != 0 }
         let word = position / 64 - 1
-        return word < high.count && high[word] & (1 << UInt64(position % 64)) != 0
+        return word < high.count && high[word] & (1 << (position % 64)) != 0
     }
 
     /// The positions in the set, ascending.
     package var positions: [Int] {
         var result: [Int] = []
         for (index, word) in ([low] + high).enumerated() where word != 0 {
-            for bit in 0..<64 where word & (1 << UInt64(bit)) != 0 { result.append(index * 64 + bit) }
+            for bit in 0..<64 where word & (1 << bit) != 0 { result.append(index * 64 + bit) }
         }
         return result
     }

@@ -44,31 +44,47 @@ public struct StoredRun: Sendable {
 
     /// The audit as stored in findings.json (so re-rendered reports say exactly what the run said).
     package func storedAudit() throws(KeyAuditError) -> AuditResult {
-        guard let data = FileManager.default.contents(atPath: findingsPath) else {
+        var exists = stat()
+        guard lstat(findingsPath, &exists) == 0 else {
             throw .malformedData(
                 "\(findingsPath) is missing; `keyaudit render` needs a run folder written by `keyaudit run`")
         }
+        // Opened without blocking and mapped: a FIFO is refused at once, a large file is not copied.
+        let mapped = try MappedFile(path: findingsPath, what: "findings file", kind: .data)
         let document: JSONValue
         do {
-            document = try JSONParser.parse([UInt8](data))
+            document = try JSONParser.parse(mapped.bytes)
         } catch {
             throw .malformedData("\(findingsPath) is not valid JSON (\(error)); the run folder is damaged")
         }
-        guard let version = document["schema_version"]?.doubleValue, Int(version) <= FindingsDocument.schemaVersion,
-            let items = document["findings"]?.arrayValue
+        guard let version = document["schema_version"]?.doubleValue.flatMap(Checked.int(exactly:)),
+            (1...FindingsDocument.schemaVersion).contains(version), let items = document["findings"]?.arrayValue
         else {
             throw .malformedData("\(findingsPath) is not a findings.json this keyaudit understands")
+        }
+        /// A whole number from 0 up, or nil when absent; anything else makes the file corrupt (65).
+        func count(_ value: JSONValue?, _ name: String) throws(KeyAuditError) -> Int? {
+            guard let value else { return nil }
+            guard let number = value.doubleValue.flatMap(Checked.int(exactly:)), number >= 0 else {
+                throw .malformedData(
+                    "\(findingsPath): \(name) is \(Escaping.oneLine(value.description, limit: 40)), not a whole number; the run folder is damaged"
+                )
+            }
+            return number
         }
         var policy = Policy()
         let policyJSON = document["policy"]
         policy.source = policyJSON?["source"]?.stringValue ?? "unknown"
         if let thresholds = policyJSON?["thresholds"] {
-            func int(_ name: String) -> Int? { thresholds[name]?.doubleValue.map { Int($0) } }
-            policy.thresholds.staleAfterDays = int("stale_after_days") ?? policy.thresholds.staleAfterDays
-            policy.thresholds.expiringWithinDays = int("expiring_within_days") ?? policy.thresholds.expiringWithinDays
-            policy.thresholds.unusedAfterDays = int("unused_after_days") ?? policy.thresholds.unusedAfterDays
+            func int(_ name: String) throws(KeyAuditError) -> Int? {
+                try count(thresholds[name], "policy.thresholds.\(name)")
+            }
+            policy.thresholds.staleAfterDays = try int("stale_after_days") ?? policy.thresholds.staleAfterDays
+            policy.thresholds.expiringWithinDays =
+                try int("expiring_within_days") ?? policy.thresholds.expiringWithinDays
+            policy.thresholds.unusedAfterDays = try int("unused_after_days") ?? policy.thresholds.unusedAfterDays
             policy.thresholds.suppressionWarningDays =
-                int("suppression_warning_days") ?? policy.thresholds.suppressionWarningDays
+                try int("suppression_warning_days") ?? policy.thresholds.suppressionWarningDays
             policy.thresholds.limitRemainingShare =
                 thresholds["limit_remaining_share"]?.doubleValue ?? policy.thresholds.limitRemainingShare
         }
@@ -106,12 +122,15 @@ public struct StoredRun: Sendable {
                 firstSeen: item["first_seen"]?.stringValue.flatMap(Timestamp.date) ?? Date(timeIntervalSince1970: 0),
                 status: item["status"]?.stringValue == "persisting" ? .persisting : .new)
         }
-        let statuses: [SuppressionStatus] = (document["suppressions"]?.arrayValue ?? []).compactMap { value in
+        var statuses: [SuppressionStatus] = []
+        for value in document["suppressions"]?.arrayValue ?? [] {
             guard let entry = suppression(value),
                 let state = value["state"]?.stringValue.flatMap(SuppressionStatus.State.init(rawValue:))
-            else { return nil }
-            return SuppressionStatus(
-                suppression: entry, state: state, matched: value["matched"]?.doubleValue.map { Int($0) } ?? 0)
+            else { continue }
+            statuses.append(
+                SuppressionStatus(
+                    suppression: entry, state: state, matched: try count(value["matched"], "suppressions.matched") ?? 0)
+            )
         }
         policy.suppressions = statuses.map(\.suppression)
         return AuditResult(findings: findings, suppressions: statuses, policy: policy)

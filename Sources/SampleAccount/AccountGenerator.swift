@@ -204,7 +204,8 @@ package struct KeyFactory: Sendable {
     package static func timestamp(_ seconds: Double, _ style: Int) -> String {
         let text = Timestamp.format(Date(timeIntervalSince1970: seconds.rounded(.down)))
         guard style != 0 else { return text }
-        let micros = Int(((seconds - seconds.rounded(.down)) * 1_000_000).rounded(.down))
+        let micros = Checked.clampedInt(
+            ((seconds - seconds.rounded(.down)) * 1_000_000).rounded(.down), to: 0...999_999)
         let fraction = String(micros)
         return String(text.dropLast()) + "." + String(repeating: "0", count: 6 - fraction.count) + fraction
             + "+00:00"

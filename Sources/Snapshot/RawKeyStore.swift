@@ -30,11 +30,12 @@ package final class RawKeyStore: @unchecked Sendable {
         }
     }
 
-    /// Where one object lies in the store.
+    /// Where one object lies in the store. Whole `Int`s (24 bytes a key, 12 more than three `UInt32`s): no size
+    /// an object from outside can have needs a conversion that could trap.
     struct Location: Sendable {
-        var chunk: UInt32
-        var offset: UInt32
-        var length: UInt32
+        var chunk: Int
+        var offset: Int
+        var length: Int
     }
 
     /// Appends `bytes`; never moves what is already stored.
@@ -60,11 +61,11 @@ package final class RawKeyStore: @unchecked Sendable {
             }
         }
         chunks[index].used += bytes.count
-        return Location(chunk: UInt32(index), offset: UInt32(offset), length: UInt32(bytes.count))
+        return Location(chunk: index, offset: offset, length: bytes.count)
     }
 
     func withBytes<R>(_ location: Location, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        let chunk = chunks[Int(location.chunk)]
-        return try body(UnsafeRawBufferPointer(start: chunk.base + Int(location.offset), count: Int(location.length)))
+        let chunk = chunks[location.chunk]
+        return try body(UnsafeRawBufferPointer(start: chunk.base + location.offset, count: location.length))
     }
 }

@@ -24,7 +24,7 @@ struct Options {
         var iterator = arguments.dropFirst().makeIterator()
         while let argument = iterator.next() {
             switch argument {
-            case "--sizes": sizes = (iterator.next() ?? "").split(separator: ",").compactMap { Int($0) }
+            case "--sizes": sizes = (iterator.next() ?? "").split(separator: ",").compactMap { Int(String($0)) }
             case "--data": data = iterator.next() ?? data
             case "--http-keys": httpKeys = Int(iterator.next() ?? "") ?? httpKeys
             case "--latency-ms": latencyMs = Int(iterator.next() ?? "") ?? latencyMs
@@ -200,7 +200,7 @@ for size in options.sizes {
         let line = text.split(separator: "\n").first(where: { $0.hasPrefix("keyaudit_peak_resident_bytes ") }),
         let bytes = line.split(separator: " ").last.flatMap({ Double($0) })
     {
-        whole.peakKB = Int(bytes / 1024)
+        whole.peakKB = Checked.clampedInt(bytes / 1024, to: 0...Int.max)
     }
     print(
         "whole run (keyaudit run --from-snapshot … --previous …): \(String(format: "%.2f", whole.seconds)) s, peak RSS \(whole.peakKB / 1024) MB, exit \(whole.status)"

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import KeyAuditCore
 
 @main
@@ -24,7 +25,7 @@ struct KeyAuditCommand: AsyncParsableCommand {
               73  output cannot be written
               75  another run holds the lock on the output folder
               77  the management key is missing or was rejected (401/403)
-              130/143  stopped by SIGINT/SIGTERM (nothing half-written is left)
+              129/130/143  stopped by SIGHUP/SIGINT/SIGTERM (nothing half-written is left)
             """,
         version: KeyAuditVersion.current,
         subcommands: [
@@ -33,4 +34,24 @@ struct KeyAuditCommand: AsyncParsableCommand {
         ],
         defaultSubcommand: RunCommand.self
     )
+
+    /// The process hardened before anything is read, then the command; every way out is one line on stderr (or
+    /// the help text on stdout) and a documented exit code.
+    ///
+    /// swift-argument-parser would print its usage errors as three lines starting `Error:`; here they become
+    /// `keyaudit: error: <cause>; see `keyaudit <command> --help`` and exit 64, like every other error.
+    static func main() async {
+        for problem in ProcessHardening.apply() { Terminal.writeError("keyaudit: warning: \(problem)\n") }
+        do {
+            var command = try await asyncParseAsRoot(nil)
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            Foundation.exit(Terminal.finish(error, command: Self.self))
+        }
+        Foundation.exit(ExitStatus.success)
+    }
 }

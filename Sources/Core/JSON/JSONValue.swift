@@ -197,8 +197,8 @@ public struct JSONNumber: Sendable, Hashable {
     /// `1e+300`), so `JSONNumber(x)!.double == x` for every finite `x`.
     public init?(_ value: Double) {
         guard value.isFinite else { return nil }
-        if value == value.rounded(.towardZero), value.magnitude < 9_223_372_036_854_775_808 {
-            self.text = value == 0 && value.sign == .minus ? "-0" : String(Int64(value))
+        if value.magnitude < 9_223_372_036_854_775_808, let whole = Checked.int64(exactly: value) {
+            self.text = value == 0 && value.sign == .minus ? "-0" : String(whole)
         } else {
             let text = value.description
             self.text = text.hasSuffix(".0") ? String(text.dropLast(2)) : text
@@ -212,7 +212,7 @@ public struct JSONNumber: Sendable, Hashable {
     }
 
     /// The value as an `Int` when the lexeme is an integer (no fraction or exponent) that fits; otherwise `nil`.
-    public var int: Int? { Int(text) }
+    public var int: Int? { Int(text, radix: 10) }
 
     /// Why a number lexeme is invalid, and where (byte offset in the scanned buffer).
     struct SyntaxError: Error {

@@ -2,11 +2,16 @@ import Foundation
 
 /// Formatting for people: money (and, in reports, counts and times; see `Timestamp.display`).
 package enum HumanReadable {
+    /// `$1,234.56`; an amount beyond what a `Double` counts to the cent (a sum of huge values) is shown in
+    /// scientific notation (`$1.0e+19`) rather than converted to an integer, which would trap.
     package static func money(_ value: Double) -> String {
         guard value.isFinite else { return "n/a" }
         let cents = (abs(value) * 100).rounded()
-        let dollars = Int(cents / 100)
-        let rest = Int(cents.truncatingRemainder(dividingBy: 100))
+        guard let whole = Checked.int(exactly: cents), whole <= 1 << 53 else {
+            return (value < 0 ? "-$" : "$") + String(format: "%.1e", abs(value))
+        }
+        let dollars = whole / 100
+        let rest = whole % 100
         var digits = String(dollars)
         var grouped = ""
         while digits.count > 3 {

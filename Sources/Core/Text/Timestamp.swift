@@ -14,7 +14,7 @@ package enum Timestamp {
         parse(text).map { Date(timeIntervalSince1970: $0) }
     }
 
-    static func parse(bytes: UnsafeBufferPointer<UInt8>) -> Double? {
+    package static func parse(bytes: UnsafeBufferPointer<UInt8>) -> Double? {
         var index = 0
         let count = bytes.count
         func digits(_ n: Int) -> Int? {
@@ -122,8 +122,12 @@ package enum Timestamp {
         return text.utf8.count >= width ? text : String(repeating: "0", count: width - text.utf8.count) + text
     }
 
+    /// The earliest and latest instants formatted as they are (0000-01-01 and 9999-12-31T23:59:59Z); a date
+    /// outside is shown as the nearer bound (keyaudit's own clock and the timestamps it parses never are).
+    static let representable = -62_167_219_200...253_402_300_799
+
     static func components(_ date: Date) -> (Int, Int, Int, Int, Int, Int) {
-        let total = Int(date.timeIntervalSince1970.rounded(.down))
+        let total = Checked.clampedInt(date.timeIntervalSince1970.rounded(.down), to: representable)
         let days = total >= 0 ? total / 86_400 : (total - 86_399) / 86_400
         let secondsOfDay = total - days * 86_400
         // civil_from_days (Howard Hinnant)
