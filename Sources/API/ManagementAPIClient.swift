@@ -136,7 +136,10 @@ package struct ManagementAPIClient: Sendable {
             }
             let page = data.compactMap(\.objectValue)
             all.append(contentsOf: page)
-            let total = document["total_count"]?.doubleValue.map { Int($0) }
+            // A hint only (paging ends on a short page): a count that is not a whole number from 0 up is ignored.
+            let total = document["total_count"]?.doubleValue.flatMap(Checked.int(exactly:)).flatMap {
+                $0 >= 0 ? $0 : nil
+            }
             offset += page.count
             if page.isEmpty || page.count < 100 || (total.map { offset >= $0 } ?? false) { break }
             if offset > 100_000 {
@@ -422,8 +425,8 @@ package struct ManagementAPIClient: Sendable {
         guard let document = try? JSONParser.parse(response.body),
             let message = document["error"]?["message"]?.stringValue
         else { return nil }
-        let oneLine = String(message.unicodeScalars.map { $0.value < 0x20 ? " " : Character($0) })
-        return oneLine.count > 200 ? String(oneLine.prefix(200)) + "…" : oneLine
+        // Redacted before it is cut: an echoed key cut in half would no longer look like a key.
+        return Escaping.oneLine(Redaction.redact(message), limit: 200)
     }
 
     static func reason(_ status: Int) -> String {

@@ -184,7 +184,10 @@ package enum Auditor {
         }
         // Sorted through small keys: a Finding is large, and copying two per comparison dominated the audit.
         // (rule, key hash) orders exactly as the id `<rule>:<hash>` does, without building 170,000 ids.
-        let keys = findings.map { (rank: -$0.severity.rank, rule: $0.rule, key: $0.keyHash ?? "snapshot") }
+        // Findings without a key sort after the keys' (a workspace's by its id, after the snapshot-wide ones).
+        let keys = findings.map {
+            (rank: -$0.severity.rank, rule: $0.rule, key: $0.keyHash ?? "snapshot" + ($0.workspaceId ?? ""))
+        }
         let order = findings.indices.sorted { keys[$0] < keys[$1] }
         findings.permute(into: order)
         return AuditResult(findings: findings, suppressions: statuses, policy: policy)
@@ -245,6 +248,28 @@ package enum Auditor {
                     ("snapshot", .string(broken.path)), ("recorded_sha256", .string(broken.recorded)),
                     ("actual_sha256", .string(broken.actual)),
                 ] + (broken.reason.map { [("reason", JSONValue.string($0))] } ?? []))
+        }
+        // A workspace that held a secret: one finding per workspace, without a key (its id names the workspace).
+        let rule = RuleCatalog.secretInMetadata
+        if policy.setting(for: rule.id).enabled {
+            var byWorkspace: [(String, [Redaction.Record])] = []
+            for secret in snapshot.workspaceSecrets {
+                if let index = byWorkspace.firstIndex(where: { $0.0 == secret.workspace }) {
+                    byWorkspace[index].1.append(secret.record)
+                } else {
+                    byWorkspace.append((secret.workspace, [secret.record]))
+                }
+            }
+            for (workspace, records) in byWorkspace {
+                findings.append(
+                    Finding(
+                        id: "\(rule.id):workspace:\(workspace)", rule: rule.id,
+                        severity: policy.setting(for: rule.id).severity ?? rule.defaultSeverity, keyHash: nil,
+                        keyName: nil, workspaceId: workspace, title: rule.title,
+                        message: "workspace \(workspace) " + RuleCatalog.secretMessage(records),
+                        evidence: JSONObject([("workspace", .string(workspace))] + RuleCatalog.secretEvidence(records)),
+                        suppression: nil, firstSeen: now, status: .new))
+            }
         }
         let coverage = snapshot.coverage
         if !coverage.consistent {

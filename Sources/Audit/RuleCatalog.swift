@@ -6,9 +6,11 @@ import KeyAuditSnapshot
 /// part of the contract (policy files and suppressions name them); the README's rule table mirrors this list.
 public enum RuleCatalog {
     /// Every rule: the key rules, then the snapshot rules `broken-chain` and `incomplete-coverage`.
+    /// (`secret-in-metadata` is a key rule that also reports workspaces, as findings without a key.)
     public static let all: [Rule] = [
         staleKey, noLimit, disabledWithUsage, expiredNotDeleted, expiringSoon, limitNearlyExhausted,
-        byokOutsideLimit, limitNeverResets, unusedKey, unreadableData, brokenChain, incompleteCoverage,
+        byokOutsideLimit, limitNeverResets, unusedKey, unreadableData, secretInMetadata, brokenChain,
+        incompleteCoverage,
     ]
 
     private static let byID: [String: Rule] = Dictionary(uniqueKeysWithValues: all.map { ($0.id, $0) })
@@ -18,7 +20,10 @@ public enum RuleCatalog {
 
     static let day = 86_400.0
 
-    static func days(_ seconds: Double) -> Int { Int((seconds / day).rounded(.down)) }
+    /// Whole days in `seconds` (timestamps are years 0000 to 9999, so any difference fits; bounded all the same).
+    static func days(_ seconds: Double) -> Int {
+        Checked.clampedInt((seconds / day).rounded(.down), to: -4_000_000...4_000_000)
+    }
 
     static func dollars(_ value: Double) -> String { HumanReadable.money(value) }
 
@@ -310,6 +315,41 @@ public enum RuleCatalog {
                     )
                 ])
         })
+
+    static let secretInMetadata = Rule(
+        id: "secret-in-metadata", scope: .key, defaultSeverity: .high, severityNote: nil,
+        title: "Secret pasted into key or workspace data",
+        risk:
+            "A key's name (or another field) that holds the management key or an OpenRouter API key makes that secret readable by everyone who can list keys, and by everything that ever showed the listing: dashboards, logs, earlier reports. keyaudit removed it from every file and line it wrote, but the secret itself has leaked.",
+        remediation:
+            "Revoke the exposed secret: a management key in Settings > Management keys, an API key with DELETE /api/v1/keys/{leaked key's hash} (the redacted text shows its label, sk-or-v1-abc...1234, to find it), and replace it. Then clean the field: PATCH /api/v1/keys/{hash} with a new {\"name\": …} (or the workspace's settings).",
+        evidenceFields: ["fields", "secrets"],
+        evaluate: { input in
+            let redacted = input.key.redactedSecrets
+            guard !redacted.isEmpty else { return nil }
+            return RuleMatch(severity: nil, message: secretMessage(redacted), evidence: secretEvidence(redacted))
+        })
+
+    /// `held the management key in name; an OpenRouter secret in metadata.note (redacted everywhere)`.
+    static func secretMessage(_ records: [Redaction.Record]) -> String {
+        let managementKey = records.filter { $0.kind == .managementKey }.map(\.field)
+        let secrets = records.filter { $0.kind == .openRouterSecret }.map(\.field)
+        var parts: [String] = []
+        if !managementKey.isEmpty { parts.append("the management key in \(managementKey.joined(separator: ", "))") }
+        if !secrets.isEmpty {
+            parts.append(
+                "\(secrets.count == 1 ? "an OpenRouter secret" : "OpenRouter secrets") in \(secrets.joined(separator: ", "))"
+            )
+        }
+        return "held \(parts.joined(separator: "; ")); it was redacted from every output, but it has leaked: revoke it"
+    }
+
+    static func secretEvidence(_ records: [Redaction.Record]) -> [(String, JSONValue)] {
+        [
+            ("fields", .array(records.map { .string($0.field) })),
+            ("secrets", .array(records.map { .string($0.kind.rawValue) })),
+        ]
+    }
 
     // MARK: - The snapshot itself
 

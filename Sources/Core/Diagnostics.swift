@@ -9,12 +9,12 @@ import Foundation
 public struct Diagnostic: Sendable, Equatable {
     /// The stage that raised it: `listing`, `previous`, `audit`, `retention`, …
     public var stage: String
-    /// One line: what happened and what it means for the run.
+    /// One line: what happened and what it means for the run (redacted, see ``Redaction``).
     public var message: String
 
     package init(stage: String, message: String) {
         self.stage = stage
-        self.message = message
+        self.message = Redaction.redact(message)
     }
 
     package var json: JSONValue {

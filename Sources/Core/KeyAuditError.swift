@@ -17,7 +17,7 @@ public enum KeyAuditError: Error, Sendable, Equatable {
     case locked(String)
     /// The management key was missing or rejected (77).
     case keyRejected(String)
-    /// The run was stopped by a signal (130 for SIGINT, 143 for SIGTERM).
+    /// The run was stopped by a signal (129 for SIGHUP, 130 for SIGINT, 143 for SIGTERM).
     case interrupted(signal: Int32)
 
     /// The process exit code for this error.
@@ -33,12 +33,13 @@ public enum KeyAuditError: Error, Sendable, Equatable {
         }
     }
 
-    /// The one line printed on stderr: cause and what to do.
+    /// The one line printed on stderr: cause and what to do. Redacted (``Redaction``): an API error that echoes the
+    /// management key, or a path that holds a secret, never carries it further.
     public var message: String {
         switch self {
         case .usage(let text), .malformedData(let text), .apiUnavailable(let text), .cannotWrite(let text),
             .locked(let text), .keyRejected(let text):
-            return text
+            return Escaping.oneLine(Redaction.redact(text), limit: 4000)
         case .interrupted(let signal):
             return
                 "interrupted by signal \(signal): the run was stopped, no run folder was written and `latest` is unchanged"

@@ -80,7 +80,8 @@ package final class ReportJob: @unchecked Sendable {
                 for format in textFormats {
                     let text = format == .md ? try templates.renderMarkdown(facts) : try templates.renderHTML(facts)
                     let file = try folder.replaceFile(format.fileName)
-                    try file.write(text)
+                    // Redacted as a whole: a secret that reached the model or a template is not written.
+                    try file.write(Redaction.redact(text))
                     try file.close()
                 }
             } catch {

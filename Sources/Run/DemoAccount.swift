@@ -282,6 +282,11 @@ package enum DemoAccount {
             let key = base(name, workspace: 1)
             if previous { add(key) }
         }
+        // An API key pasted into a name (a made-up one): redacted from every output, and secret-in-metadata.
+        // Planted last so the keys before it keep their generated values.
+        plant("svc-deploy-bot", workspace: 0) { key in
+            key.set("name", .string("svc-deploy-bot " + "sk-or-v1-" + String(repeating: "demo", count: 16)))
+        }
         return keys
     }
 }

@@ -75,7 +75,7 @@ package enum MetricsFile {
     static func peakResidentBytes() -> Int? {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
             let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-            let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+            let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int(String($0)) })
         else { return nil }
         return kilobytes * 1024
     }
@@ -112,7 +112,8 @@ package enum MetricsFile {
         }
 
         static func number(_ value: Double) -> String {
-            value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+            if abs(value) < 1e15, let whole = Checked.int64(exactly: value) { return String(whole) }
+            return String(value)
         }
     }
 }
@@ -164,7 +165,7 @@ package final class PendingMetrics: @unchecked Sendable {
         guard let file else { return nil }
         self.file = nil
         do throws(KeyAuditError) {
-            try file.write(text)
+            try file.write(Redaction.redact(text))
             try file.close()
             try folder.rename(temporary, to: name)
             return nil

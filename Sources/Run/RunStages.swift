@@ -45,19 +45,21 @@ struct RunStages {
             policy = DemoAccount.policy(now: request.now)
         }
         if let path = request.previousPath {
-            let file = try Snapshot.file(at: path)
-            guard MappedFile(path: file) != nil else {
-                throw .malformedData("cannot read \(file); give a snapshot.json or a run folder that holds one")
-            }
+            // Opened without blocking: a FIFO given as --previous is refused now, not waited on under the lock.
+            _ = try MappedFile(path: try Snapshot.file(at: path), what: "--previous", kind: .data)
         }
         return Setup(output: output, lock: lock, templates: templates, policy: policy)
     }
 
     /// list: every key of the account as received, from the API, a file or the demo account.
+    ///
+    /// Secrets in the data are redacted here, as each key and workspace becomes part of the snapshot (see
+    /// ``Redaction``): every later stage, and every file, sees only redacted data.
     func list() async throws(KeyAuditError) -> Snapshot {
+        let snapshot: Snapshot
         switch request.source {
         case .api(let api):
-            return try await listAccount(api)
+            snapshot = try await listAccount(api)
         case .file(let path):
             let (loaded, sha, file) = try Snapshot.load(path: path)
             var coverage = loaded.coverage
@@ -65,12 +67,13 @@ struct RunStages {
             coverage.notes.append(
                 "keys read from \(file) (sha256 \(sha.prefix(12))…)"
                     + (loaded.takenAt.map { ", taken \(Timestamp.format($0))" } ?? ""))
-            return Snapshot(
+            snapshot = Snapshot(
                 takenAt: request.now, source: "file:\(file)", workspaces: loaded.workspaces, coverage: coverage,
-                previous: nil, keys: loaded.keys)
+                previous: nil, keys: loaded.keys, workspaceSecrets: loaded.workspaceSecrets)
         case .demo:
-            return DemoAccount.snapshots(now: request.now).current
+            snapshot = DemoAccount.snapshots(now: request.now).current
         }
+        return snapshot
     }
 
     private func listAccount(_ api: RunRequest.APISource) async throws(KeyAuditError) -> Snapshot {
@@ -78,7 +81,8 @@ struct RunStages {
         if let injected = self.transport {
             transport = injected
         } else {
-            transport = try AsyncHTTPTransport(target: api.baseURL, environment: api.environment)
+            transport = try AsyncHTTPTransport(
+                target: api.baseURL, environment: api.environment, readTimeout: api.readTimeout)
         }
         let client = ManagementAPIClient(
             transport: transport, baseURL: api.baseURL, key: api.key, retry: api.retry,
@@ -186,6 +190,18 @@ struct RunStages {
             snapshot,
             history: AuditHistory(keys: previous?.snapshot, firstSeen: previous?.firstSeen, brokenChain: brokenChain),
             policy: setup.policy, now: request.now)
+        let secretKeys = snapshot.keys.count { !$0.redactedSecrets.isEmpty }
+        let workspaces = Set(snapshot.workspaceSecrets.map(\.workspace)).count
+        if secretKeys + workspaces > 0 {
+            let what = [
+                secretKeys > 0 ? "\(secretKeys) key\(secretKeys == 1 ? "" : "s")" : nil,
+                workspaces > 0 ? "\(workspaces) workspace\(workspaces == 1 ? "" : "s")" : nil,
+            ].compactMap { $0 }.joined(separator: " and ")
+            diagnostics.raise(
+                "audit",
+                "\(what) held a secret (the management key or an OpenRouter API key) in \(secretKeys + workspaces == 1 ? "its" : "their") data; it was redacted from every output and the snapshot lists where (see the secret-in-metadata findings)"
+            )
+        }
         let unreadable = snapshot.keys.count { !$0.problems.isEmpty }
         if unreadable > 0 {
             diagnostics.raise(

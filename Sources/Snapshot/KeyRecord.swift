@@ -71,9 +71,12 @@ public struct KeyRecord: Sendable {
     public let workspaceId: String?
     /// `external_user` as received (a newer field); nil when null, absent or not a string.
     public let externalUser: String?
-    /// Fields that could not be read (missing, wrong type, bad timestamp, malformed hash); any flags the key
-    /// `unreadable-data`.
+    /// Fields that could not be read (missing, wrong type, bad timestamp, malformed hash, an amount too large to
+    /// represent); any flags the key `unreadable-data`.
     public let problems: [FieldProblem]
+    /// Secrets found in the object as received and removed before anything else saw it (see ``Redaction``):
+    /// where, and what. Any raises `secret-in-metadata`. Set again from a stored snapshot's `redactions`.
+    package internal(set) var redactedSecrets: [Redaction.Record]
 
     // Numbers and times packed in 8 bytes each (NaN for none): `Double?` takes 16 in a struct, and there
     // are 14 of them on each of 100,000 keys.
@@ -130,9 +133,20 @@ public struct KeyRecord: Sendable {
     /// A key on its own (tests, one-off records); the keys of a snapshot share a store.
     package init(_ raw: JSONObject) { self.init(raw, store: RawKeyStore()) }
 
+    /// A key from the object as received: secrets in it are redacted first (see ``Redaction``), so the record,
+    /// its stored object and everything derived from it never hold one.
+    ///
     /// - Parameter store: where the object is kept; the keys of one snapshot share one. nil: not kept (a key
     ///   looked at once and dropped, such as the previous snapshot's, whose object the caller has).
-    package init(_ raw: JSONObject, store: RawKeyStore?) {
+    package init(_ received: JSONObject, store: RawKeyStore?) {
+        let (raw, secrets) = Redaction.redact(received)
+        self.init(redacted: raw, secrets: secrets, store: store)
+    }
+
+    /// A key from an object already passed through ``Redaction/redact(_:)-JSONObject`` (the caller needs the
+    /// redacted object itself), with what that redaction found.
+    package init(redacted raw: JSONObject, secrets: [Redaction.Record], store: RawKeyStore?) {
+        self.redactedSecrets = secrets
         var compact: [UInt8] = []
         if let store {
             JSONWriter.write(.object(raw), into: &compact, style: .compact)
@@ -151,7 +165,7 @@ public struct KeyRecord: Sendable {
             case .null?: state = .null
             default: state = .value
             }
-            bits |= state.rawValue << (2 * UInt64(index))
+            bits |= state.rawValue << (2 * index)
         }
         self.presenceBits = bits
         self.extraFields = reader.extraFields
@@ -193,6 +207,10 @@ public struct KeyRecord: Sendable {
         }
     }
 
+    /// The largest amount (USD) read from a key: 2^53 cents, the most a `Double` counts to the cent exactly.
+    /// `"limit": 1e19` is kept as received and flagged `unreadable-data`, never converted.
+    package static let largestAmount = 90_071_992_547_409.92
+
     /// How the identity of a key without a usable hash begins.
     package static let noHashPrefix = "~nohash-"
 
@@ -211,7 +229,7 @@ public struct KeyRecord: Sendable {
     /// Whether the field was absent, null or had a value.
     public func presence(of field: String) -> Presence {
         if let index = Self.knownFieldIndex[field] {
-            return Presence(rawValue: (presenceBits >> (2 * UInt64(index))) & 3) ?? .absent
+            return Presence(rawValue: (presenceBits >> (2 * index)) & 3) ?? .absent
         }
         guard let value = extraFields.first(where: { $0.0 == field })?.1 else { return .absent }
         return value == .null ? .null : .value
@@ -344,13 +362,13 @@ private struct FieldReader {
                 complain(field, "is not a finite number", .number(number))
                 return nil
             }
-            return value
+            return inRange(field, value, .number(number))
         case .string(let text)?:
             // Lenient: a number sent as a string is still a number; anything else is a problem.
             if let value = Double(text.trimmingCharacters(in: .whitespaces)), value.isFinite,
                 JSONNumber(validating: text.trimmingCharacters(in: .whitespaces)) != nil
             {
-                return value
+                return inRange(field, value, .string(text))
             }
             complain(field, "is not a number", .string(text))
             return nil
@@ -358,6 +376,16 @@ private struct FieldReader {
             complain(field, "is not a number", other)
             return nil
         }
+    }
+
+    /// Every number of a key is an amount in USD: one beyond ``KeyRecord/largestAmount`` cannot be counted to
+    /// the cent (or summed, or shown) and is kept as received, flagged, instead of being read.
+    mutating func inRange(_ field: String, _ value: Double, _ received: JSONValue) -> Double? {
+        guard value.magnitude <= KeyRecord.largestAmount else {
+            complain(field, "is too large to be an amount keyaudit can represent (over 90 trillion USD)", received)
+            return nil
+        }
+        return value
     }
 
     mutating func timestamp(_ field: String, required: Bool = false) -> Double? {

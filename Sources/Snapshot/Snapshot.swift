@@ -70,18 +70,108 @@ public struct Snapshot: Sendable {
     public var removedByRetention: [OmittedRun] = []
     /// Sorted by ``KeyRecord/identity``.
     public var keys: [KeyRecord]
+    /// Secrets found in the workspace objects as received and removed (see ``Redaction``); the keys' own are on
+    /// each key (``KeyRecord/redactedSecrets``).
+    package var workspaceSecrets: [WorkspaceSecret]
 
+    /// A secret removed from a workspace object: which workspace, where in it and what.
+    package struct WorkspaceSecret: Sendable, Equatable {
+        /// The workspace's `id` as received (after redaction), or `#<position>` when it has none.
+        package var workspace: String
+        package var record: Redaction.Record
+
+        package init(workspace: String, record: Redaction.Record) {
+            self.workspace = workspace
+            self.record = record
+        }
+    }
+
+    /// A snapshot of `keys` (each redacted when it was made); the workspace objects are redacted here, and what
+    /// is found joins `workspaceSecrets` (those of a snapshot read back or passed on).
     package init(
         takenAt: Date?, source: String, toolVersion: String = KeyAuditVersion.current, workspaces: [JSONValue],
-        coverage: Coverage, previous: Reference?, keys: [KeyRecord]
+        coverage: Coverage, previous: Reference?, keys: [KeyRecord], workspaceSecrets: [WorkspaceSecret] = []
     ) {
         self.takenAt = takenAt
         self.source = source
         self.toolVersion = toolVersion
-        self.workspaces = workspaces
+        var secrets = workspaceSecrets
+        self.workspaces = workspaces.enumerated().map { index, workspace in
+            let (clean, records) = Redaction.redact(workspace)
+            let id = clean["id"]?.stringValue ?? "#\(index)"
+            secrets += records.map { WorkspaceSecret(workspace: id, record: $0) }
+            return clean
+        }
+        self.workspaceSecrets = secrets
         self.coverage = coverage
         self.previous = previous
         self.keys = Self.sortedUnique(keys)
+    }
+
+    /// Every redaction of the snapshot, keys (in key order) then workspaces: what snapshot.json's `redactions`
+    /// lists.
+    package var redactions: [StoredRedaction] {
+        var all: [StoredRedaction] = []
+        for key in keys {
+            for record in key.redactedSecrets {
+                all.append(StoredRedaction(key: key.identity, workspace: nil, record: record))
+            }
+        }
+        for secret in workspaceSecrets {
+            all.append(StoredRedaction(key: nil, workspace: secret.workspace, record: secret.record))
+        }
+        return all
+    }
+
+    /// One entry of snapshot.json's `redactions`: `{"key": hash, "field": "name", "secret": "openrouter-secret"}`
+    /// or the same with `"workspace": id`.
+    package struct StoredRedaction: Sendable, Equatable {
+        package var key: String?
+        package var workspace: String?
+        package var record: Redaction.Record
+
+        var json: JSONValue {
+            var members: [(String, JSONValue)] = []
+            if let key { members.append(("key", .string(key))) }
+            if let workspace { members.append(("workspace", .string(workspace))) }
+            members.append(("field", .string(record.field)))
+            members.append(("secret", .string(record.kind.rawValue)))
+            return .object(JSONObject(members))
+        }
+
+        init(key: String?, workspace: String?, record: Redaction.Record) {
+            self.key = key
+            self.workspace = workspace
+            self.record = record
+        }
+
+        /// nil when `value` is not an entry keyaudit writes.
+        init?(json value: JSONValue) {
+            guard let object = value.objectValue, let field = object["field"]?.stringValue,
+                let kind = object["secret"]?.stringValue.flatMap(Redaction.Kind.init(rawValue:))
+            else { return nil }
+            let key = object["key"]?.stringValue
+            let workspace = object["workspace"]?.stringValue
+            guard (key == nil) != (workspace == nil) else { return nil }
+            self.init(key: key, workspace: workspace, record: Redaction.Record(field: field, kind: kind))
+        }
+    }
+
+    /// Puts the redactions a stored snapshot lists back on its keys and workspaces (the values themselves were
+    /// redacted when it was written, so reading them finds nothing).
+    mutating func restore(_ stored: [StoredRedaction]) {
+        for entry in stored {
+            if let key = entry.key {
+                let index = Self.firstIndex(atOrAfter: key, in: keys, by: \.identity)
+                if index < keys.count, keys[index].identity == key, !keys[index].redactedSecrets.contains(entry.record)
+                {
+                    keys[index].redactedSecrets.append(entry.record)
+                }
+            } else if let workspace = entry.workspace {
+                let secret = WorkspaceSecret(workspace: workspace, record: entry.record)
+                if !workspaceSecrets.contains(secret) { workspaceSecrets.append(secret) }
+            }
+        }
     }
 
     /// Sorted by identity; a key listed twice keeps its last occurrence.
@@ -156,6 +246,9 @@ public struct Snapshot: Sendable {
             writer.member("source", .string(source))
             writer.member("workspaces", .array(workspaces))
             writer.member("coverage", coverage.json)
+            // Only when something was redacted: a clean snapshot's bytes are unchanged.
+            let redactions = self.redactions
+            if !redactions.isEmpty { writer.member("redactions", .array(redactions.map(\.json))) }
             writer.member(
                 "previous",
                 previous.map { .object(JSONObject([("path", .string($0.path)), ("sha256", .string($0.sha256))])) }
@@ -198,6 +291,7 @@ public struct Snapshot: Sendable {
             workspaces: header.workspaces, coverage: header.coverage, previous: header.previous, keys: consume keys)
         snapshot.skipped = header.skipped
         snapshot.removedByRetention = header.removedByRetention
+        snapshot.restore(header.redactions)
         return snapshot
     }
 
@@ -219,6 +313,8 @@ public struct Snapshot: Sendable {
         public var skipped: [OmittedRun] = []
         /// `removed_by_retention`; empty when absent.
         public var removedByRetention: [OmittedRun] = []
+        /// `redactions`: what was redacted when the snapshot was taken; empty when absent.
+        package var redactions: [StoredRedaction] = []
     }
 
     /// Reads a snapshot document, handing each key to `key` as it is parsed (in file order, not sorted),
@@ -258,7 +354,9 @@ public struct Snapshot: Sendable {
                         "\(origin): item \(index) of the key list is a JSON \(item.kindName), not a key object; the file is corrupt"
                     return
                 }
-                key(KeyRecord(object, store: keepObjects ? store : nil), object)
+                // Redacted before anything sees it; the caller gets the redacted object too.
+                let (clean, secrets) = Redaction.redact(object)
+                key(KeyRecord(redacted: clean, secrets: secrets, store: keepObjects ? store : nil), clean)
             }
         } catch {
             throw .malformedData(
@@ -270,13 +368,14 @@ public struct Snapshot: Sendable {
             break
         case .object(let object):
             if let version = object["schema_version"] {
-                guard let number = version.doubleValue, number == number.rounded() else {
+                guard let number = version.doubleValue.flatMap(Checked.int(exactly:)), number >= 1 else {
                     throw .malformedData(
-                        "\(origin) has a schema_version that is not a whole number; it is not a keyaudit snapshot")
+                        "\(origin) has schema_version \(Escaping.oneLine(version.description, limit: 40)), which is not a version number; it is not a keyaudit snapshot"
+                    )
                 }
-                guard Int(number) <= schemaVersion else {
+                guard number <= schemaVersion else {
                     throw .malformedData(
-                        "\(origin) has schema_version \(Int(number)), newer than this keyaudit understands (\(schemaVersion)); upgrade keyaudit"
+                        "\(origin) has schema_version \(number), newer than this keyaudit understands (\(schemaVersion)); upgrade keyaudit"
                     )
                 }
             }
@@ -298,34 +397,54 @@ public struct Snapshot: Sendable {
         {
             previous = Reference(path: path, sha256: sha)
         }
+        var redactions: [StoredRedaction] = []
+        if let listed = header?["redactions"] {
+            guard let items = listed.arrayValue else {
+                throw .malformedData("\(origin): \"redactions\" is not a list; the file is corrupt")
+            }
+            for item in items {
+                guard let entry = StoredRedaction(json: item) else {
+                    throw .malformedData("\(origin): an entry of \"redactions\" cannot be read; the file is corrupt")
+                }
+                redactions.append(entry)
+            }
+        }
+        let coverage: Coverage
+        if let header {
+            coverage = try Coverage(json: header["coverage"], origin: origin)
+        } else {
+            coverage = Coverage(mode: .file)
+        }
         return Header(
             takenAt: header?["taken_at"]?.stringValue.flatMap(Timestamp.date),
             source: header?["source"]?.stringValue ?? "file:\(origin)",
             toolVersion: header?["tool"]?["version"]?.stringValue ?? "unknown",
             workspaces: header?["workspaces"]?.arrayValue ?? [],
-            coverage: header.map { Coverage(json: $0["coverage"]) } ?? Coverage(mode: .file),
-            previous: previous,
+            coverage: coverage, previous: previous,
             skipped: (header?["skipped"]?.arrayValue ?? []).compactMap(OmittedRun.init(json:)),
-            removedByRetention: (header?["removed_by_retention"]?.arrayValue ?? []).compactMap(OmittedRun.init(json:)))
+            removedByRetention: (header?["removed_by_retention"]?.arrayValue ?? []).compactMap(OmittedRun.init(json:)),
+            redactions: redactions)
     }
 
     /// The snapshot file to read for `path`: the file itself, or the snapshot.json inside a run folder.
+    /// (Only a `stat`: whether it is a regular file is checked on the descriptor when it is opened.)
     package static func file(at path: String) throws(KeyAuditError) -> String {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw .malformedData("\(path) does not exist; give a snapshot.json or a run folder")
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw .malformedData(
+                "\(Escaping.oneLine(path)) cannot be read (\(String(cString: strerror(errno)))); give a snapshot.json or a run folder"
+            )
         }
-        return isDirectory.boolValue ? (path as NSString).appendingPathComponent("snapshot.json") : path
+        return (info.st_mode & S_IFMT) == S_IFDIR ? (path as NSString).appendingPathComponent("snapshot.json") : path
     }
 
     /// Maps a snapshot file, checksums it and reads it with `body`, giving back its pages as they are parsed.
+    /// The file is opened without blocking: a FIFO, device or socket is refused at once (65), never waited on.
     package static func withMappedFile<T>(
         at path: String, _ body: (MappedFile) throws(KeyAuditError) -> T
     ) throws(KeyAuditError) -> (value: T, sha256: String, path: String) {
         let file = try file(at: path)
-        guard let mapped = MappedFile(path: file) else {
-            throw .malformedData("cannot read \(file); give a snapshot.json or a run folder that holds one")
-        }
+        let mapped = try MappedFile(path: file, what: "snapshot", kind: .data)
         let sha = mapped.sha256Hex()
         return (try body(mapped), sha, file)
     }

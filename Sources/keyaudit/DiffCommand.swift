@@ -75,7 +75,7 @@ struct DiffCommand: ParsableCommand {
             case .text:
                 print(diff.textSummary(), terminator: "")
             case .json:
-                FileHandle.standardOutput.write(Data(diff.encoded()))
+                print(String(decoding: diff.encoded(), as: UTF8.self), terminator: "")
             case .md:
                 print(
                     try diff.markdown(templatesDirectory: templates.templates, current: newer.snapshot), terminator: "")

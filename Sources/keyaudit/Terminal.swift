@@ -45,8 +45,9 @@ struct StderrLogHandler: LogHandler {
 enum Terminal {
     static let stderrIsTerminal = isatty(STDERR_FILENO) == 1
 
+    /// Writes `text` to stderr, redacted (see ``Redaction``): the one way anything reaches stderr.
     static func writeError(_ text: String) {
-        var text = text
+        var text = Redaction.redact(text)
         text.withUTF8 { buffer in
             var offset = 0
             while offset < buffer.count {
@@ -60,6 +61,31 @@ enum Terminal {
     /// One compact JSON object per line, escaped by the project's JSON writer.
     static func jsonLine(_ fields: [(String, String)]) -> String {
         JSONWriter.string(.object(JSONObject(fields.map { ($0.0, .string($0.1)) })), style: .compact)
+    }
+
+    /// How a command ends with an error: the exit code, after one line on stderr (or the help text on stdout
+    /// for `--help` and `--version`, which exit 0). Errors keyaudit raised were printed where they were turned
+    /// into an exit code; swift-argument-parser's usage errors (three lines starting `Error:` by default)
+    /// become one line here.
+    static func finish<Command: ParsableCommand>(_ error: any Error, command: Command.Type) -> Int32 {
+        let code = command.exitCode(for: error).rawValue
+        if code == ExitStatus.success { command.exit(withError: error) }
+        if error is ExitCode { return code }
+        if let error = error as? KeyAuditError { return fail(error, format: .text).rawValue }
+        let lines = command.message(for: error).split(whereSeparator: \.isNewline).map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }.filter { !$0.isEmpty }
+        var cause = lines.map { $0.hasPrefix("Error: ") ? String($0.dropFirst(7)) : $0 }.joined(separator: "; ")
+        if cause.isEmpty { cause = "\(error)" }
+        // "See 'keyaudit run --help' for more information." names the command the usage error is about.
+        let full = command.fullMessage(for: error, columns: 1_000)
+        var help = "keyaudit --help"
+        if let start = full.range(of: "See '"), let end = full[start.upperBound...].firstIndex(of: "'") {
+            help = String(full[start.upperBound..<end])
+        }
+        let usage = code == ExitStatus.usage
+        writeError("keyaudit: error: \(Escaping.oneLine(cause, limit: 2_000))\(usage ? "; see `\(help)`" : "")\n")
+        return code
     }
 
     /// Prints the error as one line and turns it into the documented exit code.
@@ -99,4 +125,12 @@ enum Terminal {
     static func endProgress(enabled: Bool) {
         if enabled, stderrIsTerminal { writeError("\r\u{1B}[K") }
     }
+}
+
+/// `print` for this module: stdout passes the same redaction as stderr (see ``Redaction``), so what the commands
+/// print (diff summaries, policies, verify lines, run summaries) cannot carry a secret either. It shadows
+/// `Swift.print` in the command-line target on purpose: a new `print` cannot bypass it.
+func print(_ items: Any..., separator: String = " ", terminator: String = "\n") {
+    let text = items.map { "\($0)" }.joined(separator: separator) + terminator
+    Swift.print(Redaction.redact(text), terminator: "")
 }

@@ -2,7 +2,7 @@
 ///
 /// - Members are written in their stored order, numbers as their stored lexeme, so a compact write of a parsed
 ///   compact document reproduces it byte for byte.
-/// - Strings escape `"`, `\`, control characters (`\b \f \n \r \t`, others as lowercase `\u00XX`) and
+/// - Strings are redacted (``Redaction``), then escape `"`, `\`, control characters (`\b \f \n \r \t`, others as lowercase `\u00XX`) and
 ///   U+2028 / U+2029 (as `\u2028` / `\u2029`); everything else, `/` included, is written as UTF-8 verbatim.
 /// - `.pretty` matches Python's `json.dumps(value, indent=2, ensure_ascii=False)` layout: one element or member
 ///   per line, `"key": value`, `[]` and `{}` for empty containers, no trailing spaces, no final newline (Python
@@ -55,8 +55,12 @@ package struct JSONWriter: Sendable {
         _JSONOutput.withOutput(appendingTo: &buffer) { output in writeString(string, into: &output) }
     }
 
+    /// Every string keyaudit writes as JSON (member names included) passes ``Redaction`` here: whatever reached a
+    /// value unnoticed (a policy's text, a path, an old snapshot read back), no JSON file, log line or JSON
+    /// output carries a secret.
     @inline(__always)
     private static func writeString(_ string: String, into output: inout _JSONOutput) {
+        let string = Redaction.redact(string)
         output.append(UInt8(ascii: "\""))
         let done: Void? = string.utf8.withContiguousStorageIfAvailable { escape($0, into: &output) }
         if done == nil {

@@ -1,5 +1,6 @@
 import CXLSXWriter
 import Foundation
+import KeyAuditCore
 
 /// A cell value for `XLSXWorksheet.write(_:row:column:format:)`.
 package enum XLSXValue: Equatable, Sendable {
@@ -79,8 +80,10 @@ package final class XLSXWorksheet {
 
     // MARK: - Cells
 
-    /// Writes text (never a formula; see the type's documentation for truncation and escaping).
+    /// Writes text, redacted (``Redaction``), never as a formula (see the type's documentation for truncation and
+    /// escaping).
     package func write(_ value: String, row: Int, column: Int, format: XLSXCellFormat? = nil) throws {
+        let value = Redaction.redact(value)
         let cFormat = try prepare(row, column, format, "a string")
         let err: lxw_error
         if Self.isWritableAsIs(value) {
@@ -426,8 +429,9 @@ package final class XLSXWorksheet {
     static func excelSerial(_ date: Date) -> Double? {
         let interval = date.timeIntervalSince1970
         // 1900-01-01 is -2_208_988_800; 10000-01-01 is 253_402_300_800.
-        guard interval.isFinite, interval >= -2_208_988_800, interval < 253_402_300_800 else { return nil }
-        let seconds = Int64(interval.rounded(.down))
+        guard interval.isFinite, interval >= -2_208_988_800, interval < 253_402_300_800,
+            let seconds = Checked.int64(interval, rounding: .down)
+        else { return nil }
         var days = seconds / 86_400
         var secondOfDay = seconds % 86_400
         if secondOfDay < 0 {

@@ -170,7 +170,8 @@ struct RuleTests {
             ("expired-not-deleted", .key, .medium), ("expiring-soon", .key, .low),
             ("limit-nearly-exhausted", .key, .medium), ("byok-outside-limit", .key, .medium),
             ("limit-never-resets", .key, .low), ("unused-key", .key, .low), ("unreadable-data", .key, .medium),
-            ("broken-chain", .snapshot, .critical), ("incomplete-coverage", .snapshot, .high),
+            ("secret-in-metadata", .key, .high), ("broken-chain", .snapshot, .critical),
+            ("incomplete-coverage", .snapshot, .high),
         ]
         #expect(RuleCatalog.all.map(\.id) == expected.map(\.0))
         for (id, scope, severity) in expected {
