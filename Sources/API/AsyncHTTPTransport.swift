@@ -8,14 +8,25 @@ import NIOHTTP1
 ///
 /// AsyncHTTPClient does not read `HTTPS_PROXY`/`NO_PROXY` itself, and its proxy is set per client,
 /// not per request; keyaudit talks to one host, so the decision is made once, for that host.
+///
+/// Two clocks bound every request. The request's `timeout` covers the whole exchange, the body included:
+/// AsyncHTTPClient's own deadline stops at the response head, so a server that sends headers and then drips
+/// the body a byte a second would otherwise hold the run for as long as it likes. And `readTimeout` (the
+/// client's read timeout) ends a request during which nothing at all arrives for that long, head or body: a
+/// stalled body is a retryable failure, not a wait until the overall deadline.
 package final class AsyncHTTPTransport: HTTPTransport {
     private let client: HTTPClient
 
-    package init(target: BaseURL, environment: [String: String]) throws(KeyAuditError) {
+    package init(
+        target: BaseURL, environment: [String: String], readTimeout: Duration = .seconds(30)
+    )
+        throws(KeyAuditError)
+    {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
         configuration.decompression = .enabled(limit: .size(64 * 1024 * 1024))
-        configuration.timeout = .init(connect: .seconds(10), read: .seconds(60))
+        let read = Checked.nanoseconds(readTimeout).map { TimeAmount.nanoseconds($0) } ?? .seconds(30)
+        configuration.timeout = .init(connect: .seconds(10), read: read)
         if let proxy = try ProxySettings(environment: environment).proxy(for: target) {
             configuration.proxy = .server(host: proxy.host, port: proxy.port, authorization: proxy.authorization)
         }
@@ -27,34 +38,65 @@ package final class AsyncHTTPTransport: HTTPTransport {
     )
         async throws(TransportError) -> HTTPResponse
     {
-        var request = HTTPClientRequest(url: url)
-        request.method = .GET
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        let timeAmount = TimeAmount.nanoseconds(
-            Int64(timeout.components.seconds) * 1_000_000_000
-                + timeout.components.attoseconds / 1_000_000_000)
+        var prepared = HTTPClientRequest(url: url)
+        prepared.method = .GET
+        for (name, value) in headers { prepared.headers.add(name: name, value: value) }
+        let request = prepared
+        let nanoseconds = Checked.nanoseconds(timeout) ?? 0
+        let client = self.client
+        // The exchange races the request's timeout; whichever ends first cancels the other (cancelling the
+        // exchange closes its connection, so nothing is left reading in the background).
+        let outcome = await withTaskGroup(of: Result<HTTPResponse, TransportError>?.self) { group in
+            group.addTask {
+                await Self.exchange(
+                    client, request, deadline: NIODeadline.now() + .nanoseconds(nanoseconds),
+                    maxBodyBytes: maxBodyBytes)
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        switch outcome {
+        case .success(let response)?:
+            return response
+        case .failure(let error)?:
+            throw error
+        case nil:
+            if Task.isCancelled { throw .connection("cancelled") }
+            throw .timedOut
+        }
+    }
+
+    /// The request, its head and its whole body, or why not.
+    private static func exchange(
+        _ client: HTTPClient, _ request: HTTPClientRequest, deadline: NIODeadline, maxBodyBytes: Int
+    ) async -> Result<HTTPResponse, TransportError> {
         do {
-            // The deadline covers the whole exchange, body included: a server that stalls mid-body still times out.
-            let deadline = NIODeadline.now() + timeAmount
             let response = try await client.execute(request, deadline: deadline)
             let body = try await response.body.collect(upTo: maxBodyBytes)
             var headerMap: [String: String] = [:]
             for header in response.headers { headerMap[header.name.lowercased()] = header.value }
-            return HTTPResponse(status: Int(response.status.code), headers: headerMap, body: Array(buffer: body))
+            return .success(
+                HTTPResponse(
+                    status: Checked.int(response.status.code) ?? 0, headers: headerMap, body: Array(buffer: body)))
         } catch let error as NIOTooManyBytesError {
             _ = error
-            throw .bodyTooLarge(limit: maxBodyBytes)
+            return .failure(.bodyTooLarge(limit: maxBodyBytes))
         } catch let error as HTTPClientError {
             switch error {
             case .deadlineExceeded, .readTimeout, .connectTimeout, .writeTimeout:
-                throw .timedOut
+                return .failure(.timedOut)
             default:
-                throw .connection(Self.describe(error))
+                return .failure(.connection(Self.describe(error)))
             }
         } catch is CancellationError {
-            throw .connection("cancelled")
+            return .failure(.connection("cancelled"))
         } catch {
-            throw .connection(Self.describe(error))
+            return .failure(.connection(Self.describe(error)))
         }
     }
 
@@ -63,9 +105,8 @@ package final class AsyncHTTPTransport: HTTPTransport {
     }
 
     /// A short, key-free description of a client error (no URL, no headers).
-    private static func describe(_ error: any Error) -> String {
-        let text = String(describing: error)
-        return text.count > 200 ? String(text.prefix(200)) + "…" : text
+    static func describe(_ error: any Error) -> String {
+        Escaping.oneLine(Redaction.redact(String(describing: error)), limit: 200)
     }
 }
 
@@ -108,8 +149,11 @@ struct ProxySettings: Sendable {
                 "HTTPS_PROXY uses scheme \(components.scheme ?? ""); only http:// proxies (CONNECT tunnels) are supported"
             )
         }
-        return Proxy(
-            host: host, port: components.port ?? 80, username: components.user, password: components.password)
+        let port = components.port ?? 80
+        guard (1...65_535).contains(port) else {
+            throw .usage("HTTPS_PROXY has port \(port); a port is a number from 1 to 65535")
+        }
+        return Proxy(host: host, port: port, username: components.user, password: components.password)
     }
 
     func bypasses(_ rawHost: String) -> Bool {

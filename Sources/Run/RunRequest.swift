@@ -31,11 +31,13 @@ public struct RunRequest: Sendable {
         public var retry: RetryPolicy
         /// The process environment, read for `HTTPS_PROXY`/`https_proxy` and `NO_PROXY`/`no_proxy`.
         public var environment: [String: String]
+        /// `--read-timeout`: a request during which nothing arrives for this long fails and is retried.
+        public var readTimeout: Duration
 
         /// The API settings as given; nothing is checked or contacted here.
         public init(
             baseURL: BaseURL, key: ManagementKey, workspaces: [String], concurrency: Int, retry: RetryPolicy,
-            environment: [String: String]
+            environment: [String: String], readTimeout: Duration = .seconds(30)
         ) {
             self.baseURL = baseURL
             self.key = key
@@ -43,6 +45,7 @@ public struct RunRequest: Sendable {
             self.concurrency = concurrency
             self.retry = retry
             self.environment = environment
+            self.readTimeout = readTimeout
         }
     }
 
@@ -52,7 +55,7 @@ public struct RunRequest: Sendable {
     public var output: String
     /// The run's clock: snapshot time, run folder name, rule evaluation.
     public var now: Date
-    /// Overall deadline for talking to the API.
+    /// Overall deadline for talking to the API, response bodies included (`--timeout`).
     public var timeout: Duration
     /// `--previous PATH`; nil: the newest complete run folder under `output`.
     public var previousPath: String?

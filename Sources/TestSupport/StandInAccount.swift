@@ -71,6 +71,10 @@ package final class StandInAccount: Sendable {
         case garbageChunked(bytes: Int)
         /// The real answer's head and the first half of its body, then a connection reset.
         case resetMidBody
+        /// The real answer's head at once, then its body one byte every `interval` (a slow-loris server).
+        case drip(interval: Duration)
+        /// The real answer's head and the first half of its body, then nothing: the connection stays open.
+        case stallMidBody
         /// The real answer, after this extra delay.
         case delayed(Duration)
         /// Any reply at all.
@@ -260,6 +264,14 @@ package final class StandInAccount: Sendable {
             let real = serve(request, route: route, notify: false)
             guard case .respond(let status, _, let body, _) = real else { return real }
             return .resetMidBody(status: status, partialBody: Array(body.prefix(max(1, body.count / 2))))
+        case .drip(let interval):
+            let real = serve(request, route: route, notify: false)
+            guard case .respond(let status, let headers, let body, _) = real else { return real }
+            return .drip(status: status, headers: headers, body: body, interval: interval)
+        case .stallMidBody:
+            let real = serve(request, route: route, notify: false)
+            guard case .respond(let status, _, let body, _) = real else { return real }
+            return .stallMidBody(status: status, partialBody: Array(body.prefix(max(1, body.count / 2))))
         case .delayed(let delay):
             try? await Task.sleep(for: delay)
             return serve(request, route: route)

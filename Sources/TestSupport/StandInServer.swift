@@ -1,4 +1,5 @@
 import Foundation
+import KeyAuditCore
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -37,6 +38,12 @@ package enum StandInReply: Sendable {
     /// 200, `content-type: application/json`, `content-length: bytes`, and then `bytes` bytes of non-JSON garbage
     /// streamed in 64 KiB chunks as the client reads them (the server holds one chunk, not the whole body).
     case garbage(bytes: Int)
+    /// The head (with a `content-length` for the whole body) at once, then `body` one byte every `interval`:
+    /// a server that keeps a client busy for as long as it likes while always seeming to make progress.
+    case drip(status: Int, headers: [(String, String)] = [], body: [UInt8], interval: Duration)
+    /// The head with a `content-length` larger than `partialBody`, then `partialBody`, then nothing at all: the
+    /// connection stays open until the client gives up (or `stop()`).
+    case stallMidBody(status: Int, partialBody: [UInt8])
     /// Like ``garbage(bytes:)`` but with `transfer-encoding: chunked` and no `content-length`, so that a client
     /// can only find out that the body is too large by counting what it reads (a `content-length` over the limit
     /// lets AsyncHTTPClient's `collect(upTo:)` refuse before reading anything).
@@ -148,7 +155,7 @@ enum StandInJSON {
 
     private static func number(_ value: Double) -> String {
         precondition(value.isFinite, "StandInJSON: \(value) is not a JSON number")
-        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+        if abs(value) < 1e15, let whole = Checked.int64(exactly: value) { return String(whole) }
         // Swift writes `1e-07`; JSON (and JavaScript) `1e-7`.
         var text = "\(value)"
         while let range = text.range(of: "e-0") ?? text.range(of: "e+0") {
@@ -429,6 +436,26 @@ package final class StandInServer: Sendable {
             }
             try? await channel.close()
             return .close
+
+        case .drip(let status, let extraHeaders, let body, let interval):
+            var headers = HTTPHeaders(extraHeaders)
+            headers.replaceOrAdd(name: "content-length", value: String(body.count))
+            try await outbound.write(.head(head(status: status, headers: headers)))
+            for byte in body {
+                try await Task.sleep(for: interval)
+                try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: [byte]))))
+            }
+            try await outbound.write(.end(nil))
+            return keepAlive ? .keepAlive : .close
+
+        case .stallMidBody(let status, let partialBody):
+            let declared = partialBody.count + max(1024, partialBody.count)
+            let headers = HTTPHeaders([
+                ("content-type", "application/json"), ("content-length", String(declared)),
+            ])
+            try await outbound.write(.head(head(status: status, headers: headers)))
+            try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: partialBody))))
+            return .hang
 
         case .garbage(let bytes), .garbageChunked(let bytes):
             var headers = HTTPHeaders([("content-type", "application/json")])

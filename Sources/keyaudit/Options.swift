@@ -30,8 +30,17 @@ struct SourceOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Pages fetched in parallel (1 to 64).", valueName: "n"))
     var concurrency: Int = 4
 
-    @Option(help: ArgumentHelp("Overall deadline for talking to the API, in seconds.", valueName: "seconds"))
+    @Option(
+        help: ArgumentHelp(
+            "Overall deadline for talking to the API, response bodies included, in seconds.", valueName: "seconds"))
     var timeout: Seconds = Seconds(600)
+
+    @Option(
+        name: .customLong("read-timeout"),
+        help: ArgumentHelp(
+            "A request during which nothing arrives for this many seconds fails (and is retried).",
+            valueName: "seconds"))
+    var readTimeout: Seconds = Seconds(30)
 
     @Option(
         name: .customLong("max-retries"),
@@ -52,8 +61,12 @@ struct SourceOptions: ParsableArguments {
         guard concurrency >= 1 && concurrency <= 64 else {
             throw ValidationError("--concurrency must be between 1 and 64")
         }
-        guard timeout.value > 0 && timeout.value.isFinite else {
-            throw ValidationError("--timeout must be a positive number of seconds")
+        for (flag, value) in [("--timeout", timeout.value), ("--read-timeout", readTimeout.value)] {
+            guard value > 0, Checked.duration(seconds: value) != nil else {
+                throw ValidationError(
+                    "\(flag) must be a number of seconds above 0 and at most \(Checked.int(exactly: Checked.maximumSeconds) ?? 0) (a year)"
+                )
+            }
         }
         guard maxRetries >= 0 && maxRetries <= 20 else {
             throw ValidationError("--max-retries must be between 0 and 20")
@@ -73,8 +86,12 @@ struct SourceOptions: ParsableArguments {
         return .api(
             .init(
                 baseURL: baseURL, key: key, workspaces: workspaces, concurrency: concurrency,
-                retry: RetryPolicy(maxRetries: maxRetries), environment: environment))
+                retry: RetryPolicy(maxRetries: maxRetries), environment: environment,
+                readTimeout: Checked.duration(seconds: readTimeout.value) ?? .seconds(30)))
     }
+
+    /// `--timeout` as a duration (checked by `validate()`).
+    var timeoutDuration: Duration { Checked.duration(seconds: timeout.value) ?? .seconds(600) }
 }
 
 /// `--output DIR`: the folder that holds the run folders (run, snapshot, diff --last, apply).
@@ -129,12 +146,20 @@ struct OutputOptions: ParsableArguments {
             valueName: "iso8601"))
     var now: String?
 
+    /// The first instant `--now` may name (1970-01-01) and the first it may not (10000-01-01): a run's clock
+    /// names its folder and every date it writes, and dates outside these years cannot be written everywhere.
+    static let clockRange = 0.0..<253_402_300_800.0
+
     func clock() throws(KeyAuditError) -> Date {
         guard let now else { return Date() }
-        guard let date = Timestamp.date(now) else {
-            throw .usage("--now \(now) is not an ISO 8601 date-time; write e.g. 2026-11-26T03:00:00Z")
+        let shown = Escaping.oneLine(now, limit: 60)
+        guard let seconds = Timestamp.parse(now) else {
+            throw .usage("--now \(shown) is not an ISO 8601 date-time; write e.g. 2026-11-26T03:00:00Z")
         }
-        return date
+        guard Self.clockRange.contains(seconds) else {
+            throw .usage("--now \(shown) is outside the years 1970 to 9999; give a date in that range")
+        }
+        return Date(timeIntervalSince1970: seconds)
     }
 }
 

@@ -137,7 +137,7 @@ struct RunCommand: AsyncParsableCommand {
         var notes: [Diagnostic] = []
         var request = RunRequest(
             source: try source.source(environment: ProcessInfo.processInfo.environment, notes: &notes),
-            output: output.output, now: try output.clock(), timeout: .milliseconds(Int64(source.timeout.value * 1000)),
+            output: output.output, now: try output.clock(), timeout: source.timeoutDuration,
             snapshotOnly: audit == nil)
         let (signingKey, signingWarning) = try output.signing.load(environment: ProcessInfo.processInfo.environment)
         if let signingWarning { notes.append(Diagnostic(stage: "signing", message: signingWarning)) }
