@@ -26,6 +26,8 @@ public struct ManagementKey: Sendable, CustomStringConvertible, CustomDebugStrin
             )
         }
         self.secret = trimmed
+        // From here on no string leaving the process can carry it (see Redaction).
+        Redaction.register(secret: trimmed)
     }
 
     public var description: String { "<management key: redacted>" }
@@ -43,37 +45,31 @@ public struct ManagementKey: Sendable, CustomStringConvertible, CustomDebugStrin
         case file(String)
     }
 
+    /// The most a key file may hold: a key is under 100 bytes, so anything near this is not a key file.
+    static let maximumKeyFileBytes = 4096
+
     /// Loads the key from `--key-file` when given, otherwise from `OPENROUTER_MANAGEMENT_KEY`.
     ///
-    /// - Returns: the key and a warning to print when the key file can be read by other users.
+    /// The key file is opened without blocking and must be a regular file (a FIFO would hang the run) of at most
+    /// 4 KiB (a 2 GB file is refused after 4 KiB, not read whole).
+    ///
+    /// - Returns: the key and a warning to print when users other than the file's owner can read or change it.
     public static func load(
         keyFile: String?,
         environment: [String: String]
     ) throws(KeyAuditError) -> (key: ManagementKey, warning: String?) {
         if let keyFile {
-            var info = stat()
-            guard stat(keyFile, &info) == 0 else {
-                throw .usage("cannot read --key-file \(keyFile): \(String(cString: strerror(errno))); check the path")
-            }
-            guard (info.st_mode & S_IFMT) == S_IFREG else {
-                throw .usage("--key-file \(keyFile) is not a regular file; point it at the file that holds the key")
-            }
-            guard let data = FileManager.default.contents(atPath: keyFile) else {
-                throw .usage("cannot read --key-file \(keyFile): permission denied; check its owner and mode")
-            }
-            guard let text = String(data: data, encoding: .utf8) else {
-                throw .usage("--key-file \(keyFile) is not UTF-8 text; it must hold the key alone")
+            let shown = Escaping.oneLine(keyFile)
+            let (bytes, status) = try InputFile.readWithStatus(
+                keyFile, what: "--key-file", limit: maximumKeyFileBytes)
+            guard let text = String(validating: bytes, as: UTF8.self) else {
+                throw .usage("--key-file \(shown) is not UTF-8 text; it must hold the key alone")
             }
             guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-                throw .keyRejected("--key-file \(keyFile) is empty: write the management key into it")
+                throw .keyRejected("--key-file \(shown) is empty: write the management key into it")
             }
             let key = try ManagementKey(text)
-            var warning: String?
-            if info.st_mode & (S_IROTH | S_IWOTH) != 0 {
-                warning =
-                    "warning: --key-file \(keyFile) is readable by every user on this machine; run `chmod 600 \(keyFile)`"
-            }
-            return (key, warning)
+            return (key, permissionWarning(mode: status.st_mode, path: shown))
         }
         guard let value = environment["OPENROUTER_MANAGEMENT_KEY"],
             !value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
@@ -83,5 +79,16 @@ public struct ManagementKey: Sendable, CustomStringConvertible, CustomDebugStrin
             )
         }
         return (try ManagementKey(value), nil)
+    }
+
+    /// A warning when the key file's mode lets anyone but its owner read or replace it (nil for 0600 or 0400).
+    static func permissionWarning(mode: mode_t, path: String) -> String? {
+        let others = mode & (S_IROTH | S_IWOTH) != 0
+        let group = mode & (S_IRGRP | S_IWGRP) != 0
+        guard others || group else { return nil }
+        let who = others ? "every user on this machine" : "the members of its group"
+        let what = mode & (S_IWOTH | S_IWGRP) != 0 ? "read or replace" : "read"
+        return
+            "--key-file \(path) has mode \(String(mode & 0o777, radix: 8)): \(who) can \(what) the management key; run `chmod 600 \(path)` so that only its owner can"
     }
 }

@@ -52,9 +52,10 @@ package struct ReportTemplates: Sendable {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
             for name in names where name.hasSuffix(".mustache") || name.hasSuffix(".yml") {
                 let path = (directory as NSString).appendingPathComponent(name)
+                // Opened without blocking, a regular file within the size limit: a FIFO or a huge file is refused.
                 let bytes = try InputFile.read(path, what: "template", limit: TemplateCheck.sizeLimit)
                 guard let text = String(validating: bytes, as: UTF8.self) else {
-                    throw .usage("cannot read template \(path): it is not UTF-8 text")
+                    throw .usage("template \(Escaping.oneLine(path)) is not UTF-8 text; save it as UTF-8")
                 }
                 sources[name] = (text, path)
             }

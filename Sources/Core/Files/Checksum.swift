@@ -7,15 +7,22 @@ package enum Checksum {
         hex(SHA256.hash(data: bytes))
     }
 
-    /// Hashes a file in 1 MiB chunks (reports can be large).
-    package static func sha256Hex(fileAt path: String) throws -> String {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw KeyAuditError.malformedData("cannot read \(path) to checksum it")
-        }
-        defer { try? handle.close() }
+    /// Hashes a file in 1 MiB chunks (reports can be large). The file is opened without blocking and must be a
+    /// regular file: a FIFO planted in a run folder is refused, not waited on.
+    package static func sha256Hex(fileAt path: String) throws(KeyAuditError) -> String {
+        let descriptor = try InputFile.open(path, what: "file", kind: .data)
+        defer { close(descriptor) }
         var hasher = SHA256()
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-            hasher.update(data: chunk)
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw .malformedData(
+                    "cannot read \(Escaping.oneLine(path)) to checksum it: \(String(cString: strerror(errno)))")
+            }
+            if count == 0 { break }
+            chunk.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
         }
         return hex(hasher.finalize())
     }

@@ -44,12 +44,23 @@ package enum InputFile {
     package static func read(
         _ path: String, what: String, limit: Int, kind: Kind = .configuration
     ) throws(KeyAuditError) -> [UInt8] {
+        try readWithStatus(path, what: what, limit: limit, kind: kind).bytes
+    }
+
+    /// The whole file and its `fstat` (mode, owner) from the same descriptor, so the two cannot disagree.
+    /// At most `limit` + 1 bytes are ever read.
+    package static func readWithStatus(
+        _ path: String, what: String, limit: Int, kind: Kind = .configuration
+    ) throws(KeyAuditError) -> (bytes: [UInt8], status: stat) {
         let descriptor = try open(path, what: what, kind: kind)
         defer { close(descriptor) }
+        var status = stat()
+        _ = fstat(descriptor, &status)
         var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65_536)
+        var chunk = [UInt8](repeating: 0, count: min(65_536, max(1, limit) + 1))
         while true {
-            let count = chunk.withUnsafeMutableBytes { Foundation.read(descriptor, $0.baseAddress, $0.count) }
+            let wanted = min(chunk.count, limit + 1 - bytes.count)
+            let count = chunk.withUnsafeMutableBytes { Foundation.read(descriptor, $0.baseAddress, wanted) }
             if count < 0 {
                 if errno == EINTR { continue }
                 throw kind.error(
@@ -63,6 +74,6 @@ package enum InputFile {
                 )
             }
         }
-        return bytes
+        return (bytes, status)
     }
 }

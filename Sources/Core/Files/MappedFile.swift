@@ -10,23 +10,37 @@ package final class MappedFile {
     package let count: Int
     private let base: UnsafeMutableRawPointer?
     private var released = 0
-    private static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+    private static let pageSize = max(4096, sysconf(Int32(_SC_PAGESIZE)))
 
     /// nil when the file cannot be opened, is not a regular file, or cannot be mapped.
-    package init?(path: String) {
+    package convenience init?(path: String) {
+        do throws(KeyAuditError) {
+            try self.init(path: path, what: "file", kind: .data)
+        } catch {
+            return nil
+        }
+    }
+
+    /// Maps the regular file at `path`, opened without blocking (see ``InputFile/open(_:what:kind:)``): a FIFO,
+    /// a device or a folder is refused at once with a one-line error naming it as `what`.
+    package init(path: String, what: String, kind: InputFile.Kind) throws(KeyAuditError) {
         self.path = path
-        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
-        guard descriptor >= 0 else { return nil }
+        let descriptor = try InputFile.open(path, what: what, kind: kind)
         defer { close(descriptor) }
         var info = stat()
-        guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
-        count = Int(info.st_size)
+        guard fstat(descriptor, &info) == 0, let size = Checked.int(info.st_size), size >= 0 else {
+            throw kind.error("cannot read \(what) \(Escaping.oneLine(path)): its size cannot be read")
+        }
+        count = size
         if count == 0 {
             base = nil
             return
         }
         let mapped = mmap(nil, count, PROT_READ, MAP_PRIVATE, descriptor, 0)
-        guard let mapped, mapped != MAP_FAILED else { return nil }
+        guard let mapped, mapped != MAP_FAILED else {
+            throw kind.error(
+                "cannot read \(what) \(Escaping.oneLine(path)): \(String(cString: strerror(errno))); check free memory")
+        }
         base = mapped
         _ = madvise(mapped, count, MADV_SEQUENTIAL)
     }

@@ -35,7 +35,9 @@ package struct YAMLReader: Sendable {
     package static func load(path: String, what: String) throws(KeyAuditError) -> (text: String, root: Node?) {
         let bytes = try InputFile.read(path, what: what, limit: maximumBytes)
         guard let text = String(validating: bytes, as: UTF8.self), !bytes.contains(0) else {
-            throw .usage("\(what) \(path) is not a YAML text file (it holds binary data); point it at the YAML file")
+            throw .usage(
+                "\(what) \(Escaping.oneLine(path)) is not a YAML text file (it holds binary data); point it at the YAML file"
+            )
         }
         return (text, try YAMLReader(file: path).compose(text))
     }
