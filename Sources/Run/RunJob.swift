@@ -24,9 +24,9 @@ public struct RunJob: Sendable {
         self.transport = transport
     }
 
-    /// The run as the command line runs it: SIGINT and SIGTERM remove the staging folder and exit 130/143, a
-    /// file-size limit is a write error instead of a kill, and `--metrics-file` is written on success and on
-    /// failure.
+    /// The run as the command line runs it: SIGHUP, SIGINT and SIGTERM remove the staging folder and exit
+    /// 129/130/143, a file-size limit is a write error instead of a kill, and `--metrics-file` is written on
+    /// success and on failure.
     ///
     /// The metrics file's temporary file is created first, so that a metrics path that cannot be written fails
     /// the run before anything is committed; once the run folder is committed, nothing turns the run into a
