@@ -6,7 +6,7 @@ SHAREDIR = $(PREFIX)/share/keyaudit
 MANDIR = $(PREFIX)/share/man/man1
 OUTPUT ?= reports
 
-.PHONY: all deps build release demo test lint bench install uninstall templates golden format clean
+.PHONY: all deps build release demo test lint bench fuzz install uninstall templates golden format clean
 
 all: build
 
@@ -32,9 +32,15 @@ test: deps lint
 	$(SWIFT) build --build-tests --explicit-target-dependency-import-check error
 	$(SWIFT) test --skip-build
 
+## fuzz: libFuzzer on the JSON parser, timestamps, policies and snapshots, FUZZ_SECONDS (60) each; builds into
+## .build/fuzz with --sanitize fuzzer (the test command runs a short seeded pass of the same checks instead)
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) SWIFT=$(SWIFT) ./scripts/fuzz.sh
+
 ## lint: swift format in strict mode, with the .swift-format at the root (`make format` fixes most of it)
 lint:
-	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
+	$(SWIFT) format lint --strict --recursive Sources Tests Fuzz Package.swift
 
 ## bench: the performance benchmark (release build; 10k, 100k and 300k keys)
 bench: deps
@@ -62,7 +68,7 @@ golden: deps
 	KEYAUDIT_UPDATE_GOLDEN=1 $(SWIFT) test --filter GoldenReportTests
 
 format:
-	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
+	$(SWIFT) format --in-place --recursive Sources Tests Fuzz Package.swift
 
 clean:
 	rm -rf .build

@@ -1,4 +1,5 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
 
 // One target per pipeline stage, in the order data flows; each may use the stages before it, never after:
@@ -38,11 +39,15 @@ let package = Package(
             providers: [.apt(["libxlsxwriter-dev"]), .brew(["libxlsxwriter"])]
         ),
 
+        /// prctl(2) for ProcessHardening: a variadic C call Swift cannot import.
+        .target(name: "CKeyAuditSystem", path: "Sources/CSystem"),
+
         // MARK: The pipeline, leaves first
 
         .target(
             name: "KeyAuditCore",
             dependencies: [
+                "CKeyAuditSystem",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -115,6 +120,15 @@ let package = Package(
 
         // MARK: Tests
 
+        /// What keyaudit's parsers must hold for any input, shared by the fuzzer (`make fuzz`) and the seeded
+        /// mutation tests.
+        .target(
+            name: "KeyAuditFuzzing",
+            dependencies: [
+                "KeyAuditCore", "KeyAuditAPI", "KeyAuditSnapshot", "KeyAuditAudit", "KeyAuditSampleAccount",
+            ],
+            path: "Sources/Fuzzing"
+        ),
         /// The stand-in Management API (SwiftNIO on 127.0.0.1) and its fake account, shared by the tests and the
         /// benchmark.
         .target(
@@ -131,7 +145,7 @@ let package = Package(
             name: "KeyAuditTests",
             dependencies: [
                 "KeyAuditCore", "KeyAuditAPI", "KeyAuditSnapshot", "KeyAuditAudit", "KeyAuditDiff", "KeyAuditReport",
-                "KeyAuditRun", "KeyAuditSampleAccount", "KeyAuditTestSupport", "KeyAuditCLI",
+                "KeyAuditRun", "KeyAuditSampleAccount", "KeyAuditTestSupport", "KeyAuditCLI", "KeyAuditFuzzing",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Yams", package: "Yams"),
@@ -145,3 +159,12 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// The libFuzzer entry point, only when `make fuzz` asks for it (KEYAUDIT_FUZZ=1, built with `--sanitize fuzzer`
+// into its own build folder): it has no `main` of its own (libFuzzer provides one), so it cannot be part of the
+// ordinary build.
+if ProcessInfo.processInfo.environment["KEYAUDIT_FUZZ"] == "1" {
+    package.products.append(.executable(name: "keyaudit-fuzz", targets: ["KeyAuditFuzzer"]))
+    package.targets.append(
+        .executableTarget(name: "KeyAuditFuzzer", dependencies: ["KeyAuditFuzzing"], path: "Fuzz/Target"))
+}

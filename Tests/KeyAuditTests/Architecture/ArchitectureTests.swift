@@ -21,7 +21,7 @@ struct ArchitectureTests {
         "KeyAuditCore": "Core", "KeyAuditAPI": "API", "KeyAuditSnapshot": "Snapshot", "KeyAuditAudit": "Audit",
         "KeyAuditDiff": "Diff", "KeyAuditReport": "Report", "KeyAuditRun": "Run",
         "KeyAuditSampleAccount": "SampleAccount", "KeyAuditTestSupport": "TestSupport", "KeyAuditCLI": "keyaudit",
-        "KeyAuditBench": "keyaudit-bench", "KeyAudit": "KeyAudit",
+        "KeyAuditBench": "keyaudit-bench", "KeyAudit": "KeyAudit", "KeyAuditFuzzing": "Fuzzing",
     ]
 
     static let root: URL = {
