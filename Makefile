@@ -33,10 +33,12 @@ test: deps lint
 	$(SWIFT) test --skip-build
 
 ## fuzz: libFuzzer on the JSON parser, timestamps, policies and snapshots, FUZZ_SECONDS (60) each; builds into
-## .build/fuzz with --sanitize fuzzer (the test command runs a short seeded pass of the same checks instead)
+## .build/fuzz with --sanitize fuzzer (FUZZ_ASAN=1: with AddressSanitizer too, into .build/fuzz-asan); the
+## test command runs a short seeded pass of the same checks instead
 FUZZ_SECONDS ?= 60
+FUZZ_ASAN ?= 0
 fuzz: deps
-	FUZZ_SECONDS=$(FUZZ_SECONDS) SWIFT=$(SWIFT) ./scripts/fuzz.sh
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_ASAN=$(FUZZ_ASAN) SWIFT=$(SWIFT) ./scripts/fuzz.sh
 
 ## lint: swift format in strict mode, with the .swift-format at the root (`make format` fixes most of it)
 lint:

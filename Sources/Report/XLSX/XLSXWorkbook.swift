@@ -1,5 +1,6 @@
 import CXLSXWriter
 import Foundation
+import KeyAuditCore
 
 /// Owner of one libxlsxwriter `lxw_workbook` (one .xlsx file being written).
 ///
@@ -172,19 +173,22 @@ package final class XLSXWorkbook {
         let context = "setting document properties of \(path)"
         let workbook = try live(context)
         var cProperties = lxw_doc_properties()
-        cProperties.title = retainCString(properties.title)
-        cProperties.subject = retainCString(properties.subject)
-        cProperties.author = retainCString(properties.author)
-        cProperties.company = retainCString(properties.company)
-        cProperties.comments = retainCString(properties.comments)
-        cProperties.keywords = retainCString(properties.keywords)
+        // Redacted like every cell (see Redaction): the properties come from the layout and the run.
+        cProperties.title = retainCString(properties.title.map(Redaction.redact))
+        cProperties.subject = retainCString(properties.subject.map(Redaction.redact))
+        cProperties.author = retainCString(properties.author.map(Redaction.redact))
+        cProperties.company = retainCString(properties.company.map(Redaction.redact))
+        cProperties.comments = retainCString(properties.comments.map(Redaction.redact))
+        cProperties.keywords = retainCString(properties.keywords.map(Redaction.redact))
         if let created = properties.created {
             let seconds = created.timeIntervalSince1970.rounded(.down)
-            guard seconds.isFinite, abs(seconds) < 253_402_300_800 else {
+            guard seconds.isFinite, abs(seconds) < 253_402_300_800,
+                let stamp = time_t(exactly: seconds == 0 ? 1 : seconds)
+            else {
                 throw XLSXError(
                     kind: .invalidArgument, message: "created date \(created) out of range", context: context)
             }
-            cProperties.created = time_t(seconds == 0 ? 1 : seconds)
+            cProperties.created = stamp
         }
         let err = workbook_set_properties(workbook, &cProperties)
         if err != LXW_NO_ERROR { throw XLSXError.library(err, context) }

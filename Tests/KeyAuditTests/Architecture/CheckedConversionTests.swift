@@ -162,7 +162,8 @@ struct CheckedConversionTests {
     static let integerTypes: Set<String> = [
         "Int", "Int8", "Int16", "Int32", "Int64", "UInt", "UInt8", "UInt16", "UInt32", "UInt64", "CInt", "CLong",
         "CShort", "CChar", "CUnsignedInt", "CUnsignedLong", "CUnsignedShort", "CUnsignedChar", "CLongLong",
-        "CUnsignedLongLong", "socklen_t", "off_t", "size_t", "mode_t", "pid_t", "uid_t",
+        "CUnsignedLongLong", "Int128", "UInt128", "socklen_t", "off_t", "size_t", "ssize_t", "mode_t", "pid_t",
+        "uid_t", "gid_t", "time_t", "suseconds_t", "clock_t", "rlim_t", "in_port_t", "sa_family_t",
     ]
     static let safeLabels: Set<String> = [
         "truncatingIfNeeded", "bitPattern", "exactly", "clamping", "ascii", "littleEndian", "bigEndian",
