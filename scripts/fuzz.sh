@@ -28,7 +28,8 @@ for target in $TARGETS; do
     findings=$build/findings/$target
     mkdir -p "$work" "$findings"
     echo "fuzz: $target for ${SECONDS_EACH}s"
-    if ! KEYAUDIT_FUZZ_TARGET=$target "$binary" "$work" "Fuzz/corpus/$target" \
+    # Swift's own crash reporter would take the signal before libFuzzer could save the input.
+    if ! SWIFT_BACKTRACE=enable=no KEYAUDIT_FUZZ_TARGET=$target "$binary" "$work" "Fuzz/corpus/$target" \
         -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
         -artifact_prefix="$findings/" -print_final_stats=1; then
         echo "fuzz: $target found a problem; the input is in $findings/ (replay: KEYAUDIT_FUZZ_TARGET=$target $binary <file>)" >&2

@@ -69,7 +69,10 @@ public struct ManagementKey: Sendable, CustomStringConvertible, CustomDebugStrin
                 throw .keyRejected("--key-file \(shown) is empty: write the management key into it")
             }
             let key = try ManagementKey(text)
-            return (key, permissionWarning(mode: status.st_mode, path: shown))
+            return (
+                key,
+                SecretFileMode.warning(status, what: "--key-file", path: keyFile, holds: "the management key")
+            )
         }
         guard let value = environment["OPENROUTER_MANAGEMENT_KEY"],
             !value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
@@ -79,16 +82,5 @@ public struct ManagementKey: Sendable, CustomStringConvertible, CustomDebugStrin
             )
         }
         return (try ManagementKey(value), nil)
-    }
-
-    /// A warning when the key file's mode lets anyone but its owner read or replace it (nil for 0600 or 0400).
-    static func permissionWarning(mode: mode_t, path: String) -> String? {
-        let others = mode & (S_IROTH | S_IWOTH) != 0
-        let group = mode & (S_IRGRP | S_IWGRP) != 0
-        guard others || group else { return nil }
-        let who = others ? "every user on this machine" : "the members of its group"
-        let what = mode & (S_IWOTH | S_IWGRP) != 0 ? "read or replace" : "read"
-        return
-            "--key-file \(path) has mode \(String(mode & 0o777, radix: 8)): \(who) can \(what) the management key; run `chmod 600 \(path)` so that only its owner can"
     }
 }

@@ -60,7 +60,7 @@ package struct Mutator {
 }
 
 /// A bounded fuzzing pass: `iterations` mutated inputs of a target, stopping early after `timeLimit`.
-package struct MutationRun {
+package struct MutationRun: Sendable {
     package var target: FuzzTarget
     package var seed: UInt64
     package var iterations: Int

@@ -158,18 +158,16 @@ public struct Snapshot: Sendable {
     }
 
     /// Puts the redactions a stored snapshot lists back on its keys and workspaces (the values themselves were
-    /// redacted when it was written, so reading them finds nothing).
+    /// redacted when it was written, so reading them finds nothing). Every entry is kept, repeats included: an
+    /// object with a member name twice has two redactions at the same path, and writing the snapshot again must
+    /// give the same bytes. Entries for keys the snapshot does not hold are dropped.
     mutating func restore(_ stored: [StoredRedaction]) {
         for entry in stored {
             if let key = entry.key {
                 let index = Self.firstIndex(atOrAfter: key, in: keys, by: \.identity)
-                if index < keys.count, keys[index].identity == key, !keys[index].redactedSecrets.contains(entry.record)
-                {
-                    keys[index].redactedSecrets.append(entry.record)
-                }
+                if index < keys.count, keys[index].identity == key { keys[index].redactedSecrets.append(entry.record) }
             } else if let workspace = entry.workspace {
-                let secret = WorkspaceSecret(workspace: workspace, record: entry.record)
-                if !workspaceSecrets.contains(secret) { workspaceSecrets.append(secret) }
+                workspaceSecrets.append(WorkspaceSecret(workspace: workspace, record: entry.record))
             }
         }
     }

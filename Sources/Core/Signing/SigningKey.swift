@@ -58,14 +58,8 @@ public struct SigningKey: Sendable, CustomStringConvertible, CustomDebugStringCo
         } catch {
             throw .usage("\(what) \(Escaping.oneLine(path)): \(error.message)")
         }
-        var warning: String?
-        // Readable by every user, or by a group keyaudit does not run as. A group of keyaudit's own (a Kubernetes
-        // secret mounted 0440 for the pod's fsGroup) shares the key with nobody else.
-        let foreignGroup = info.st_gid != getegid()
-        if info.st_mode & (S_IROTH | S_IWOTH) != 0 || (foreignGroup && info.st_mode & (S_IRGRP | S_IWGRP) != 0) {
-            warning =
-                "\(what) \(Escaping.oneLine(path)) can be read by other users (mode \(String(info.st_mode & 0o777, radix: 8))): whoever reads it can sign runs as you; run `chmod 600 \(Escaping.oneLine(path))`"
-        }
+        let warning = SecretFileMode.warning(
+            info, what: what, path: path, holds: "the signing key and sign runs as you")
         return (SigningKey(key), warning)
     }
 

@@ -15,7 +15,7 @@ import Testing
 ///   `if let` / `guard let` / `while let` bindings, which the compiler only allows on an optional);
 /// - an integer literal;
 /// - the reviewed conversions listed in ``reviewed``, each with why it cannot trap (widening a narrower type,
-///   an index into an array in memory).
+///   an index into an array in memory), by its call text as the scan sees it (string literals as spaces).
 ///
 /// A force-unwrapped parse (`Int(text)!`) is not accepted: it traps on bad text.
 @Suite("Checked conversions")
@@ -58,6 +58,24 @@ struct CheckedConversionTests {
         "Core/Text/Escaping.swift": [
             "UInt8(byte)": "a byte value 0...255 from a 0..<256 range", "Int($0)": "a UInt8 widened to Int",
         ],
+        "Core/Signing/SSHBase64.swift": [
+            "Int(char)": "a UInt8 widened to Int", "UInt8(index)": "a position in the 64-letter alphabet",
+            "UInt32(first)": "a UInt8 widened to UInt32", "UInt32(second ?? 0)": "a UInt8 widened to UInt32",
+            "UInt32(third ?? 0)": "a UInt8 widened to UInt32", "Int(group >> 18 & 0x3F)": "six bits (0...63)",
+            "Int(group >> 12 & 0x3F)": "six bits (0...63)", "Int(group >> 6 & 0x3F)": "six bits (0...63)",
+            "Int(group & 0x3F)": "six bits (0...63)", "UInt32(value)": "a UInt8 widened to UInt32",
+        ],
+        "Core/Signing/SSHWire.swift": [
+            "UInt32(bytes[index])": "a UInt8 widened to UInt32",
+            "UInt64(declared)": "a UInt32 widened to UInt64", "UInt64(remainingCount)": "a count (from 0) widened",
+            "Int(declared)": "a UInt32 widened to Int, checked against what is left just before",
+            "UInt32(raw.count)": "wire strings keyaudit writes itself: hashes, names and keys, far below 4 GiB",
+        ],
+        "Core/Signing/AllowedSigners.swift": [
+            // String literals read as spaces in the scan: this is `Int($1 - UInt8(ascii: "0"))`.
+            "Int($1 - UInt8(ascii: \" \"))": "a decimal digit (all checked to be 0...9 just before)"
+        ],
+        "Core/Signing/OpenSSHPrivateKey.swift": ["UInt8($0.offset + 1)": "a padding position below the block size (8)"],
         "Core/Text/Timestamp.swift": ["Int(byte - 48)": "a decimal digit (0...9), checked just before"],
         "Report/XLSX/XLSXError.swift": ["Int(code.rawValue)": "a libxlsxwriter error code (a small C enum)"],
         "Report/XLSX/XLSXFormat.swift": ["UInt8(value.rawValue)": "a libxlsxwriter alignment/border constant (< 256)"],

@@ -7,7 +7,7 @@ import Testing
 
 /// Classes 10 and 11 of issue 12: base URL edge cases, and the small contract breaks (usage errors on one line,
 /// key-file warnings, binary policies, SIGHUP, `--now` out of range).
-@Suite("Hardening: base URL and small contracts")
+@Suite("Hardening: base URL and small contracts", .serialized)
 struct ContractTests {
     // MARK: - Base URL
 
@@ -57,22 +57,23 @@ struct ContractTests {
 
     // MARK: - Usage errors
 
-    @Test(
-        "usage errors are one line, `keyaudit: error: …`, exit 64",
-        arguments: [
+    @Test("usage errors are one line, `keyaudit: error: …`, exit 64")
+    func usageErrors() async throws {
+        let cases: [[String]] = [
             ["--no-such-flag"], ["run", "--concurrency", "many"], ["run", "--concurrency", "0"], ["diff"],
             ["diff", "a", "b", "--last", "2"], ["verify"], ["rules", "--format", "xml"],
             ["run", "--fail-on", "sometimes"],
             ["policy", "check"], ["run", "--quiet", "--verbose"], ["run", "--log-format", "yaml"],
             ["no-such-command", "x"],
-        ])
-    func usageErrors(_ arguments: [String]) async throws {
-        let result = try await CLI.run(arguments, environment: CLI.environment())
-        #expect(result.status == 64, "\(arguments): exit \(result.status), \(result.stderr)")
-        #expect(result.stderr.split(separator: "\n").count == 1, "\(arguments): \(result.stderr)")
-        #expect(result.stderr.hasPrefix("keyaudit: error: "), "\(result.stderr)")
-        #expect(!result.stderr.contains("Error:") && !result.stderr.contains("Usage:"), "\(result.stderr)")
-        #expect(result.stderr.contains("--help"), "no pointer to the help: \(result.stderr)")
+        ]
+        for arguments in cases {
+            let result = try await CLI.run(arguments, environment: CLI.environment())
+            #expect(result.status == 64, "\(arguments): exit \(result.status), \(result.stderr)")
+            #expect(result.stderr.split(separator: "\n").count == 1, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.hasPrefix("keyaudit: error: "), "\(result.stderr)")
+            #expect(!result.stderr.contains("Error:") && !result.stderr.contains("Usage:"), "\(result.stderr)")
+            #expect(result.stderr.contains("--help"), "no pointer to the help: \(result.stderr)")
+        }
     }
 
     @Test("--help and --version still print on stdout and exit 0")
@@ -169,10 +170,9 @@ struct ContractTests {
 
     // MARK: - Signals
 
-    @Test(
-        "SIGHUP is handled like SIGTERM: exit 129, staging removed, latest unchanged",
-        arguments: [SIGHUP, SIGTERM, SIGINT])
-    func hangup(_ signal: Int32) async throws {
+    @Test("SIGHUP is handled like SIGTERM: exit 129, staging removed, latest unchanged")
+    func hangup() async throws {
+        let signal = SIGHUP
         let inputs = TemporaryFolder("signals-input")
         let keys = OperationsTests.keysFile(inputs, count: 40_000)
         let output = TemporaryFolder("signals")

@@ -7,7 +7,7 @@ import Testing
 
 /// Class 2 of issue 12: `--timeout` bounds the whole API phase, response bodies included (the run exits 69
 /// within `--timeout` + 2 s), and a body that makes no progress for `--read-timeout` is a retryable failure.
-@Suite("Hardening: deadlines")
+@Suite("Hardening: deadlines", .serialized)
 struct DeadlineTests {
     /// How long the binary takes, on this machine and under its current load, to start, prepare and fail at
     /// its first request to `/keys` (401): what a run costs besides waiting on the API. The deadline tests
@@ -75,9 +75,10 @@ struct DeadlineTests {
         let output = TemporaryFolder("deadlines")
         let base = try await Self.baseline()
         let (result, elapsed) = try await Hardening.run(
-            account, output: output, extra: ["--read-timeout", "1", "--timeout", "120", "--max-retries", "2"])
-        Hardening.expectFailure(result, output, status: 69, mentions: ["GET /keys"], secrets: [account.managementKey])
-        #expect(elapsed - base < .seconds(15), "took \(elapsed) (a failing run takes \(base))")
+            account, output: output, extra: ["--read-timeout", "3", "--timeout", "120", "--max-retries", "2"])
+        Hardening.expectFailure(
+            result, output, status: 69, mentions: ["kept failing"], secrets: [account.managementKey])
+        #expect(elapsed - base < .seconds(30), "took \(elapsed) (a failing run takes \(base))")
     }
 
     @Test("a head that never comes is bounded by --read-timeout too")
@@ -95,7 +96,7 @@ struct DeadlineTests {
 
     @Test("the transport itself: a dripping body ends at the request's timeout, not at the body's end")
     func transportDeadlineCoversTheBody() async throws {
-        let body = Array(String(repeating: "x", count: 60).utf8)
+        let body = Array(String(repeating: "x", count: 200).utf8)
         let reply = StandInReply.drip(
             status: 200, headers: [("content-type", "application/json")], body: body, interval: .milliseconds(500))
         let handler: @Sendable (StandInRequest) async -> StandInReply = { _ in reply }
@@ -106,12 +107,12 @@ struct DeadlineTests {
             do {
                 _ = try await transport.get(
                     url: server.baseURL + "/keys", headers: [], timeout: .seconds(2), maxBodyBytes: 1 << 20)
-                Issue.record("a 30 s body was read within a 2 s timeout")
+                Issue.record("a 100 s body was read within a 2 s timeout")
             } catch {
                 #expect(error as? TransportError == .timedOut, "\(error)")
             }
-            // The body alone would take 30 s.
-            #expect(ContinuousClock.now - started < .seconds(12))
+            // The body alone would take 100 s (the bound is loose: the machine may be busy).
+            #expect(ContinuousClock.now - started < .seconds(45))
             await transport.shutdown()
         }
     }
@@ -126,13 +127,13 @@ struct DeadlineTests {
             let started = ContinuousClock.now
             do {
                 _ = try await transport.get(
-                    url: server.baseURL + "/keys", headers: [], timeout: .seconds(30), maxBodyBytes: 1 << 20)
+                    url: server.baseURL + "/keys", headers: [], timeout: .seconds(120), maxBodyBytes: 1 << 20)
                 Issue.record("a stalled body was read")
             } catch {
                 #expect(error as? TransportError == .timedOut, "\(error)")
             }
-            // Without the read timeout it would wait the whole 30 s.
-            #expect(ContinuousClock.now - started < .seconds(12))
+            // Without the read timeout it would wait the whole 120 s (the bound is loose: the machine may be busy).
+            #expect(ContinuousClock.now - started < .seconds(45))
             await transport.shutdown()
         }
     }

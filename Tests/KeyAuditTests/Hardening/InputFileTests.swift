@@ -6,7 +6,7 @@ import Testing
 
 /// Class 7 of issue 12: inputs are regular files (or run folders), checked after opening without blocking, and
 /// read within a limit: a FIFO, a device or a huge file is a one-line 64/65 at once, never a hang.
-@Suite("Hardening: input files")
+@Suite("Hardening: input files", .serialized)
 struct InputFileTests {
     /// A FIFO nobody writes to: opening it for reading would block forever.
     static func fifo(_ folder: TemporaryFolder, _ name: String) -> String {
@@ -19,7 +19,7 @@ struct InputFileTests {
         _ arguments: [String], environment: [String: String] = [:]
     ) async throws -> (CLIResult, Duration) {
         let started = ContinuousClock.now
-        let result = try await CLI.run(arguments, environment: CLI.environment(environment), timeout: 30)
+        let result = try await CLI.run(arguments, environment: CLI.environment(environment), timeout: 90)
         return (result, ContinuousClock.now - started)
     }
 
@@ -45,8 +45,9 @@ struct InputFileTests {
             let (result, elapsed) = try await Self.runQuickly(
                 arguments + ["--output", output.path, "--now", Hardening.now])
             Hardening.expectFailure(result, output, status: status, mentions: [words], secrets: [])
-            // A hang would last until CLI.run gives up (30 s); refusing takes a moment even on a busy machine.
-            #expect(elapsed < .seconds(25), "\(arguments) took \(elapsed)")
+            // A hang would last until CLI.run gives up (90 s); refusing takes a moment (the bound is loose: the
+            // machine may be busy).
+            #expect(elapsed < .seconds(60), "\(arguments) took \(elapsed)")
             // The lock is free again: a run on the same folder goes through.
             let next = try await CLI.run(
                 ["run", "--demo", "--output", output.path, "--now", Hardening.now, "--format", "md"],
@@ -57,7 +58,7 @@ struct InputFileTests {
             let (result, elapsed) = try await Self.runQuickly(arguments)
             #expect([64, 65].contains(result.status), "\(arguments): \(result.stderr)")
             #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
-            #expect(elapsed < .seconds(25))
+            #expect(elapsed < .seconds(60))
         }
     }
 
@@ -76,14 +77,14 @@ struct InputFileTests {
         let (next, elapsed) = try await Self.runQuickly(
             ["run", "--demo", "--output", output.path, "--now", Hardening.now, "--format", "md"])
         #expect(next.status == 0, "\(next.stderr)")
-        #expect(elapsed < .seconds(25))
+        #expect(elapsed < .seconds(60))
         let (verify, verifyElapsed) = try await Self.runQuickly(["verify", output.url(folder)])
         #expect(verify.status == 65, "\(verify.stderr)")
-        #expect(verifyElapsed < .seconds(25))
+        #expect(verifyElapsed < .seconds(60))
         let (render, renderElapsed) = try await Self.runQuickly(["render", output.url(folder), "--format", "md"])
         #expect(render.status == 65, "\(render.stderr)")
         #expect(render.stderr.split(separator: "\n").count == 1, "\(render.stderr)")
-        #expect(renderElapsed < .seconds(25))
+        #expect(renderElapsed < .seconds(60))
     }
 
     @Test("a 2 GB key file is refused after 4 KiB: 64, one line, quickly")
@@ -99,7 +100,7 @@ struct InputFileTests {
         let (result, elapsed) = try await Self.runQuickly(["run", "--key-file", path, "--output", output.path])
         // "larger than 4 KiB": refused by the bounded read, not after reading 2 GB.
         Hardening.expectFailure(result, output, status: 64, mentions: ["--key-file", "4 KiB"], secrets: [key])
-        #expect(elapsed < .seconds(25))
+        #expect(elapsed < .seconds(60))
         // A folder, a device: refused the same way.
         for other in [inputs.path, "/dev/zero", "/dev/null"] {
             let (refused, _) = try await Self.runQuickly(["run", "--key-file", other, "--output", output.path])

@@ -11,7 +11,7 @@ import Testing
 /// Class 3 of issue 12: the management key and anything shaped like an OpenRouter secret never leave the
 /// process: not on stderr or stdout, not in an error, not in any file; data from the API that holds one is
 /// stored and reported redacted and raises `secret-in-metadata`.
-@Suite("Hardening: redaction")
+@Suite("Hardening: redaction", .serialized)
 struct RedactionTests {
     /// Made-up secrets in the OpenRouter shape (built at run time, so no secret scanner trips on the source).
     static let pasted = "sk-or-v1-" + String(repeating: "0e6f", count: 15) + "1c96"
