@@ -15,7 +15,9 @@ build=.build/fuzz
 sanitizers="--sanitize fuzzer"
 if [ "${FUZZ_ASAN:-0}" = 1 ]; then
     build=.build/fuzz-asan
-    sanitizers="--sanitize fuzzer --sanitize address"
+    # Not `--sanitize fuzzer --sanitize address`: swiftc keeps only the last -sanitize= it is given, and the
+    # fuzzer would run without its coverage. One combined flag for Swift; clang adds its flags up.
+    sanitizers="--sanitize fuzzer -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=address"
 fi
 # shellcheck disable=SC2086
 KEYAUDIT_FUZZ=1 "$SWIFT" build --build-path "$build" $sanitizers --product keyaudit-fuzz
