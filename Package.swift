@@ -4,7 +4,7 @@ import PackageDescription
 
 // One target per pipeline stage, in the order data flows; each may use the stages before it, never after:
 //
-//     Core ← API ← Snapshot ← Audit ← Diff ← Report ← Run ← keyaudit (the command line)
+//     Core ← API ← Snapshot ← Audit ← Diff ← Remediation ← Report ← Run ← keyaudit (the command line)
 //
 // Core holds the shared leaves (JSON, files, text formatting and escaping, YAML, errors, diagnostics);
 // SampleAccount (the deterministic account generator behind --demo, the tests and the benchmark) depends on
@@ -72,9 +72,14 @@ let package = Package(
             name: "KeyAuditDiff", dependencies: ["KeyAuditCore", "KeyAuditAPI", "KeyAuditSnapshot", "KeyAuditAudit"],
             path: "Sources/Diff"),
         .target(
+            name: "KeyAuditRemediation",
+            dependencies: ["KeyAuditCore", "KeyAuditAPI", "KeyAuditSnapshot", "KeyAuditAudit", "KeyAuditDiff"],
+            path: "Sources/Remediation"),
+        .target(
             name: "KeyAuditReport",
             dependencies: [
                 "CXLSXWriter", "KeyAuditCore", "KeyAuditAPI", "KeyAuditSnapshot", "KeyAuditAudit", "KeyAuditDiff",
+                "KeyAuditRemediation",
                 .product(name: "Mustache", package: "swift-mustache"),
             ],
             path: "Sources/Report"
@@ -82,7 +87,8 @@ let package = Package(
         .target(
             name: "KeyAuditRun",
             dependencies: [
-                "KeyAuditCore", "KeyAuditAPI", "KeyAuditSnapshot", "KeyAuditAudit", "KeyAuditDiff", "KeyAuditReport",
+                "KeyAuditCore", "KeyAuditAPI", "KeyAuditSnapshot", "KeyAuditAudit", "KeyAuditDiff",
+                "KeyAuditRemediation", "KeyAuditReport",
                 "KeyAuditSampleAccount",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -93,7 +99,8 @@ let package = Package(
         .target(
             name: "KeyAudit",
             dependencies: [
-                "KeyAuditCore", "KeyAuditAPI", "KeyAuditSnapshot", "KeyAuditAudit", "KeyAuditDiff", "KeyAuditReport",
+                "KeyAuditCore", "KeyAuditAPI", "KeyAuditSnapshot", "KeyAuditAudit", "KeyAuditDiff",
+                "KeyAuditRemediation", "KeyAuditReport",
                 "KeyAuditRun",
             ], path: "Sources/KeyAudit"),
 
@@ -102,7 +109,8 @@ let package = Package(
         .executableTarget(
             name: "KeyAuditCLI",
             dependencies: [
-                "KeyAuditCore", "KeyAuditAPI", "KeyAuditAudit", "KeyAuditDiff", "KeyAuditReport", "KeyAuditRun",
+                "KeyAuditCore", "KeyAuditAPI", "KeyAuditAudit", "KeyAuditDiff", "KeyAuditRemediation",
+                "KeyAuditReport", "KeyAuditRun",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -111,7 +119,8 @@ let package = Package(
         .executableTarget(
             name: "KeyAuditBench",
             dependencies: [
-                "KeyAuditCore", "KeyAuditAPI", "KeyAuditSnapshot", "KeyAuditAudit", "KeyAuditDiff", "KeyAuditReport",
+                "KeyAuditCore", "KeyAuditAPI", "KeyAuditSnapshot", "KeyAuditAudit", "KeyAuditDiff",
+                "KeyAuditRemediation", "KeyAuditReport",
                 "KeyAuditRun", "KeyAuditSampleAccount", "KeyAuditTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -144,8 +153,9 @@ let package = Package(
         .testTarget(
             name: "KeyAuditTests",
             dependencies: [
-                "KeyAuditCore", "KeyAuditAPI", "KeyAuditSnapshot", "KeyAuditAudit", "KeyAuditDiff", "KeyAuditReport",
-                "KeyAuditRun", "KeyAuditSampleAccount", "KeyAuditTestSupport", "KeyAuditCLI", "KeyAuditFuzzing",
+                "KeyAuditCore", "KeyAuditAPI", "KeyAuditSnapshot", "KeyAuditAudit", "KeyAuditDiff",
+                "KeyAuditRemediation", "KeyAuditReport", "KeyAuditRun", "KeyAuditSampleAccount", "KeyAuditTestSupport",
+                "KeyAuditCLI", "KeyAuditFuzzing",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Yams", package: "Yams"),

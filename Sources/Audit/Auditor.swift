@@ -201,11 +201,13 @@ package enum Auditor {
         let rules = rules.filter { $0.scope == .key && policy.setting(for: $0.id).enabled }
         let clock = now.timeIntervalSince1970
         let severities = rules.map { policy.setting(for: $0.id).severity }
+        let rotations = RotationIndex(snapshot.keys)
         var matches: [(rule: Int, key: Int32, severity: Severity)] = []
         var previousKeys: [Int32: PreviousKeyState] = [:]
         for (index, key) in snapshot.keys.enumerated() {
             let before = previous?.state(of: key.identity)
-            let input = RuleInput(key: key, previous: before, thresholds: policy.thresholds, now: clock)
+            let input = RuleInput(
+                key: key, previous: before, thresholds: policy.thresholds, now: clock, rotations: rotations)
             for (position, rule) in rules.enumerated() {
                 guard let match = rule.evaluate(input) else { continue }
                 matches.append(
@@ -214,7 +216,8 @@ package enum Auditor {
             }
         }
         let source = KeyFindingSource(
-            keys: snapshot.keys, previous: previousKeys, thresholds: policy.thresholds, clock: clock, rules: rules)
+            keys: snapshot.keys, previous: previousKeys, thresholds: policy.thresholds, clock: clock, rules: rules,
+            rotations: rotations)
         var findings: [Finding] = []
         // Exactly sized, with room for the snapshot findings: a doubling array of 170,000 findings would hold
         // both copies for a moment.

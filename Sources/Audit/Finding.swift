@@ -179,11 +179,13 @@ final class KeyFindingSource: Sendable {
     let clock: Double
     /// The rules the audit ran, by id (the catalog, or the list a test gave).
     let rules: [String: Rule]
+    let rotations: RotationIndex
 
     init(
         keys: [KeyRecord], previous: [Int32: PreviousKeyState], thresholds: Policy.Thresholds, clock: Double,
-        rules: [Rule]
+        rules: [Rule], rotations: RotationIndex
     ) {
+        self.rotations = rotations
         self.keys = keys
         self.previous = previous
         self.thresholds = thresholds
@@ -194,7 +196,9 @@ final class KeyFindingSource: Sendable {
     func match(rule id: String, index: Int) -> RuleMatch? {
         guard let rule = rules[id] else { return nil }
         return rule.evaluate(
-            RuleInput(key: keys[index], previous: previous[Int32(index)], thresholds: thresholds, now: clock))
+            RuleInput(
+                key: keys[index], previous: previous[Int32(index)], thresholds: thresholds, now: clock,
+                rotations: rotations))
     }
 }
 

@@ -141,6 +141,7 @@ package enum FindingsDocument {
                             ("unused_after_days", .int(thresholds.unusedAfterDays)),
                             ("limit_remaining_share", .double(thresholds.limitRemainingShare)),
                             ("suppression_warning_days", .int(thresholds.suppressionWarningDays)),
+                            ("rotation_grace_days", .int(thresholds.rotationGraceDays)),
                         ]))
                 ),
                 (

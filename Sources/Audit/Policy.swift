@@ -15,13 +15,17 @@ public struct Policy: Sendable, Equatable {
         public var limitRemainingShare: Double = 0.1
         /// Suppressions expiring within this many days are listed as "expiring soon".
         public var suppressionWarningDays: Int = 14
+        /// `rotated-predecessor-active`: a rotated key may stay enabled this many days after its successor was
+        /// created, while callers move over.
+        public var rotationGraceDays: Int = 7
 
-        /// The defaults: stale after 90 days, expiring within 14, unused after 60, a 10% share, 14-day warning.
+        /// The defaults: stale after 90 days, expiring within 14, unused after 60, a 10% share, 14-day warning,
+        /// 7 days of grace after a rotation.
         public init() {}
 
         static let names = [
             "stale_after_days", "expiring_within_days", "unused_after_days", "limit_remaining_share",
-            "suppression_warning_days",
+            "suppression_warning_days", "rotation_grace_days",
         ]
     }
 
@@ -45,6 +49,9 @@ public struct Policy: Sendable, Equatable {
     public var rules: [String: RuleSetting] = [:]
     /// Accepted risks, in the order the policy file lists them.
     public var suppressions: [Suppression] = []
+    /// What `keyaudit plan` proposes for each rule's findings (`remediation:`), by rule id; a rule not named
+    /// gets no action.
+    public var remediation: [String: RemediationChoice] = [:]
     /// Where the policy came from: `built-in defaults` or the file's path.
     public var source: String = "built-in defaults"
 
@@ -163,5 +170,58 @@ enum Glob {
         default:
             return (p[pi] == c, pi + 1)
         }
+    }
+}
+
+/// What `keyaudit plan` proposes for the findings of one rule (an entry of `remediation:` in the policy file).
+public struct RemediationChoice: Sendable, Equatable {
+    /// The change made through the Management API.
+    public enum Action: String, Sendable, CaseIterable {
+        /// `PATCH /keys/{hash}` with `limit` and `limit_reset`.
+        case setLimit = "set-limit"
+        /// `PATCH /keys/{hash}` with `{"disabled": true}`.
+        case disable
+        /// `DELETE /keys/{hash}` (applied only with `keyaudit apply --allow-delete`).
+        case delete
+        /// `PATCH /keys/{hash}` with `{"include_byok_in_limit": true}`.
+        case includeByokInLimit = "include-byok-in-limit"
+        /// Nothing: the rule's findings are listed as left alone.
+        case none
+    }
+
+    /// The change.
+    public var action: Action
+    /// `set-limit`: the credit limit in USD (nil: keep the key's limit, for `limit-never-resets`).
+    public var limit: Double?
+    /// `set-limit`: `daily`, `weekly` or `monthly` (nil: leave the reset period as it is).
+    public var limitReset: String?
+    /// Only keys whose finding is older than this many days by the rule's own measure (days since expiry,
+    /// since the last edit, since the last use; otherwise since creation).
+    public var olderThanDays: Int?
+
+    /// A choice as the policy file states it.
+    public init(action: Action, limit: Double? = nil, limitReset: String? = nil, olderThanDays: Int? = nil) {
+        self.action = action
+        self.limit = limit
+        self.limitReset = limitReset
+        self.olderThanDays = olderThanDays
+    }
+
+    /// The rules each action can fix; `none` fits every rule. `keyaudit policy check` refuses any other pairing.
+    public static let fittingRules: [Action: Set<String>] = [
+        .setLimit: ["no-limit", "limit-never-resets", "limit-nearly-exhausted"],
+        .disable: [
+            "stale-key", "no-limit", "expiring-soon", "limit-nearly-exhausted", "byok-outside-limit",
+            "limit-never-resets", "unused-key", "rotated-predecessor-active",
+        ],
+        .delete: [
+            "expired-not-deleted", "disabled-with-usage", "stale-key", "unused-key", "rotated-predecessor-active",
+        ],
+        .includeByokInLimit: ["byok-outside-limit"],
+    ]
+
+    /// Whether this action can fix findings of `rule`.
+    public func fits(rule: String) -> Bool {
+        action == .none || (Self.fittingRules[action]?.contains(rule) ?? false)
     }
 }

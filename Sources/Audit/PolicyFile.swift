@@ -23,7 +23,8 @@ public enum PolicyFile {
         policy.source = name
         guard let root else { return policy }  // an empty file: the defaults
         let reader = YAMLReader(file: name)
-        var top = try reader.mapping(root, "the policy", allowed: ["version", "thresholds", "rules", "suppressions"])
+        var top = try reader.mapping(
+            root, "the policy", allowed: ["version", "thresholds", "rules", "suppressions", "remediation"])
         // A section left empty (`suppressions:` with its entries commented out) is the same as no section.
         top.ordered.removeAll { _, node in YAMLReader.isEmpty(node) }
 
@@ -43,6 +44,9 @@ public enum PolicyFile {
             }
             if let value = thresholds["unused_after_days"] {
                 policy.thresholds.unusedAfterDays = try reader.days(value, "thresholds.unused_after_days")
+            }
+            if let value = thresholds["rotation_grace_days"] {
+                policy.thresholds.rotationGraceDays = try reader.days(value, "thresholds.rotation_grace_days")
             }
             if let value = thresholds["suppression_warning_days"] {
                 policy.thresholds.suppressionWarningDays = try reader.days(value, "thresholds.suppression_warning_days")
@@ -72,6 +76,17 @@ public enum PolicyFile {
                     setting.severity = try reader.severity(severity, "rules.\(id).severity")
                 }
                 policy.rules[id] = setting
+            }
+        }
+        if let node = top["remediation"] {
+            let entries = try reader.mapping(node, "remediation", allowed: nil)
+            for (id, value) in entries.ordered {
+                guard let rule = RuleCatalog.rule(id) else {
+                    throw reader.error(
+                        entries.keyNodes[id] ?? value,
+                        "remediation.\(id) is not a rule id; `keyaudit rules` lists them")
+                }
+                policy.remediation[id] = try remediationChoice(value, rule: rule, reader: reader)
             }
         }
         if let node = top["suppressions"] {
@@ -116,6 +131,65 @@ public enum PolicyFile {
         return policy
     }
 
+    /// One `remediation:` entry: `{action: set-limit, limit: 50, limit_reset: monthly}` and the like.
+    private static func remediationChoice(
+        _ node: Node, rule: Rule, reader: YAMLReader
+    ) throws(KeyAuditError) -> RemediationChoice {
+        let field = "remediation.\(rule.id)"
+        let entry = try reader.mapping(node, field, allowed: ["action", "limit", "limit_reset", "older_than_days"])
+        guard let actionNode = entry["action"] else {
+            throw reader.error(
+                node,
+                "\(field).action is missing; choose one of \(RemediationChoice.Action.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
+        }
+        let name = try reader.string(actionNode, "\(field).action")
+        guard let action = RemediationChoice.Action(rawValue: name) else {
+            throw reader.error(
+                actionNode,
+                "\(field).action \"\(name)\" is not an action; choose one of \(RemediationChoice.Action.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
+        }
+        var choice = RemediationChoice(action: action)
+        guard choice.fits(rule: rule.id) else {
+            let fitting = RemediationChoice.Action.allCases.filter { RemediationChoice(action: $0).fits(rule: rule.id) }
+            throw reader.error(
+                actionNode,
+                "\(field).action \(name) does not fix \(rule.id) findings; for \(rule.id) choose \(fitting.map(\.rawValue).joined(separator: ", "))"
+            )
+        }
+        if let node = entry["limit"] {
+            guard action == .setLimit else { throw reader.error(node, "\(field).limit applies to set-limit only") }
+            let limit = try reader.double(node, "\(field).limit")
+            guard limit >= 0, limit <= 1_000_000 else {
+                throw reader.error(node, "\(field).limit must be between 0 and 1000000 (USD)")
+            }
+            choice.limit = limit
+        }
+        if let node = entry["limit_reset"] {
+            guard action == .setLimit else {
+                throw reader.error(node, "\(field).limit_reset applies to set-limit only")
+            }
+            let reset = try reader.string(node, "\(field).limit_reset")
+            guard ["daily", "weekly", "monthly"].contains(reset) else {
+                throw reader.error(node, "\(field).limit_reset must be daily, weekly or monthly, not \"\(reset)\"")
+            }
+            choice.limitReset = reset
+        }
+        if let node = entry["older_than_days"] {
+            guard action != .none else { throw reader.error(node, "\(field).older_than_days does not apply to none") }
+            choice.olderThanDays = try reader.days(node, "\(field).older_than_days")
+        }
+        if action == .setLimit, choice.limit == nil, rule.id != "limit-never-resets" {
+            throw reader.error(
+                node, "\(field): set-limit needs a limit (USD) for \(rule.id), e.g. {action: set-limit, limit: 50}")
+        }
+        if action == .setLimit, choice.limit == nil, choice.limitReset == nil {
+            throw reader.error(node, "\(field): set-limit needs a limit, a limit_reset or both")
+        }
+        return choice
+    }
+
     /// A date suppresses through the end of that UTC day; a full timestamp, until that instant.
     package static func expiryInstant(_ text: String) -> Date? {
         if text.count == 10, let start = Timestamp.parse(text + "T00:00:00Z") {
@@ -136,6 +210,7 @@ public enum PolicyFile {
           unused_after_days: 60         # unused-key: last_used_at older than this many days
           limit_remaining_share: 0.1    # limit-nearly-exhausted: limit_remaining below this share of limit
           suppression_warning_days: 14  # suppressions expiring within this many days are listed as expiring soon
+          rotation_grace_days: 7        # rotated-predecessor-active: days a rotated key may stay enabled
 
         # Per rule: turn it off, or change its severity (info, low, medium, high, critical).
         # `keyaudit rules` lists every rule id.
@@ -153,6 +228,23 @@ public enum PolicyFile {
         #    owner: "platform-team@example.com"
         #    ticket: "SEC-1234"
         #    expires: 2027-03-31         # YYYY-MM-DD, inclusive (UTC)
+
+        # What `keyaudit plan RUN_DIR --policy THIS_FILE` proposes for each rule's unsuppressed findings; nothing
+        # is changed until a person runs `keyaudit apply PLAN --yes`. At most one action per key. Actions:
+        #   set-limit {limit: USD, limit_reset: daily|weekly|monthly}    no-limit, limit-never-resets, limit-nearly-exhausted
+        #   disable                                                       most rules on enabled keys
+        #   delete {older_than_days: N}   (apply needs --allow-delete)   expired-not-deleted, disabled-with-usage,
+        #                                                                 stale-key, unused-key, rotated-predecessor-active
+        #   include-byok-in-limit                                         byok-outside-limit
+        #   none                                                          any rule: listed, left alone
+        # older_than_days: only findings older than that by the rule's measure (days since expiry, last edit, last use).
+        # keyaudit never rotates a key (a new secret must reach an application): stale keys are listed "rotate by hand".
+        remediation: {}
+        #  no-limit: {action: set-limit, limit: 50, limit_reset: monthly}
+        #  stale-key: {action: disable}
+        #  expired-not-deleted: {action: delete, older_than_days: 30}
+        #  byok-outside-limit: {action: include-byok-in-limit}
+        #  disabled-with-usage: {action: none}
 
         """
 }

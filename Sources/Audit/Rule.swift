@@ -58,11 +58,15 @@ public struct Rule: Sendable {
 
 /// What a key rule sees.
 package struct RuleInput {
-    package init(key: KeyRecord, previous: PreviousKeyState?, thresholds: Policy.Thresholds, now: Double) {
+    package init(
+        key: KeyRecord, previous: PreviousKeyState?, thresholds: Policy.Thresholds, now: Double,
+        rotations: RotationIndex = RotationIndex()
+    ) {
         self.key = key
         self.previous = previous
         self.thresholds = thresholds
         self.now = now
+        self.rotations = rotations
     }
 
     package var key: KeyRecord
@@ -71,6 +75,8 @@ package struct RuleInput {
     package var thresholds: Policy.Thresholds
     /// The run's clock, seconds since 1970.
     package var now: Double
+    /// Which keys of the same snapshot were rotated into which (for `rotated-predecessor-active`).
+    package var rotations: RotationIndex
 }
 
 /// What a rule reports when it matches.

@@ -9,7 +9,8 @@ public enum RuleCatalog {
     /// (`secret-in-metadata` is a key rule that also reports workspaces, as findings without a key.)
     public static let all: [Rule] = [
         staleKey, noLimit, disabledWithUsage, expiredNotDeleted, expiringSoon, limitNearlyExhausted,
-        byokOutsideLimit, limitNeverResets, unusedKey, unreadableData, secretInMetadata, brokenChain,
+        byokOutsideLimit, limitNeverResets, unusedKey, rotatedPredecessorActive, unreadableData, secretInMetadata,
+        brokenChain,
         incompleteCoverage,
     ]
 
@@ -282,6 +283,46 @@ public enum RuleCatalog {
                     ("unused_after_days", .int(input.thresholds.unusedAfterDays)),
                 ])
         })
+
+    package static let rotatedPredecessorActive = Rule(
+        id: "rotated-predecessor-active", scope: .key, defaultSeverity: .medium, severityNote: nil,
+        title: "Rotated key still enabled",
+        risk:
+            "A key that was rotated has a successor that took over its callers; while the old key stays enabled, a leaked copy of it keeps working and the rotation protects nothing.",
+        remediation:
+            "Check that no caller still uses it (its last_used_at), then disable it: PATCH /api/v1/keys/{hash} with {\"disabled\": true}; delete it later with DELETE /api/v1/keys/{hash}.",
+        evidenceFields: [
+            "successor_hash", "successor_name", "successor_created_at", "rotated_days_ago", "rotation_grace_days",
+        ],
+        evaluate: { input in
+            guard
+                let (successor, created) = rotatedPast(
+                    enabled: input.key.isEnabled, identity: input.key.identity, rotations: input.rotations,
+                    thresholds: input.thresholds, now: input.now)
+            else { return nil }
+            let ago = input.now - created
+            return RuleMatch(
+                severity: nil,
+                message:
+                    "still enabled \(days(ago)) days after it was rotated into \(successor.name.map { "\"\($0)\" " } ?? "")(\(successor.identity.prefix(12))); the policy allows \(input.thresholds.rotationGraceDays)",
+                evidence: [
+                    ("successor_hash", .string(successor.identity)),
+                    ("successor_name", successor.name.map { .string($0) } ?? .null),
+                    ("successor_created_at", .seconds(created)), ("rotated_days_ago", .int(days(ago))),
+                    ("rotation_grace_days", .int(input.thresholds.rotationGraceDays)),
+                ])
+        })
+
+    /// `rotated-predecessor-active`'s test, also run by the previous snapshot's reader once it has every key:
+    /// an enabled key whose successor was created more than the grace period ago.
+    package static func rotatedPast(
+        enabled: Bool, identity: String, rotations: RotationIndex, thresholds: Policy.Thresholds, now: Double
+    ) -> (RotationIndex.Successor, Double)? {
+        guard enabled, let successor = rotations.successor(of: identity), let created = successor.createdAt,
+            now - created > Double(thresholds.rotationGraceDays) * day
+        else { return nil }
+        return (successor, created)
+    }
 
     // MARK: - Data
 

@@ -135,6 +135,8 @@ package struct PreviousSnapshot: Sendable {
         var keys: [Key] = []
         /// Workspace ids repeat on every key: one string each.
         var workspaces: [String: String] = [:]
+        /// Which key was rotated into which: known only once every key is read (see ``finish()``).
+        var rotations = RotationIndex()
 
         init(policy: Policy, clock: Double, current: Snapshot?, rules: RulePositions) {
             self.current = current?.keys
@@ -151,6 +153,7 @@ package struct PreviousSnapshot: Sendable {
             let input = RuleInput(key: record, previous: nil, thresholds: thresholds, now: clock)
             var matched = RuleSet()
             for (position, rule) in rules where rule.evaluate(input) != nil { matched.insert(position) }
+            rotations.add(predecessor: record.rotatedFromHash, successor: record)
             var workspace = record.workspaceId
             if let id = workspace {
                 if let shared = workspaces[id] { workspace = shared } else { workspaces[id] = id }
@@ -178,7 +181,22 @@ package struct PreviousSnapshot: Sendable {
             keys.append(key)
         }
 
-        func finish() -> [Key] { Snapshot.sortedUnique(keys, by: \.identity) }
+        /// The keys sorted, with the rules that need the whole snapshot marked (a rotated key's successor may come
+        /// after it in the file).
+        func finish() -> [Key] {
+            var sorted = Snapshot.sortedUnique(keys, by: \.identity)
+            guard !rotations.isEmpty,
+                let position = rules.first(where: { $0.rule.id == RuleCatalog.rotatedPredecessorActive.id })?.position
+            else { return sorted }
+            for index in sorted.indices
+            where RuleCatalog.rotatedPast(
+                enabled: !sorted[index].disabled, identity: sorted[index].identity, rotations: rotations,
+                thresholds: thresholds, now: clock) != nil
+            {
+                sorted[index].matchedRules.insert(position)
+            }
+            return sorted
+        }
     }
 }
 

@@ -85,6 +85,7 @@ public struct StoredRun: Sendable {
             policy.thresholds.unusedAfterDays = try int("unused_after_days") ?? policy.thresholds.unusedAfterDays
             policy.thresholds.suppressionWarningDays =
                 try int("suppression_warning_days") ?? policy.thresholds.suppressionWarningDays
+            policy.thresholds.rotationGraceDays = try int("rotation_grace_days") ?? policy.thresholds.rotationGraceDays
             policy.thresholds.limitRemainingShare =
                 thresholds["limit_remaining_share"]?.doubleValue ?? policy.thresholds.limitRemainingShare
         }

@@ -71,6 +71,9 @@ public struct KeyRecord: Sendable {
     public let workspaceId: String?
     /// `external_user` as received (a newer field); nil when null, absent or not a string.
     public let externalUser: String?
+    /// `rotated_from_hash`: the predecessor's hash when this key was made by rotating another (the newest field);
+    /// nil when null, absent or not a string.
+    public let rotatedFromHash: String?
     /// Fields that could not be read (missing, wrong type, bad timestamp, malformed hash, an amount too large to
     /// represent); any flags the key `unreadable-data`.
     public let problems: [FieldProblem]
@@ -100,7 +103,7 @@ public struct KeyRecord: Sendable {
         "hash", "name", "label", "disabled", "limit", "limit_remaining", "limit_reset", "include_byok_in_limit",
         "usage", "usage_daily", "usage_weekly", "usage_monthly", "byok_usage", "byok_usage_daily",
         "byok_usage_weekly", "byok_usage_monthly", "created_at", "updated_at", "expires_at", "last_used_at",
-        "creator_user_id", "workspace_id", "external_user",
+        "creator_user_id", "workspace_id", "external_user", "rotated_from_hash",
     ]
     static let knownFieldIndex = Dictionary(uniqueKeysWithValues: knownFields.enumerated().map { ($1, $0) })
     /// Fields that change by themselves (usage, remaining credit, edit and use times): not configuration.
@@ -197,6 +200,7 @@ public struct KeyRecord: Sendable {
         self.creatorUserId = reader.string("creator_user_id")
         self.workspaceId = reader.string("workspace_id")
         self.externalUser = reader.string("external_user")
+        self.rotatedFromHash = reader.string("rotated_from_hash")
         self.problems = reader.problems
         if let hash, !hash.isEmpty {
             self.identity = hash

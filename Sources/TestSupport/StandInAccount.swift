@@ -108,6 +108,7 @@ package final class StandInAccount: Sendable {
         var ignoreOffset = false
         var onPageServed: (@Sendable (_ offset: Int, _ workspace: String?) -> Void)?
         var latency = Duration.zero
+        var clock: Date?
     }
 
     let managementKey: String
@@ -316,6 +317,9 @@ package final class StandInAccount: Sendable {
         }
         guard token == managementKey else { return .error(status: 401, message: "User not found.") }
 
+        if route.hasPrefix("/keys/") {
+            return oneKey(String(route.dropFirst("/keys/".count)), request: request)
+        }
         switch route {
         case "/keys":
             guard request.method == "GET" else { return .error(status: 405, message: "Method Not Allowed") }
@@ -326,6 +330,74 @@ package final class StandInAccount: Sendable {
         default:
             return .error(status: 404, message: "Not Found")
         }
+    }
+
+    /// `GET`, `PATCH` and `DELETE /keys/{hash}`, as the Management API answers them: `{"data": key}`,
+    /// `{"data": key}` after the change (only `name`, `disabled`, `limit`, `limit_reset` and
+    /// `include_byok_in_limit` may be changed; `updated_at` moves to the account's clock), `{"deleted": true}`;
+    /// 404 for a key the account does not have.
+    private func oneKey(_ hash: String, request: StandInRequest) -> StandInReply {
+        switch request.method {
+        case "GET":
+            guard let key = keys().first(where: { ($0["hash"] as? String) == hash }) else {
+                return .error(status: 404, message: "Key not found")
+            }
+            return .json(["data": key])
+        case "DELETE":
+            guard keys().contains(where: { ($0["hash"] as? String) == hash }) else {
+                return .error(status: 404, message: "Key not found")
+            }
+            removeKey(hash: hash)
+            return .json(["deleted": true])
+        case "PATCH":
+            guard let document = try? JSONParser.parse(request.body), let object = document.objectValue else {
+                return .error(status: 400, message: "Invalid JSON body")
+            }
+            let allowed: Set<String> = ["name", "disabled", "limit", "limit_reset", "include_byok_in_limit"]
+            guard !object.isEmpty, Set(object.keys).isSubset(of: allowed) else {
+                return .error(status: 400, message: "Invalid fields: \(Set(object.keys).subtracting(allowed).sorted())")
+            }
+            guard keys().contains(where: { ($0["hash"] as? String) == hash }) else {
+                return .error(status: 404, message: "Key not found")
+            }
+            var changes: [String: Any] = [:]
+            for (field, value) in zip(object.keys, object.values) {
+                switch (field, value) {
+                case ("disabled", .bool), ("include_byok_in_limit", .bool), ("limit", .number), ("limit", .null),
+                    ("limit_reset", .null), ("name", .string):
+                    changes[field] = Self.any(value)
+                case ("limit_reset", .string(let reset)) where ["daily", "weekly", "monthly"].contains(reset):
+                    changes[field] = reset
+                default:
+                    return .error(status: 400, message: "Invalid value for \(field)")
+                }
+            }
+            let stamp = Self.timestamp(clock)
+            updateKey(hash: hash) { key in
+                var key = key
+                for (field, value) in changes { key[field] = value }
+                if let limit = changes["limit"] {
+                    // The API recomputes what is left of a new limit.
+                    key["limit_remaining"] =
+                        (limit as? StandInRawJSON).flatMap { Double($0.text) }.map {
+                            StandInRawJSON(String(max(0, $0)))
+                        }
+                        ?? NSNull()
+                }
+                key["updated_at"] = stamp
+                return key
+            }
+            let updated = keys().first { ($0["hash"] as? String) == hash } ?? [:]
+            return .json(["data": updated])
+        default:
+            return .error(status: 405, message: "Method Not Allowed")
+        }
+    }
+
+    /// The account's clock, for `updated_at` after a PATCH (the real clock unless a test pins it).
+    package var clock: Date {
+        get { state.withLock { $0.clock ?? Date() } }
+        set { state.withLock { $0.clock = newValue } }
     }
 
     private func listKeys(_ query: [String: String], notify: Bool) -> StandInReply {

@@ -23,6 +23,8 @@ package struct StandInRequest: Sendable {
     /// Which connection carried the request: 1 for the first connection accepted, 2 for the next, … (keep-alive
     /// reuse shows as the same number).
     var connection: Int
+    /// The request's body (a PATCH's JSON), empty for a GET.
+    var body: [UInt8] = []
 }
 
 /// What the stand-in does with one request.
@@ -366,14 +368,16 @@ package final class StandInServer: Sendable {
                 while let part = try await parts.next() {
                     switch part {
                     case .head(let head):
-                        let request = makeRequest(head, connection: number)
-                        state.withLock { $0.requests.append(request) }
-                        pending = (head, request)
-                    case .body:
-                        break
+                        pending = (head, makeRequest(head, connection: number))
+                    case .body(let buffer):
+                        // Bodies are small (a PATCH of a key); a client that sends more is cut off at 1 MiB.
+                        if let count = pending?.request.body.count, count + buffer.readableBytes <= 1 << 20 {
+                            pending?.request.body.append(contentsOf: buffer.readableBytesView)
+                        }
                     case .end:
                         guard let (head, request) = pending else { continue }
                         pending = nil
+                        state.withLock { $0.requests.append(request) }
                         let reply = await handler(request)
                         switch try await send(reply, to: head, outbound: outbound, channel: connection.channel) {
                         case .keepAlive:

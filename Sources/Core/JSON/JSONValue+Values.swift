@@ -10,3 +10,20 @@ extension JSONValue {
     package static func double(_ value: Double) -> JSONValue { JSONNumber(value).map { .number($0) } ?? .null }
     package static func int(_ value: Int) -> JSONValue { .number(JSONNumber(value)) }
 }
+
+extension JSONValue {
+    /// Equality that compares numbers by value (`10` and `10.0` are the same limit).
+    package func sameValue(as other: JSONValue) -> Bool {
+        switch (self, other) {
+        case (.number(let a), .number(let b)):
+            return a.text == b.text || (a.double != nil && a.double == b.double)
+        case (.array(let a), .array(let b)):
+            return a.count == b.count && zip(a, b).allSatisfy { $0.sameValue(as: $1) }
+        case (.object(let a), .object(let b)):
+            return a.count == b.count
+                && zip(a.keys, a.values).allSatisfy { key, value in b[key].map { value.sameValue(as: $0) } ?? false }
+        default:
+            return self == other
+        }
+    }
+}
