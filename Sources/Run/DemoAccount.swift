@@ -238,6 +238,15 @@ package enum DemoAccount {
             key.set("updated_at", .string("yesterday"))
             key.set("usage", .string("n/a"))
         }
+        // Rotated: the predecessor is still enabled three weeks after its successor took over.
+        var rotated = base("svc-embeddings-2024", workspace: 0)
+        let predecessor = rotated.value("hash")?.stringValue ?? ""
+        rotated.set("created_at", iso(epoch - 150 * day))
+        add(rotated)
+        plant("svc-embeddings-2025", workspace: 0) { key in
+            key.set("created_at", iso(epoch - 21 * day))
+            key.set("rotated_from_hash", .string(predecessor))
+        }
         // Hostile names: the reports must show them as text, never as markup, table cells or formulas.
         let hostile = [
             "<script>alert(1)</script>", "pipe | in | name", "two\nlines",

@@ -13,13 +13,13 @@ import Testing
 struct ArchitectureTests {
     /// The pipeline, in the order data flows; each stage may use the ones before it, never after.
     static let pipeline = [
-        "KeyAuditCore", "KeyAuditAPI", "KeyAuditSnapshot", "KeyAuditAudit", "KeyAuditDiff", "KeyAuditReport",
-        "KeyAuditRun",
+        "KeyAuditCore", "KeyAuditAPI", "KeyAuditSnapshot", "KeyAuditAudit", "KeyAuditDiff", "KeyAuditRemediation",
+        "KeyAuditReport", "KeyAuditRun",
     ]
     /// Leaves beside the pipeline, and where their sources live.
     static let folders = [
         "KeyAuditCore": "Core", "KeyAuditAPI": "API", "KeyAuditSnapshot": "Snapshot", "KeyAuditAudit": "Audit",
-        "KeyAuditDiff": "Diff", "KeyAuditReport": "Report", "KeyAuditRun": "Run",
+        "KeyAuditDiff": "Diff", "KeyAuditRemediation": "Remediation", "KeyAuditReport": "Report", "KeyAuditRun": "Run",
         "KeyAuditSampleAccount": "SampleAccount", "KeyAuditTestSupport": "TestSupport", "KeyAuditCLI": "keyaudit",
         "KeyAuditBench": "keyaudit-bench", "KeyAudit": "KeyAudit", "KeyAuditFuzzing": "Fuzzing",
     ]

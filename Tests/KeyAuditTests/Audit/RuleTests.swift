@@ -169,7 +169,8 @@ struct RuleTests {
             ("stale-key", .key, .medium), ("no-limit", .key, .high), ("disabled-with-usage", .key, .medium),
             ("expired-not-deleted", .key, .medium), ("expiring-soon", .key, .low),
             ("limit-nearly-exhausted", .key, .medium), ("byok-outside-limit", .key, .medium),
-            ("limit-never-resets", .key, .low), ("unused-key", .key, .low), ("unreadable-data", .key, .medium),
+            ("limit-never-resets", .key, .low), ("unused-key", .key, .low),
+            ("rotated-predecessor-active", .key, .medium), ("unreadable-data", .key, .medium),
             ("secret-in-metadata", .key, .high), ("broken-chain", .snapshot, .critical),
             ("incomplete-coverage", .snapshot, .high),
         ]
