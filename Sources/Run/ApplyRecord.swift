@@ -1,0 +1,104 @@
+import Foundation
+import KeyAuditCore
+import KeyAuditRemediation
+
+/// The evidence of one `keyaudit apply --yes`: an `apply-<YYYYMMDDTHHMMSSZ>` folder beside the run folders,
+/// built in a staging folder and committed like a run (SHA256SUMS, a signature with a signing key), never
+/// touching `latest`.
+///
+///     plan.json       the plan exactly as applied (its sha256 is in results.json)
+///     results.json    per action: the outcome, why, the status, the key before and after
+///     apply.md        the same for people
+package struct ApplyRecord: Sendable {
+    package static let schemaVersion = 1
+    package static let kind = "keyaudit-apply"
+    package static let prefix = "apply-"
+
+    package var planBytes: [UInt8]
+    package var plan: RemediationPlan
+    package var results: [ActionResult]
+    package var stoppedBy: KeyAuditError?
+    package var startedAt: Date
+    package var finishedAt: Date
+    package var allowDelete: Bool
+    package var maxChanges: Int
+
+    /// Writes and commits the folder; returns its path. A name already taken gets `-2`, `-3`… as runs do.
+    package func write(
+        into output: OutputDirectory, name: String, signingKey: SigningKey?
+    ) throws(KeyAuditError) -> String {
+        var unique = name
+        var suffix = 1
+        while output.folder.kind(of: unique) != nil {
+            suffix += 1
+            unique = "\(name)-\(suffix)"
+        }
+        let folder = try RunFolder(output: output, name: unique)
+        defer { folder.discard() }
+        try folder.write(planBytes, as: "plan.json")
+        var results = JSONWriter.bytes(json, style: .pretty(indent: 2, level: 0))
+        results.append(10)
+        try folder.write(results, as: "results.json")
+        try folder.write(Array(markdown.utf8), as: "apply.md")
+        try folder.seal(signingKey: signingKey)
+        try folder.commit()
+        return folder.finalPath
+    }
+
+    package var json: JSONValue {
+        .object(
+            JSONObject([
+                ("schema_version", .int(Self.schemaVersion)), ("kind", .string(Self.kind)),
+                ("started_at", .string(Timestamp.format(startedAt))),
+                ("finished_at", .string(Timestamp.format(finishedAt))),
+                (
+                    "plan",
+                    .object(
+                        JSONObject([
+                            ("file", .string("plan.json")), ("sha256", .string(Checksum.sha256Hex(planBytes))),
+                            ("created_at", .string(Timestamp.format(plan.createdAt))),
+                            ("run", .string(plan.source.runName)),
+                            ("snapshot_sha256", .string(plan.source.snapshotSHA256)),
+                        ]))
+                ),
+                ("allow_delete", .bool(allowDelete)), ("max_changes", .int(maxChanges)),
+                ("stopped_by", stoppedBy.map { .string($0.message) } ?? .null),
+                (
+                    "results",
+                    .array(
+                        results.map { result in
+                            .object(
+                                JSONObject([
+                                    ("number", .int(result.number)), ("key_hash", .string(result.keyHash)),
+                                    ("key_name", result.keyName.map { .string($0) } ?? .null),
+                                    ("action", .string(plan.actions.first { $0.number == result.number }?.kind ?? "")),
+                                    ("outcome", .string(result.outcome.rawValue)), ("detail", .string(result.detail)),
+                                    ("status", result.status.map { .int($0) } ?? .null),
+                                    ("before", result.before.map { .object($0) } ?? .null),
+                                    ("after", result.after.map { .object($0) } ?? .null),
+                                ]))
+                        })
+                ),
+            ]))
+    }
+
+    package var markdown: String {
+        var lines = [
+            "# keyaudit apply \(Timestamp.format(startedAt))", "",
+            "Plan made \(Timestamp.display(plan.createdAt)) from run \(Escaping.markdown(plan.source.runName)); "
+                + "\(results.count { $0.outcome == .applied }) applied, "
+                + "\(results.count { $0.outcome == .alreadyApplied }) already applied, "
+                + "\(results.count { !$0.succeeded }) not done.",
+        ]
+        if let stoppedBy { lines += ["", "**Stopped early:** \(Escaping.markdown(stoppedBy.message))"] }
+        lines += ["", "| # | Key | Hash | Action | Outcome | Why |", "|--:|---|---|---|---|---|"]
+        for result in results {
+            let action = plan.actions.first { $0.number == result.number }?.kind ?? ""
+            lines.append(
+                "| \(result.number) | \(Escaping.markdown(result.keyName ?? "(no name)")) | "
+                    + "\(Escaping.codeSpan(String(result.keyHash.prefix(12)))) | \(action) | "
+                    + "\(result.outcome.rawValue) | \(Escaping.markdown(result.detail)) |")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
