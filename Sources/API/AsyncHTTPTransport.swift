@@ -33,14 +33,14 @@ package final class AsyncHTTPTransport: HTTPTransport {
         self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
-    package func get(
-        url: String, headers: [(String, String)], timeout: Duration, maxBodyBytes: Int
-    )
-        async throws(TransportError) -> HTTPResponse
-    {
+    package func send(
+        method: String, url: String, headers: [(String, String)], body: [UInt8]?, timeout: Duration,
+        maxBodyBytes: Int
+    ) async throws(TransportError) -> HTTPResponse {
         var prepared = HTTPClientRequest(url: url)
-        prepared.method = .GET
+        prepared.method = HTTPMethod(rawValue: method)
         for (name, value) in headers { prepared.headers.add(name: name, value: value) }
+        if let body { prepared.body = .bytes(ByteBuffer(bytes: body)) }
         let request = prepared
         let nanoseconds = Checked.nanoseconds(timeout) ?? 0
         let client = self.client

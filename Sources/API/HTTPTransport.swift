@@ -24,13 +24,25 @@ package enum TransportError: Error, Sendable, Equatable {
     case bodyTooLarge(limit: Int)
 }
 
-/// The small surface keyaudit needs from an HTTP client: a GET with headers, a time limit and a body limit.
+/// The small surface keyaudit needs from an HTTP client: a request with headers and an optional JSON body, a
+/// time limit and a body limit.
 ///
 /// Production uses ``AsyncHTTPTransport``; anything else (a recording or faulty transport) can stand in.
 package protocol HTTPTransport: Sendable {
-    func get(
-        url: String, headers: [(String, String)], timeout: Duration, maxBodyBytes: Int
-    ) async throws(TransportError)
-        -> HTTPResponse
+    /// Sends `method` (`GET`, `PATCH`, `DELETE`) to `url`; `body` goes as the request body when given.
+    func send(
+        method: String, url: String, headers: [(String, String)], body: [UInt8]?, timeout: Duration,
+        maxBodyBytes: Int
+    ) async throws(TransportError) -> HTTPResponse
     func shutdown() async
+}
+
+extension HTTPTransport {
+    /// A GET without a body.
+    package func get(
+        url: String, headers: [(String, String)], timeout: Duration, maxBodyBytes: Int
+    ) async throws(TransportError) -> HTTPResponse {
+        try await send(
+            method: "GET", url: url, headers: headers, body: nil, timeout: timeout, maxBodyBytes: maxBodyBytes)
+    }
 }

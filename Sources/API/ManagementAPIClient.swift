@@ -127,7 +127,7 @@ package struct ManagementAPIClient: Sendable {
             let answer = try await getJSON(
                 "/workspaces", query: [("offset", String(offset)), ("limit", "100")], allowStatuses: [403, 404])
             guard case .json(let document) = answer else {
-                if case .status(let status) = answer { return .unsupported(status) }
+                if case .status(let status, _) = answer { return .unsupported(status) }
                 return .unsupported(404)
             }
             guard let data = document["data"]?.arrayValue else {
@@ -302,11 +302,64 @@ package struct ManagementAPIClient: Sendable {
         return OnePass(keys: keys, pages: pages.count, shift: shift)
     }
 
+    // MARK: - One key (remediation)
+
+    /// What the API said to a change of one key.
+    package enum ChangeAnswer: Sendable, Equatable {
+        /// 2xx.
+        case done
+        /// A 4xx that concerns this key only (400, 404, 409, 422, …), with the API's message (redacted, one line).
+        case refused(status: Int, message: String)
+    }
+
+    /// Statuses that refuse one change without saying anything about the key or the API as a whole.
+    static let refusalStatuses: Set<Int> = [400, 404, 405, 409, 410, 412, 413, 415, 422]
+
+    /// `GET /keys/{hash}`: the key as the API has it now (the `data` object), or nil when it answers 404.
+    package func key(hash: String) async throws(KeyAuditError) -> JSONObject? {
+        let path = try Self.keyPath(hash)
+        switch try await request("GET", path, query: [], body: nil, allowStatuses: [404]) {
+        case .status: return nil
+        case .json(let document):
+            guard let key = document["data"]?.objectValue else {
+                throw .malformedData(
+                    "GET /keys/\(hash.prefix(12))… answered without a \"data\" object; check --base-url points at the OpenRouter API"
+                )
+            }
+            return key
+        }
+    }
+
+    /// `PATCH /keys/{hash}` with `body`, or `DELETE /keys/{hash}` when `body` is nil.
+    package func change(hash: String, method: String, body: [UInt8]?) async throws(KeyAuditError) -> ChangeAnswer {
+        let path = try Self.keyPath(hash)
+        switch try await request(method, path, query: [], body: body, allowStatuses: Self.refusalStatuses) {
+        case .json: return .done
+        case .status(let status, let message): return .refused(status: status, message: message ?? "")
+        }
+    }
+
+    /// `/keys/<hash>`; a hash is hexadecimal, so nothing in it can change the path.
+    static func keyPath(_ hash: String) throws(KeyAuditError) -> String {
+        guard !hash.isEmpty, hash.count <= 128,
+            hash.utf8.allSatisfy({
+                (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+                    || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0)
+                    || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains($0)
+            })
+        else {
+            throw .malformedData(
+                "key hash \(Escaping.oneLine(hash, limit: 80)) is not hexadecimal; the plan is malformed")
+        }
+        return "/keys/" + hash
+    }
+
     // MARK: - One request, with retries
 
     enum Answer {
         case json(JSONValue)
-        case status(Int)
+        /// A status the caller allowed, with the API's message when the body had one.
+        case status(Int, message: String?)
     }
 
     /// GET `path`, retried as the policy says, decoded as JSON. Statuses in `allowStatuses` are returned, not thrown.
@@ -315,8 +368,22 @@ package struct ManagementAPIClient: Sendable {
     ) async throws(KeyAuditError)
         -> Answer
     {
+        try await request("GET", path, query: query, body: nil, allowStatuses: allowStatuses)
+    }
+
+    /// `method` on `path`, retried as the policy says, the answer decoded as JSON. Statuses in `allowStatuses`
+    /// are returned, not thrown.
+    ///
+    /// A PATCH or DELETE is retried like a GET (after a 429, a 5xx, a timeout or a reset): both are idempotent
+    /// here, since a PATCH sets absolute values and a repeated DELETE finds the key gone (the applier reads the
+    /// key back either way).
+    func request(
+        _ method: String, _ path: String, query: [(String, String)], body: [UInt8]?, allowStatuses: Set<Int>
+    ) async throws(KeyAuditError)
+        -> Answer
+    {
         let url = baseURL.url(path, query: query)
-        let what = "GET \(path)" + (query.first(where: { $0.0 == "offset" }).map { " (offset \($0.1))" } ?? "")
+        let what = "\(method) \(path)" + (query.first(where: { $0.0 == "offset" }).map { " (offset \($0.1))" } ?? "")
         var attempt = 0
         var lastProblem = ""
         while true {
@@ -330,18 +397,21 @@ package struct ManagementAPIClient: Sendable {
             await stats.recordRequest()
             var wait: Duration?
             do {
-                let response = try await transport.get(
-                    url: url,
-                    headers: [
-                        ("Authorization", key.authorizationHeaderValue), ("Accept", "application/json"),
-                        ("User-Agent", "keyaudit/\(KeyAuditVersion.current)"),
-                    ],
-                    timeout: min(remaining, .seconds(60)), maxBodyBytes: Self.maxBodyBytes)
+                var headers = [
+                    ("Authorization", key.authorizationHeaderValue), ("Accept", "application/json"),
+                    ("User-Agent", "keyaudit/\(KeyAuditVersion.current)"),
+                ]
+                if body != nil { headers.append(("Content-Type", "application/json")) }
+                let response = try await transport.send(
+                    method: method, url: url, headers: headers, body: body, timeout: min(remaining, .seconds(60)),
+                    maxBodyBytes: Self.maxBodyBytes)
                 switch response.status {
                 case 200..<300:
+                    // A DELETE may answer with an empty body; a listing never does (its "data" check says so).
+                    if response.body.isEmpty && method != "GET" { return .json(.null) }
                     return .json(try decode(response, what: what))
                 case let status where allowStatuses.contains(status):
-                    return .status(status)
+                    return .status(status, message: Self.apiMessage(response))
                 case 401:
                     throw KeyAuditError.keyRejected(
                         "the API rejected the management key (401 Unauthorized): it is wrong, revoked or expired; check OPENROUTER_MANAGEMENT_KEY or --key-file"

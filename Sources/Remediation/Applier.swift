@@ -75,8 +75,12 @@ package struct Applier: Sendable {
     /// Every action's result, in plan order. Throws only what stops the whole apply before anything was sent
     /// (the key refused on the first request); a problem later is recorded and the rest marked not attempted,
     /// so that what was already changed is still written down. `stoppedBy` says what stopped it.
+    ///
+    /// `interrupted` is asked before each action: a signal (SIGINT, SIGTERM, SIGHUP) lets the action in progress
+    /// finish, then stops, so that every change sent is written down.
     package func apply(
-        _ plan: RemediationPlan, through api: any KeyEditing
+        _ plan: RemediationPlan, through api: any KeyEditing,
+        interrupted: @Sendable () -> Int32? = { nil }
     ) async -> (results: [ActionResult], stoppedBy: KeyAuditError?) {
         var results: [ActionResult] = []
         var sent = 0
@@ -85,6 +89,7 @@ package struct Applier: Sendable {
             var result = ActionResult(
                 number: action.number, keyHash: action.keyHash, keyName: action.keyName, outcome: .notAttempted,
                 detail: "not tried: the apply stopped before it", status: nil, before: nil, after: nil)
+            if stop == nil, let signal = interrupted() { stop = .interrupted(signal: signal) }
             if stop != nil {
                 results.append(result)
                 continue
@@ -143,10 +148,23 @@ package struct Applier: Sendable {
             return result
         }
         sent += 1
-        try await api.send(action.request)
+        var refusal: (status: Int, message: String)?
+        do throws(EditFailure) {
+            try await api.send(action.request)
+        } catch {
+            guard case .status(let status, let message) = error else { throw error }
+            refusal = (status, message)
+        }
         let after: JSONObject?
         do { after = try await api.key(action.keyHash) } catch { throw .fatal(error) }
         result.after = after
+        // A deletion retried after a lost answer meets 404: the key being gone is what was wanted.
+        if let refusal, !(action.isDeletion && after == nil) {
+            result.outcome = .failed
+            result.status = refusal.status
+            result.detail = "the API answered \(refusal.status)\(refusal.message.isEmpty ? "" : ": \(refusal.message)")"
+            return result
+        }
         if action.isDeletion {
             result.outcome = after == nil ? .applied : .failed
             result.detail = after == nil ? "deleted" : "the API accepted the deletion but the key is still there"
@@ -166,7 +184,7 @@ package struct Applier: Sendable {
 
     /// The fields of `key` that are not as `wanted` says (numbers compared by value), and those that are present
     /// though `absent` says they should not be.
-    static func differences(_ key: JSONObject, from wanted: JSONObject, absent: [String]) -> [String] {
+    package static func differences(_ key: JSONObject, from wanted: JSONObject, absent: [String]) -> [String] {
         var fields: [String] = []
         for (field, value) in zip(wanted.keys, wanted.values) {
             guard let now = key[field], now.sameValue(as: value) else {

@@ -24,6 +24,13 @@ public struct RemediationPlan: Sendable, Equatable {
         public var snapshotSHA256: String
         /// When the run's snapshot was taken.
         public var takenAt: Date?
+
+        package init(runName: String, runFolder: String, snapshotSHA256: String, takenAt: Date?) {
+            self.runName = runName
+            self.runFolder = runFolder
+            self.snapshotSHA256 = snapshotSHA256
+            self.takenAt = takenAt
+        }
     }
 
     /// One HTTP call of the Management API, as it will be sent (paths relative to the base URL).

@@ -21,6 +21,8 @@ package struct ReportContext: Sendable {
     package var diagnostics: [Diagnostic] = []
     /// The runs before this one (their summaries, for the trend); empty on a first run.
     package var history = RunHistory()
+    /// Changes `keyaudit apply` made since the previous run in the same output folder, oldest first.
+    package var appliedChanges: [AppliedChange] = []
 
     /// Tables longer than this are cut in the Markdown and HTML reports, with a note saying where the rest is:
     /// a 100,000-row table is neither readable nor rendered by GitHub, and report.xlsx holds every row.

@@ -163,6 +163,7 @@ private struct Builder {
         model["findings_shown"] = count(shown)
         model["findings_truncated"] = ReportViewModel.truncation(shown: shown, total: context.audit.findings.count)
         if let diff = context.diff { model["changes"] = changes(diff) }
+        if !context.appliedChanges.isEmpty { model["applied"] = applied() }
         model["has_changes"] = context.diff != nil
         model["owners"] = owners()
         model["suppressions"] = suppressions()
@@ -375,6 +376,23 @@ extension Builder {
     }
 
     // MARK: - Changes
+
+    /// The changes `keyaudit apply` made since the previous run, oldest first.
+    func applied() -> [String: Any] {
+        let changes = context.appliedChanges
+        let limit = profile.changeRows
+        return [
+            "count": count(changes.count), "truncated": changes.count > limit, "row_limit": count(limit),
+            "rows": changes.prefix(limit).map { change -> [String: Any] in
+                [
+                    "applied_at": Timestamp.display(change.appliedAt), "folder": text(change.folder),
+                    "key_name": name(change.keyName), "hash": change.keyHash,
+                    "hash_short": String(change.keyHash.prefix(12)), "action": text(change.action),
+                    "detail": text(change.detail),
+                ]
+            },
+        ]
+    }
 
     func changes(_ diff: SnapshotDiff) -> [String: Any] {
         let limit = profile.changeRows

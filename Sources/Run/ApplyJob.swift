@@ -2,19 +2,23 @@ import Foundation
 import KeyAuditAPI
 import KeyAuditCore
 import KeyAuditRemediation
+import KeyAuditSnapshot
 import Logging
 
 /// `keyaudit apply PLAN`: a reviewed plan applied through the Management API, with its safety rails, leaving an
 /// `apply-<time>` folder of evidence built and committed like a run folder.
 ///
 /// Before anything: the plan must be readable, younger than `--max-plan-age`, and its run folder must verify and
-/// still hold the snapshot the plan was made from. Without `--yes` nothing is sent and nothing is written: the
-/// plan is printed as it would be applied. With `--yes` the output folder is locked like a run's, and each
-/// action goes through ``Applier`` (read first, skip what changed, read back, deletions only with
-/// `--allow-delete`, at most `--max-changes` requests).
+/// still hold the snapshot the plan was made from, with every key the plan touches as the plan says it was
+/// snapshotted (a plan edited after review cannot reach a key the run did not hold, or carry a precondition the
+/// run does not show). Without `--yes` nothing is sent and nothing is written: the plan is printed as it would
+/// be applied. With `--yes` the output folder is locked like a run's, and each action goes through ``Applier``
+/// (read first, skip what changed, read back, deletions only with `--allow-delete`, at most `--max-changes`
+/// requests). A signal lets the change in progress finish; the evidence is written, then the process exits.
 package struct ApplyJob: Sendable {
     package var planPath: String
-    /// Where the apply folder goes; nil: beside the plan's run folder (where the next run will find it).
+    /// The folder that holds the plan's run folder, where the apply folder goes; nil: the run folder's parent
+    /// as the plan records it.
     package var output: String?
     package var yes: Bool
     package var allowDelete: Bool
@@ -53,7 +57,8 @@ package struct ApplyJob: Sendable {
         package var results: [ActionResult]
         /// The committed apply folder; nil for a dry run.
         package var folder: String?
-        /// What stopped the apply early (the API unreachable, the key refused), after the evidence was written.
+        /// What stopped the apply early (the API unreachable, the key refused, a signal), after the evidence was
+        /// written.
         package var stoppedBy: KeyAuditError?
         /// Every action applied or already applied (exit 0); otherwise exit 1.
         package var complete: Bool { stoppedBy == nil && results.allSatisfy(\.succeeded) }
@@ -64,6 +69,7 @@ package struct ApplyJob: Sendable {
         package var plan: RemediationPlan
         package var bytes: [UInt8]
         package var runFolder: String
+        package var outputFolder: String
     }
 
     /// Reads and checks the plan; every refusal is 65 naming what failed.
@@ -74,7 +80,7 @@ package struct ApplyJob: Sendable {
         let limit = Double(maxPlanAge.components.seconds)
         guard age <= limit else {
             throw .malformedData(
-                "\(planPath) was made \(Timestamp.format(plan.createdAt)), more than --max-plan-age (\(Self.describe(maxPlanAge))) ago; the account may have changed: run keyaudit again and make a new plan"
+                "\(planPath) was made \(Timestamp.format(plan.createdAt)), more than --max-plan-age \(Self.describe(maxPlanAge)) ago; the account may have changed: run keyaudit again and make a new plan"
             )
         }
         guard age >= -300 else {
@@ -82,9 +88,16 @@ package struct ApplyJob: Sendable {
                 "\(planPath) says it was made \(Timestamp.format(plan.createdAt)), in the future; check the clock or make a new plan"
             )
         }
-        let runFolder =
-            output.map { ($0 as NSString).appendingPathComponent(plan.source.runName) } ?? plan.source.runFolder
-        guard FileManager.default.fileExists(atPath: runFolder) else {
+        guard OutputDirectory.isRunFolderName(plan.source.runName) else {
+            throw .malformedData(
+                "\(planPath) names run \(Escaping.oneLine(plan.source.runName, limit: 80)), which is not a run folder's name; make a new plan"
+            )
+        }
+        let outputFolder =
+            output ?? ((plan.source.runFolder as NSString).deletingLastPathComponent as String)
+        let runFolder = (outputFolder as NSString).appendingPathComponent(plan.source.runName)
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: runFolder, isDirectory: &isFolder), isFolder.boolValue else {
             throw .malformedData(
                 "the plan's run folder \(runFolder) is not there; give --output the folder that holds \(plan.source.runName)"
             )
@@ -92,24 +105,47 @@ package struct ApplyJob: Sendable {
         let verification = ChainVerifier.verify(runFolder: runFolder)
         if let broken = verification.broken {
             throw .malformedData(
-                "the plan's run folder \(runFolder) fails verification (\(broken)); apply acts only on evidence that holds")
+                "the plan's run folder \(runFolder) fails verification (\(broken)); apply acts only on evidence that holds"
+            )
         }
-        let snapshot = (runFolder as NSString).appendingPathComponent("snapshot.json")
-        let sha = try? Checksum.sha256Hex(fileAt: snapshot)
-        guard sha == plan.source.snapshotSHA256 else {
+        let run = try StoredRun.load(runFolder)
+        guard run.snapshotSHA256 == plan.source.snapshotSHA256 else {
             throw .malformedData(
-                "\(snapshot) is not the snapshot the plan was made from (its sha256 differs); make a new plan from that run")
+                "\(run.snapshotPath) is not the snapshot the plan was made from (its sha256 differs); make a new plan from that run"
+            )
         }
-        return CheckedPlan(plan: plan, bytes: bytes, runFolder: runFolder)
+        try Self.checkActions(plan, against: run.snapshot, origin: planPath)
+        return CheckedPlan(plan: plan, bytes: bytes, runFolder: runFolder, outputFolder: outputFolder)
+    }
+
+    /// Every action's key is in the snapshot, and its precondition is the key as snapshotted.
+    static func checkActions(
+        _ plan: RemediationPlan, against snapshot: Snapshot, origin: String
+    ) throws(KeyAuditError) {
+        for action in plan.actions {
+            let index = Snapshot.firstIndex(atOrAfter: action.keyHash, in: snapshot.keys, by: \.identity)
+            guard index < snapshot.keys.count, snapshot.keys[index].identity == action.keyHash else {
+                throw .malformedData(
+                    "\(origin): action \(action.number) changes key \(action.keyHash.prefix(12))…, which the run's snapshot does not hold; the plan was not made from this run, make a new one"
+                )
+            }
+            let snapshotted = snapshot.keys[index].raw
+            let differs = Applier.differences(snapshotted, from: action.precondition, absent: action.absent)
+            guard differs.isEmpty, action.precondition["updated_at"] != nil || action.absent.contains("updated_at")
+            else {
+                throw .malformedData(
+                    "\(origin): action \(action.number)'s precondition (\(differs.joined(separator: ", "))) is not the key as snapshotted; the plan was edited, make a new one"
+                )
+            }
+        }
     }
 
     /// Dry run (no `--yes`): the checked plan, nothing sent, nothing written. With `--yes`: the changes, then the
-    /// apply folder.
-    package func run() async throws(KeyAuditError) -> Outcome {
+    /// apply folder. `trap` (installed by ``execute()``) defers signals while changes are being made.
+    package func run(trap: SignalTrap? = nil) async throws(KeyAuditError) -> Outcome {
         let checked = try check()
         guard yes else { return Outcome(plan: checked.plan, results: [], folder: nil, stoppedBy: nil) }
-        let outputPath = output ?? (checked.runFolder as NSString).deletingLastPathComponent
-        let outputFolder = try OutputDirectory.open(outputPath)
+        let outputFolder = try OutputDirectory.open(checked.outputFolder)
         let lock = try RunLock(output: outputFolder)
         defer { lock.release() }
         let started = Date()
@@ -119,34 +155,63 @@ package struct ApplyJob: Sendable {
             editor = injected
         } else {
             guard let api else {
-                throw .keyRejected("apply --yes needs the management key: set OPENROUTER_MANAGEMENT_KEY or --key-file")
+                throw .keyRejected(
+                    "apply --yes needs the management key: set OPENROUTER_MANAGEMENT_KEY or give --key-file")
             }
-            let http = try AsyncHTTPTransport(target: api.baseURL, environment: api.environment)
+            let http = try AsyncHTTPTransport(
+                target: api.baseURL, environment: api.environment, readTimeout: api.readTimeout)
             transport = http
             editor = ManagementAPIClient(
                 transport: http, baseURL: api.baseURL, key: api.key, retry: api.retry,
-                deadline: ContinuousClock.now + timeout, timeoutDescription: "\(timeout.components.seconds)s",
+                deadline: ContinuousClock.now + timeout, timeoutDescription: Self.describe(timeout),
                 stats: FetchStats(), logger: logger)
         }
+        trap?.deferSignals()
         let applier = Applier(allowDelete: allowDelete, maxChanges: maxChanges)
-        let (results, stoppedBy) = await applier.apply(checked.plan, through: editor)
+        let (results, stoppedBy) = await applier.apply(checked.plan, through: editor) { trap?.pendingSignal }
         await transport?.shutdown()
-        // The first request refused for the key: nothing happened, there is nothing to record.
-        if let stoppedBy, case .keyRejected = stoppedBy, results.allSatisfy({ $0.outcome == .notAttempted }) {
+        // Refused before any change: nothing happened, there is nothing to record.
+        if let stoppedBy, results.allSatisfy({ $0.outcome == .notAttempted }) {
             throw stoppedBy
         }
         let record = ApplyRecord(
             planBytes: checked.bytes, plan: checked.plan, results: results, stoppedBy: stoppedBy, startedAt: started,
             finishedAt: Date(), allowDelete: allowDelete, maxChanges: maxChanges)
-        let folder = try record.write(into: outputFolder, name: "apply-\(Timestamp.compact(now))", signingKey: signingKey)
+        let folder = try record.write(
+            into: outputFolder, name: ApplyRecord.prefix + Timestamp.compact(now), signingKey: signingKey, trap: trap)
         return Outcome(plan: checked.plan, results: results, folder: folder, stoppedBy: stoppedBy)
     }
 
+    /// ``run(trap:)`` with signals handled: before any change a signal stops the apply at once (exit 128+n);
+    /// once changes are being made, the one in progress finishes and the evidence is written first.
+    package func execute() async throws(KeyAuditError) -> Outcome {
+        let trap = SignalTrap()
+        trap.install()
+        return try await run(trap: trap)
+    }
+
     /// `7d`, `48h`, `90m`, `3600s` for messages.
-    static func describe(_ duration: Duration) -> String {
+    package static func describe(_ duration: Duration) -> String {
         let seconds = duration.components.seconds
-        if seconds % 86_400 == 0 { return "\(seconds / 86_400)d" }
-        if seconds % 3_600 == 0 { return "\(seconds / 3_600)h" }
+        if seconds > 0 && seconds % 86_400 == 0 { return "\(seconds / 86_400)d" }
+        if seconds > 0 && seconds % 3_600 == 0 { return "\(seconds / 3_600)h" }
+        if seconds > 0 && seconds % 60 == 0 { return "\(seconds / 60)m" }
         return "\(seconds)s"
+    }
+
+    /// `--max-plan-age`: a whole number followed by `d`, `h`, `m` or `s` (`7d`, `36h`), from 1 minute to 365 days.
+    package static func parseAge(_ text: String) -> Duration? {
+        guard let unit = text.last, let number = Int(text.dropLast()), number > 0 else { return nil }
+        let scale: Int
+        switch unit {
+        case "d": scale = 86_400
+        case "h": scale = 3_600
+        case "m": scale = 60
+        case "s": scale = 1
+        default: return nil
+        }
+        let (seconds, overflow) = number.multipliedReportingOverflow(by: scale)
+        guard !overflow, (60...365 * 86_400).contains(seconds) else { return nil }
+        return .seconds(seconds)
     }
 }

@@ -25,7 +25,7 @@ package struct ApplyRecord: Sendable {
 
     /// Writes and commits the folder; returns its path. A name already taken gets `-2`, `-3`… as runs do.
     package func write(
-        into output: OutputDirectory, name: String, signingKey: SigningKey?
+        into output: OutputDirectory, name: String, signingKey: SigningKey?, trap: SignalTrap? = nil
     ) throws(KeyAuditError) -> String {
         var unique = name
         var suffix = 1
@@ -34,7 +34,11 @@ package struct ApplyRecord: Sendable {
             unique = "\(name)-\(suffix)"
         }
         let folder = try RunFolder(output: output, name: unique)
-        defer { folder.discard() }
+        trap?.setStaging(folder)
+        defer {
+            trap?.setStaging(nil)
+            folder.discard()
+        }
         try folder.write(planBytes, as: "plan.json")
         var results = JSONWriter.bytes(json, style: .pretty(indent: 2, level: 0))
         results.append(10)

@@ -153,6 +153,18 @@ public enum ChainVerifier {
             report.problems.append("\(runFolder) is not a folder (or is a link to one); give the run folder itself")
             return report
         }
+        if isApplyFolderName(given) {
+            var snapshots: [String: String] = [:]
+            for name in output.runFolders() {
+                if let sha = try? Snapshot.header(fileAt: output.url(name) + "/snapshot.json").1 {
+                    snapshots[name] = sha
+                }
+            }
+            _ = applyFolders(
+                output, only: given, snapshots: snapshots, signedRuns: false, options: options, report: &report)
+            report.end = "apply folder \(given) checked"
+            return report
+        }
         var names = [given]
         if OutputDirectory.isRunFolderName(given) {
             names = output.runFolders()
@@ -189,6 +201,12 @@ public enum ChainVerifier {
         for name in names { renders(of: states[name], output: output, report: &report) }
         links(names, states: states, output: output, options: options, report: &report)
         signatures(names, given: given, states: states, options: options, report: &report)
+        var applies = 0
+        if OutputDirectory.isRunFolderName(given) {
+            applies = applyFolders(
+                output, snapshots: states.compactMapValues(\.snapshotSHA256),
+                signedRuns: states.values.contains { $0.check.signature != nil }, options: options, report: &report)
+        }
         let start: String
         switch names.first.flatMap({ states[$0]?.header?.previous }) {
         case nil: start = "it starts at \(names.first ?? given), the first run"
@@ -197,7 +215,7 @@ public enum ChainVerifier {
         case .some(let previous): start = "it goes on before \(names.first ?? given), at \(previous.path)"
         }
         report.end =
-            "\(names.count) run folder\(names.count == 1 ? "" : "s") checked (\(names.first ?? given)\(names.count > 1 ? " to \(names.last ?? given)" : "")); \(start)"
+            "\(names.count) run folder\(names.count == 1 ? "" : "s") checked (\(names.first ?? given)\(names.count > 1 ? " to \(names.last ?? given)" : ""))\(applies > 0 ? " and \(applies) apply folder\(applies == 1 ? "" : "s")" : ""); \(start)"
         return report
     }
 

@@ -41,7 +41,9 @@ package enum PlanJob {
             throw .usage("--output \(output) must end in .json: the Markdown plan is written beside it as .md")
         }
         // Written through the folder's descriptor and renamed into place: a planted link is replaced, not followed.
-        let parent = try Folder(opening: (output as NSString).deletingLastPathComponent.isEmpty ? "." : (output as NSString).deletingLastPathComponent)
+        let parent = try Folder(
+            opening: (output as NSString).deletingLastPathComponent.isEmpty
+                ? "." : (output as NSString).deletingLastPathComponent)
         try parent.writeAtomically(plan.encoded(), to: (output as NSString).lastPathComponent)
         try parent.writeAtomically(Array(plan.markdown().utf8), to: (markdownPath as NSString).lastPathComponent)
         return Outcome(plan: plan, jsonPath: output, markdownPath: markdownPath)

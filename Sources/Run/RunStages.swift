@@ -225,6 +225,7 @@ struct RunStages {
             runName: folder.name, generatedAt: request.now, snapshot: snapshot, snapshotSHA256: reference.sha256,
             audit: audit, diff: nil, brokenChain: brokenChain, rowLimit: request.reportRowLimit)
         context.history = RunHistoryReader.read(setup.output, before: folder.name, diagnostics: diagnostics)
+        context.appliedChanges = AppliedChangesReader.read(setup.output, before: folder.name, diagnostics: diagnostics)
         context.diagnostics = diagnostics.all
         let reports = try ReportJob.start(
             request.formats, context: context, templates: setup.templates, folder: folder.staging)

@@ -15,11 +15,29 @@ package final class SignalTrap: @unchecked Sendable {
 
     package init() {}
 
+    /// A signal received while ``deferring`` is on; the job stops at its next safe point.
+    private var pending: Int32?
+    private var deferring = false
+
+    /// From now on, a first signal is only noted (see ``pendingSignal``) instead of ending the process: for
+    /// `apply`, which finishes the change in progress and writes down what it changed before it exits. A second
+    /// signal still ends the process at once.
+    package func deferSignals() { lock.withLock { deferring = true } }
+
+    /// The signal received while deferring, if any.
+    package var pendingSignal: Int32? { lock.withLock { pending } }
+
     package func install(onSignal: @escaping @Sendable (Int32) -> Void = { _ in }) {
         for signalNumber in [SIGHUP, SIGINT, SIGTERM] {
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
             source.setEventHandler { [self] in
+                let noted: Bool = lock.withLock {
+                    guard deferring, pending == nil else { return false }
+                    pending = signalNumber
+                    return true
+                }
+                if noted { return }
                 // Removed by name through the output folder's descriptor; files the run still creates meanwhile are
                 // removed on the next pass, and once the folder is gone nothing more can be created in it.
                 lock.withLock { staging }?.discard()

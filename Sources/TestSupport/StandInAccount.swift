@@ -81,9 +81,14 @@ package final class StandInAccount: Sendable {
         case reply(StandInReply)
         /// `fault`, but only for requests to `path` (`"/keys"` or `"/workspaces"`; `/api/v1` may be included).
         case onPath(String, Fault)
+        /// `fault`, but only for requests with this method (`"PATCH"`, `"DELETE"`).
+        case onMethod(String, Fault)
 
         /// This fault, limited to requests to `path` (`"/keys"` or `"/workspaces"`).
         func only(_ path: String) -> Fault { .onPath(path, self) }
+
+        /// This fault, limited to requests with `method`.
+        func onlyMethod(_ method: String) -> Fault { .onMethod(method, self) }
     }
 
     /// A management key that the account accepts unless told otherwise.
@@ -239,7 +244,7 @@ package final class StandInAccount: Sendable {
         let latency = self.latency
         if latency > .zero { try? await Task.sleep(for: latency) }
         let route = Self.route(request.path)
-        guard let fault = takeFault(route: route) else { return serve(request, route: route) }
+        guard let fault = takeFault(route: route, method: request.method) else { return serve(request, route: route) }
         switch fault {
         case .status(let status, let retryAfter):
             return .error(
@@ -278,7 +283,7 @@ package final class StandInAccount: Sendable {
             return serve(request, route: route)
         case .reply(let reply):
             return reply
-        case .onPath:
+        case .onPath, .onMethod:
             preconditionFailure("unwrapped by takeFault")
         }
     }
@@ -288,14 +293,21 @@ package final class StandInAccount: Sendable {
         path.hasPrefix("/api/v1/") ? String(path.dropFirst("/api/v1".count)) : path
     }
 
-    private func takeFault(route: String) -> Fault? {
+    private func takeFault(route: String, method: String) -> Fault? {
         state.withLock { state -> Fault? in
             for index in state.faults.indices {
                 var fault = state.faults[index]
                 var matches = true
-                while case .onPath(let path, let inner) = fault {
-                    matches = matches && Self.route(path) == route
-                    fault = inner
+                while true {
+                    if case .onPath(let path, let inner) = fault {
+                        matches = matches && Self.route(path) == route
+                        fault = inner
+                    } else if case .onMethod(let wanted, let inner) = fault {
+                        matches = matches && wanted == method
+                        fault = inner
+                    } else {
+                        break
+                    }
                 }
                 if matches {
                     state.faults.remove(at: index)

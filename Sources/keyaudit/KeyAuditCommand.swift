@@ -30,7 +30,7 @@ struct KeyAuditCommand: AsyncParsableCommand {
         version: KeyAuditVersion.current,
         subcommands: [
             RunCommand.self, SnapshotCommand.self, DiffCommand.self, RenderCommand.self, VerifyCommand.self,
-            RulesCommand.self, PolicyCommand.self, KeygenCommand.self,
+            PlanCommand.self, ApplyCommand.self, RulesCommand.self, PolicyCommand.self, KeygenCommand.self,
         ],
         defaultSubcommand: RunCommand.self
     )

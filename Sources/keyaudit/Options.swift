@@ -6,8 +6,8 @@ import KeyAuditReport
 import KeyAuditRun
 import Logging
 
-/// Where the keys come from and how the API is talked to.
-struct SourceOptions: ParsableArguments {
+/// How the Management API is reached: base URL, key, deadlines, retries (run, snapshot, apply).
+struct APIOptions: ParsableArguments {
     @Option(
         name: .customLong("base-url"),
         help: ArgumentHelp(
@@ -21,14 +21,6 @@ struct SourceOptions: ParsableArguments {
             "Read the management key from this file (whitespace trimmed) instead of OPENROUTER_MANAGEMENT_KEY.",
             valueName: "path"))
     var keyFile: String?
-
-    @Option(
-        name: .customLong("workspace"),
-        help: ArgumentHelp("List only this workspace (repeatable). Default: every workspace.", valueName: "id"))
-    var workspaces: [String] = []
-
-    @Option(help: ArgumentHelp("Pages fetched in parallel (1 to 64).", valueName: "n"))
-    var concurrency: Int = 4
 
     @Option(
         help: ArgumentHelp(
@@ -47,6 +39,48 @@ struct SourceOptions: ParsableArguments {
         help: ArgumentHelp("Retries of a failed request (429, 5xx, timeouts, resets), 0 to 20.", valueName: "n"))
     var maxRetries: Int = 5
 
+    func validate() throws {
+        for (flag, value) in [("--timeout", timeout.value), ("--read-timeout", readTimeout.value)] {
+            guard value > 0, Checked.duration(seconds: value) != nil else {
+                throw ValidationError(
+                    "\(flag) must be a number of seconds above 0 and at most \(Checked.int(exactly: Checked.maximumSeconds) ?? 0) (a year)"
+                )
+            }
+        }
+        guard maxRetries >= 0 && maxRetries <= 20 else {
+            throw ValidationError("--max-retries must be between 0 and 20")
+        }
+    }
+
+    /// The API settings, with the key read now (from `--key-file` or the environment).
+    func resolve(
+        environment: [String: String], workspaces: [String] = [], concurrency: Int = 1, notes: inout [Diagnostic]
+    ) throws(KeyAuditError) -> RunRequest.APISource {
+        let baseURL = try BaseURL(self.baseURL ?? environment["OPENROUTER_BASE_URL"] ?? BaseURL.defaultValue)
+        let (key, warning) = try ManagementKey.load(keyFile: keyFile, environment: environment)
+        if let warning { notes.append(Diagnostic(stage: "key", message: warning)) }
+        return RunRequest.APISource(
+            baseURL: baseURL, key: key, workspaces: workspaces, concurrency: concurrency,
+            retry: RetryPolicy(maxRetries: maxRetries), environment: environment,
+            readTimeout: Checked.duration(seconds: readTimeout.value) ?? .seconds(30))
+    }
+
+    /// `--timeout` as a duration (checked by `validate()`).
+    var timeoutDuration: Duration { Checked.duration(seconds: timeout.value) ?? .seconds(600) }
+}
+
+/// Where the keys come from and how the API is talked to.
+struct SourceOptions: ParsableArguments {
+    @OptionGroup var api: APIOptions
+
+    @Option(
+        name: .customLong("workspace"),
+        help: ArgumentHelp("List only this workspace (repeatable). Default: every workspace.", valueName: "id"))
+    var workspaces: [String] = []
+
+    @Option(help: ArgumentHelp("Pages fetched in parallel (1 to 64).", valueName: "n"))
+    var concurrency: Int = 4
+
     @Option(
         name: .customLong("from-snapshot"),
         help: ArgumentHelp(
@@ -61,16 +95,6 @@ struct SourceOptions: ParsableArguments {
         guard concurrency >= 1 && concurrency <= 64 else {
             throw ValidationError("--concurrency must be between 1 and 64")
         }
-        for (flag, value) in [("--timeout", timeout.value), ("--read-timeout", readTimeout.value)] {
-            guard value > 0, Checked.duration(seconds: value) != nil else {
-                throw ValidationError(
-                    "\(flag) must be a number of seconds above 0 and at most \(Checked.int(exactly: Checked.maximumSeconds) ?? 0) (a year)"
-                )
-            }
-        }
-        guard maxRetries >= 0 && maxRetries <= 20 else {
-            throw ValidationError("--max-retries must be between 0 and 20")
-        }
         guard !(demo && fromSnapshot != nil) else {
             throw ValidationError("--demo and --from-snapshot cannot be used together")
         }
@@ -80,18 +104,13 @@ struct SourceOptions: ParsableArguments {
     func source(environment: [String: String], notes: inout [Diagnostic]) throws(KeyAuditError) -> RunRequest.Source {
         if demo { return .demo }
         if let fromSnapshot { return .file(fromSnapshot) }
-        let baseURL = try BaseURL(self.baseURL ?? environment["OPENROUTER_BASE_URL"] ?? BaseURL.defaultValue)
-        let (key, warning) = try ManagementKey.load(keyFile: keyFile, environment: environment)
-        if let warning { notes.append(Diagnostic(stage: "key", message: warning)) }
         return .api(
-            .init(
-                baseURL: baseURL, key: key, workspaces: workspaces, concurrency: concurrency,
-                retry: RetryPolicy(maxRetries: maxRetries), environment: environment,
-                readTimeout: Checked.duration(seconds: readTimeout.value) ?? .seconds(30)))
+            try api.resolve(
+                environment: environment, workspaces: workspaces, concurrency: concurrency, notes: &notes))
     }
 
     /// `--timeout` as a duration (checked by `validate()`).
-    var timeoutDuration: Duration { Checked.duration(seconds: timeout.value) ?? .seconds(600) }
+    var timeoutDuration: Duration { api.timeoutDuration }
 }
 
 /// `--output DIR`: the folder that holds the run folders (run, snapshot, diff --last, apply).
@@ -150,7 +169,10 @@ struct OutputOptions: ParsableArguments {
     /// names its folder and every date it writes, and dates outside these years cannot be written everywhere.
     static let clockRange = 0.0..<253_402_300_800.0
 
-    func clock() throws(KeyAuditError) -> Date {
+    func clock() throws(KeyAuditError) -> Date { try Self.parseClock(now) }
+
+    /// `--now` as given (checked), or the current time.
+    static func parseClock(_ now: String?) throws(KeyAuditError) -> Date {
         guard let now else { return Date() }
         let shown = Escaping.oneLine(now, limit: 60)
         guard let seconds = Timestamp.parse(now) else {

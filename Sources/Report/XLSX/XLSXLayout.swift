@@ -63,6 +63,7 @@ package struct XLSXLayout: Sendable {
             ("byok_usage_daily", .money), ("byok_usage_weekly", .money), ("byok_usage_monthly", .money),
             ("created_at", .datetime), ("updated_at", .datetime), ("expires_at", .datetime),
             ("last_used_at", .datetime), ("creator_user_id", .text), ("external_user", .text),
+            ("rotated_from_hash", .text),
             ("findings", .number), ("problems", .text), ("extra", .text),
         ],
         .changes: [

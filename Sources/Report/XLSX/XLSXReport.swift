@@ -403,6 +403,7 @@ struct SheetSources {
         case "last_used_at": return Self.time(key.lastUsedAt)
         case "creator_user_id": return Self.text(key.creatorUserId)
         case "external_user": return Self.text(key.externalUser)
+        case "rotated_from_hash": return Self.text(key.rotatedFromHash)
         case "findings": return .integer(findingsPerKey[key.identity] ?? 0)
         case "problems":
             return key.problems.isEmpty
@@ -427,8 +428,15 @@ struct SheetSources {
     }
 
     func changeRows() -> [ChangeRow] {
-        guard let diff = context.diff else { return [] }
-        var rows: [ChangeRow] = []
+        // Changes keyaudit applied come first: they explain much of what follows (a key disabled, a new limit).
+        let applied = context.appliedChanges.map { change in
+            ChangeRow(
+                change: "applied by keyaudit", name: change.keyName, hash: change.keyHash,
+                workspaceId: ReportFacts.key(change.keyHash, in: context.snapshot.keys)?.workspaceId,
+                field: change.action, from: change.folder, to: change.detail)
+        }
+        guard let diff = context.diff else { return applied }
+        var rows: [ChangeRow] = applied
         rows += diff.added.map { ChangeRow(change: "added", name: $0.name, hash: $0.hash, workspaceId: $0.workspaceId) }
         rows += diff.removed.map {
             ChangeRow(change: "removed", name: $0.name, hash: $0.hash, workspaceId: $0.workspaceId)

@@ -1,0 +1,101 @@
+import Foundation
+import KeyAuditCore
+
+/// Apply folders (`apply-<time>`, see ``ApplyRecord``) are evidence of changes made to the account: `verify`
+/// checks each one beside the runs like a run folder (SHA256SUMS, signature), then that its plan.json is the
+/// plan results.json names, and that the run the plan was made from is there with the same snapshot.
+extension ChainVerifier {
+    static func isApplyFolderName(_ name: String) -> Bool {
+        name.hasPrefix(ApplyRecord.prefix)
+            && OutputDirectory.isRunFolderName(String(name.dropFirst(ApplyRecord.prefix.count)))
+    }
+
+    /// Checks every apply folder under `output` (or only `only`), after the runs were checked: `snapshots` maps
+    /// each run folder's name to its snapshot's sha256; `signedRuns` says whether any run was signed.
+    static func applyFolders(
+        _ output: OutputDirectory, only: String? = nil, snapshots: [String: String], signedRuns: Bool,
+        options: Options, report: inout Report
+    ) -> Int {
+        let names =
+            only.map { [$0] }
+            ?? output.folder.names().filter { isApplyFolderName($0) && output.folder.kind(of: $0) == .folder }.sorted()
+        for name in names {
+            guard let folder = output.folder.openFolder(name) else {
+                report.problems.append(
+                    "\(output.url(name)) is not a folder (or is a link to one); keyaudit never makes one")
+                continue
+            }
+            let check = checkFolder(folder)
+            report.checked.append(contentsOf: check.lines)
+            report.problems.append(contentsOf: check.problems)
+            record(of: folder, name: name, snapshots: snapshots, report: &report)
+            signature(check.signature, name: name, signedRuns: signedRuns, options: options, report: &report)
+        }
+        return names.count
+    }
+
+    /// results.json read back: its plan sha256 against plan.json, its run against the run folder beside it.
+    private static func record(of folder: Folder, name: String, snapshots: [String: String], report: inout Report) {
+        guard let bytes = folder.read("results.json", limit: 256 << 20), let results = try? JSONParser.parse(bytes),
+            results["kind"]?.stringValue == ApplyRecord.kind, let plan = results["plan"]
+        else {
+            report.problems.append("\(folder.url("results.json")): missing, or not an apply record keyaudit can read")
+            return
+        }
+        let planSHA = folder.sha256(of: "plan.json")
+        if planSHA == nil || planSHA != plan["sha256"]?.stringValue {
+            report.problems.append(
+                "\(folder.url("plan.json")) is not the plan \(folder.url("results.json")) records applying (sha256 differs)"
+            )
+        }
+        guard let run = plan["run"]?.stringValue, let snapshot = plan["snapshot_sha256"]?.stringValue else {
+            report.problems.append("\(folder.url("results.json")): the plan's run is not recorded")
+            return
+        }
+        switch snapshots[run] {
+        case nil:
+            report.checked.append("note  \(name): its plan's run \(Escaping.oneLine(run, limit: 40)) is not beside it")
+        case snapshot?:
+            report.checked.append("apply  \(name): plan from \(run), \(Self.summary(results))")
+        case .some:
+            report.problems.append(
+                "\(name) applied a plan made from a snapshot of \(run) other than the one that run folder holds")
+        }
+    }
+
+    private static func summary(_ results: JSONValue) -> String {
+        var counts: [String: Int] = [:]
+        for result in results["results"]?.arrayValue ?? [] {
+            counts[result["outcome"]?.stringValue ?? "?", default: 0] += 1
+        }
+        return counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+    }
+
+    private static func signature(
+        _ signature: RunSignature.Check?, name: String, signedRuns: Bool, options: Options, report: inout Report
+    ) {
+        switch signature {
+        case .valid(let key)?:
+            guard let allowed = options.allowedSigners else {
+                report.checked.append("signed  \(name) with key \(key.fingerprint)")
+                return
+            }
+            let principals = allowed.principals(for: key, namespace: RunSignature.namespace, at: Date())
+            if principals.isEmpty {
+                report.problems.append(
+                    "\(name) is signed by key \(key.fingerprint), which --allowed-signers does not allow: an unknown signer"
+                )
+            } else {
+                report.checked.append("signed  \(name) by \(principals.joined(separator: ", ")) (\(key.fingerprint))")
+            }
+        case .invalid?:
+            break  // already a problem of the folder check
+        case nil:
+            if options.allowedSigners != nil && signedRuns {
+                report.problems.append("\(name) is not signed, but the runs beside it are")
+            } else {
+                report.checked.append("unsigned  \(name)")
+            }
+        }
+    }
+}

@@ -1,0 +1,266 @@
+import Foundation
+import Testing
+
+@testable import KeyAuditCore
+@testable import KeyAuditTestSupport
+
+/// Issue 16's "done when", through the built binary against a stand-in account that answers GET, PATCH and
+/// DELETE /keys/{hash}: plan, a dry run, an apply with keys changed and removed meanwhile, a second apply of the
+/// same plan, verify, the next run's reports, and the refusals.
+@Suite("Remediation end to end", .serialized)
+struct RemediationEndToEndTests {
+    static let workspace = "aaaaaaaa-0000-4000-8000-00000000000a"
+    static let now = Timestamp.date("2026-11-26T03:00:00Z")!
+
+    static func at(_ minutes: Int) -> String { Timestamp.format(now.addingTimeInterval(Double(minutes) * 60)) }
+
+    static let policy = """
+        version: 1
+        remediation:
+          no-limit: {action: set-limit, limit: 50, limit_reset: monthly}
+          stale-key: {action: disable}
+          expired-not-deleted: {action: delete, older_than_days: 30}
+          disabled-with-usage: {action: none}
+        """
+
+    /// Clean keys 0–4; no limit 10–13; stale 20; expired 40 days ago 30.
+    static func account() -> StandInAccount {
+        var keys = (0..<5).map { EndToEndTests.cleanKey($0, workspace: workspace) }
+        for n in 10...13 {
+            var key = EndToEndTests.cleanKey(n, workspace: workspace, name: "unbounded-\(n)")
+            key["limit"] = NSNull()
+            key["limit_remaining"] = NSNull()
+            key["limit_reset"] = NSNull()
+            keys.append(key)
+        }
+        var stale = EndToEndTests.cleanKey(20, workspace: workspace, name: "forgotten")
+        stale["updated_at"] = StandInAccount.timestamp(now.addingTimeInterval(-200 * 86_400))
+        stale["created_at"] = StandInAccount.timestamp(now.addingTimeInterval(-300 * 86_400))
+        keys.append(stale)
+        var expired = EndToEndTests.cleanKey(30, workspace: workspace, name: "expired-long-ago")
+        expired["expires_at"] = StandInAccount.timestamp(now.addingTimeInterval(-40 * 86_400))
+        keys.append(expired)
+        let account = StandInAccount(workspaces: [StandInWorkspace(id: workspace, keys: keys)])
+        account.clock = now.addingTimeInterval(3_600)
+        return account
+    }
+
+    static func hash(_ n: Int) -> String { EndToEndTests.hash(n) }
+
+    static func key(_ account: StandInAccount, _ n: Int) -> [String: Any]? {
+        account.keys().first { ($0["hash"] as? String) == hash(n) }
+    }
+
+    static func environment(_ account: StandInAccount) -> [String: String] {
+        CLI.environment(["OPENROUTER_MANAGEMENT_KEY": account.managementKey])
+    }
+
+    static func results(_ folder: String) throws -> [String: String] {
+        let document = try EndToEndTests.json((folder as NSString).appendingPathComponent("results.json"))
+        var outcomes: [String: String] = [:]
+        for result in document["results"]?.arrayValue ?? [] {
+            outcomes[result["key_hash"]?.stringValue ?? ""] = result["outcome"]?.stringValue
+        }
+        return outcomes
+    }
+
+    static func applyFolders(_ output: TemporaryFolder) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: output.path)) ?? []).filter { $0.hasPrefix("apply-") }
+            .sorted()
+    }
+
+    /// A run, then a plan from it with the policy above.
+    static func runAndPlan(
+        _ server: StandInServer, _ account: StandInAccount, output: TemporaryFolder, work: TemporaryFolder
+    ) async throws -> String {
+        let run = try await EndToEndTests.run(server, account, output: output, at: at(0))
+        #expect(run.status == 0, "\(run.stderr)")
+        let policyPath = work.url("policy.yml")
+        try policy.write(toFile: policyPath, atomically: true, encoding: .utf8)
+        let planPath = work.url("remediation.json")
+        let plan = try await CLI.run([
+            "plan", output.url("latest"), "--policy", policyPath, "--output", planPath, "--now", at(10),
+        ])
+        #expect(plan.status == 0, "\(plan.stderr)")
+        #expect(plan.stdout.contains("6 changes (1 deletion)"), "\(plan.stdout)")
+        return planPath
+    }
+
+    @Test("plan, dry run, apply around keys changed and removed meanwhile, apply again: only what is left is sent")
+    func planAndApply() async throws {
+        let account = Self.account()
+        let output = TemporaryFolder("remediate")
+        let work = TemporaryFolder("remediate-work")
+        try await StandInServer.with(account.handler) { server in
+            let planPath = try await Self.runAndPlan(server, account, output: output, work: work)
+            #expect(FileManager.default.fileExists(atPath: work.url("remediation.md")))
+            let plan = try EndToEndTests.json(planPath)
+            let kinds = (plan["actions"]?.arrayValue ?? []).compactMap { $0["kind"]?.stringValue }.sorted()
+            #expect(kinds == ["delete", "disable", "set-limit", "set-limit", "set-limit", "set-limit"])
+
+            // A dry run sends nothing and writes nothing.
+            let listed = server.requests.count
+            let dry = try await CLI.run(
+                ["apply", planPath, "--base-url", server.baseURL, "--now", Self.at(15)],
+                environment: Self.environment(account))
+            #expect(dry.status == 0, "\(dry.stderr)")
+            #expect(dry.stdout.contains("needs --allow-delete"), "\(dry.stdout)")
+            #expect(server.requests.count == listed)
+            #expect(Self.applyFolders(output).isEmpty)
+
+            // Meanwhile someone edits one key and deletes another.
+            account.updateKey(hash: Self.hash(12)) {
+                var key = $0
+                key["name"] = "renamed-by-a-person"
+                key["updated_at"] = Self.at(12)
+                return key
+            }
+            account.removeKey(hash: Self.hash(13))
+
+            let first = try await CLI.run(
+                ["apply", planPath, "--yes", "--base-url", server.baseURL, "--output", output.path, "--now", Self.at(20)],
+                environment: Self.environment(account))
+            #expect(first.status == 1, "\(first.stderr)")
+            let firstFolder = try #require(Self.applyFolders(output).first)
+            let outcomes = try Self.results(output.url(firstFolder))
+            #expect(outcomes[Self.hash(10)] == "applied")
+            #expect(outcomes[Self.hash(11)] == "applied")
+            #expect(outcomes[Self.hash(12)] == "skipped-changed")
+            #expect(outcomes[Self.hash(13)] == "skipped-missing")
+            #expect(outcomes[Self.hash(20)] == "applied")
+            #expect(outcomes[Self.hash(30)] == "skipped-not-allowed")
+            #expect(Self.key(account, 10)?["limit_reset"] as? String == "monthly")
+            #expect(Self.key(account, 20)?["disabled"] as? Bool == true)
+            #expect(Self.key(account, 12)?["limit"] is NSNull, "a key changed since the snapshot is left alone")
+            #expect(Self.key(account, 30) != nil)
+            let patches = server.requests.filter { $0.method == "PATCH" }
+            #expect(patches.count == 3)
+
+            // The same plan again: what took is recognised by the key's state, only the deletion is sent.
+            let second = try await CLI.run(
+                [
+                    "apply", planPath, "--yes", "--allow-delete", "--base-url", server.baseURL, "--output",
+                    output.path, "--now", Self.at(30),
+                ],
+                environment: Self.environment(account))
+            #expect(second.status == 1, "\(second.stderr)")
+            let secondFolder = try #require(Self.applyFolders(output).last)
+            #expect(secondFolder != firstFolder)
+            let again = try Self.results(output.url(secondFolder))
+            #expect(again[Self.hash(10)] == "already-applied")
+            #expect(again[Self.hash(20)] == "already-applied")
+            #expect(again[Self.hash(30)] == "applied")
+            #expect(server.requests.filter { $0.method == "PATCH" }.count == 3, "no change is repeated")
+            #expect(server.requests.filter { $0.method == "DELETE" }.count == 1)
+            #expect(Self.key(account, 30) == nil)
+
+            // verify checks the apply folders with the runs; the next run's reports list what was applied.
+            let verify = try await CLI.run(["verify", output.url("latest")])
+            #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+            #expect(verify.stdout.contains("2 apply folders"), "\(verify.stdout)")
+            let next = try await EndToEndTests.run(server, account, output: output, at: "2026-11-27T03:00:00Z")
+            #expect(next.status == 0, "\(next.stderr)")
+            let report = try String(contentsOfFile: output.url("latest/report.md"), encoding: .utf8)
+            #expect(report.contains("Changes keyaudit applied (4)"), "\(report)")
+            #expect(report.contains("forgotten") && report.contains("expired-long-ago"))
+            let html = try String(contentsOfFile: output.url("latest/report.html"), encoding: .utf8)
+            #expect(html.contains("Changes keyaudit applied (4)"))
+
+            // An apply record altered afterwards fails verify, naming it.
+            let results = output.url("\(firstFolder)/results.json")
+            var bytes = try Data(contentsOf: URL(fileURLWithPath: results))
+            bytes.append(contentsOf: Array(" ".utf8))
+            try bytes.write(to: URL(fileURLWithPath: results))
+            let tampered = try await CLI.run(["verify", output.url("latest")])
+            #expect(tampered.status == 65)
+            #expect(tampered.stderr.contains(firstFolder), "\(tampered.stderr)")
+        }
+        #expect(!output.anyFileContains(account.managementKey))
+        #expect(!work.anyFileContains(account.managementKey))
+    }
+
+    @Test("apply refuses an old plan, a plan edited to reach another key, and a run folder that fails verify (65)")
+    func refusals() async throws {
+        let account = Self.account()
+        let output = TemporaryFolder("remediate")
+        let work = TemporaryFolder("remediate-work")
+        try await StandInServer.with(account.handler) { server in
+            let planPath = try await Self.runAndPlan(server, account, output: output, work: work)
+            func apply(_ path: String, _ extra: [String] = [], at minutes: Int = 20) async throws -> CLIResult {
+                try await CLI.run(
+                    ["apply", path, "--yes", "--base-url", server.baseURL, "--now", Self.at(minutes)] + extra,
+                    environment: Self.environment(account))
+            }
+            let old = try await apply(planPath, ["--max-plan-age", "1h"], at: 24 * 60)
+            #expect(old.status == 65)
+            #expect(old.stderr.contains("--max-plan-age"), "\(old.stderr)")
+            let badAge = try await apply(planPath, ["--max-plan-age", "7 days"])
+            #expect(badAge.status == 64)
+
+            // An action pointed at a key the run never held (hash and path changed together).
+            let text = try String(contentsOfFile: planPath, encoding: .utf8)
+            let edited = work.url("edited.json")
+            try text.replacingOccurrences(of: Self.hash(11), with: Self.hash(777)).write(
+                toFile: edited, atomically: true, encoding: .utf8)
+            let foreign = try await apply(edited)
+            #expect(foreign.status == 65)
+            #expect(foreign.stderr.contains("does not hold"), "\(foreign.stderr)")
+
+            // A body field a plan may not change.
+            try text.replacingOccurrences(of: "\"limit_reset\": \"monthly\"", with: "\"name\": \"pwned\"").write(
+                toFile: edited, atomically: true, encoding: .utf8)
+            let field = try await apply(edited)
+            #expect(field.status == 65, "\(field.stderr)")
+
+            // The run's evidence altered after the plan was made.
+            let findings = output.url("latest/findings.json")
+            var bytes = try Data(contentsOf: URL(fileURLWithPath: findings))
+            bytes.append(contentsOf: Array("\n".utf8))
+            try bytes.write(to: URL(fileURLWithPath: findings))
+            let unverified = try await apply(planPath)
+            #expect(unverified.status == 65)
+            #expect(unverified.stderr.contains("fails verification"), "\(unverified.stderr)")
+            #expect(server.requests.allSatisfy { $0.method == "GET" }, "nothing was changed")
+            #expect(Self.applyFolders(output).isEmpty)
+        }
+    }
+
+    @Test("--max-changes caps what one apply sends; a refused PATCH is `failed` with its status; the rest resumes")
+    func capsAndFailures() async throws {
+        let account = Self.account()
+        let output = TemporaryFolder("remediate")
+        let work = TemporaryFolder("remediate-work")
+        try await StandInServer.with(account.handler) { server in
+            let planPath = try await Self.runAndPlan(server, account, output: output, work: work)
+            // The first PATCH is refused as the API refuses a bad request; a 503 is retried.
+            account.faults = [
+                StandInAccount.Fault.status(400).onlyMethod("PATCH"),
+                StandInAccount.Fault.status(503, retryAfter: 0).onlyMethod("PATCH"),
+            ]
+            let capped = try await CLI.run(
+                [
+                    "apply", planPath, "--yes", "--max-changes", "2", "--base-url", server.baseURL, "--output",
+                    output.path, "--now", Self.at(20),
+                ],
+                environment: Self.environment(account))
+            #expect(capped.status == 1, "\(capped.stderr)")
+            let folder = try #require(Self.applyFolders(output).first)
+            let document = try EndToEndTests.json(output.url("\(folder)/results.json"))
+            let outcomes = (document["results"]?.arrayValue ?? []).compactMap { $0["outcome"]?.stringValue }
+            #expect(outcomes.filter { $0 == "failed" }.count == 1, "\(outcomes)")
+            #expect(outcomes.filter { $0 == "applied" }.count == 1, "\(outcomes)")
+            #expect(outcomes.contains("skipped-limit"))
+            let failed = (document["results"]?.arrayValue ?? []).first { $0["outcome"]?.stringValue == "failed" }
+            #expect(failed?["status"]?.intValue == 400)
+
+            let rest = try await CLI.run(
+                [
+                    "apply", planPath, "--yes", "--allow-delete", "--base-url", server.baseURL, "--output",
+                    output.path, "--now", Self.at(30),
+                ],
+                environment: Self.environment(account))
+            #expect(rest.status == 0, "\(rest.stdout)\(rest.stderr)")
+            #expect(rest.stdout.contains("already-applied"))
+        }
+    }
+}
