@@ -7,17 +7,6 @@ enum EmbeddedTemplates {
         "changes.html.mustache": ####"""
 <section id="changes">
 <h2>Changes since the previous run</h2>
-{{#applied}}
-<h3>Changes keyaudit applied ({{count}})</h3>
-<p>Made with <code>keyaudit apply</code> since the previous run; each apply folder beside the runs holds the evidence.</p>
-<table class="auto">
-<thead><tr><th>Applied</th><th>Key</th><th>Action</th><th>Result</th><th>Apply folder</th></tr></thead><tbody>
-{{#rows}}
-<tr><td class="num">{{applied_at}}</td><td class="name"><bdi>{{key_name}}</bdi> <code class="hash">{{hash_short}}</code></td><td>{{action}}</td><td>{{detail}}</td><td><code>{{folder}}</code></td></tr>
-{{/rows}}
-</tbody></table>
-{{#truncated}}<p class="note">At most {{row_limit}} are listed; the apply folders' results.json hold them all.</p>{{/truncated}}
-{{/applied}}
 {{#changes}}
 <p>Compared with <code>{{from_path}}</code> (taken {{from_taken_at}}, {{elapsed}} earlier): {{added_count}} added, {{removed_count}} removed, {{changed_count}} reconfigured, {{new_findings_count}} new and {{resolved_findings_count}} resolved findings, {{spend_total}} spent.</p>
 {{#has_new_findings}}
@@ -90,6 +79,17 @@ enum EmbeddedTemplates {
 {{^changes}}
 <p>No previous run to compare with: this is the first snapshot in this output folder.</p>
 {{/changes}}
+{{#applied}}
+<h3>Changes keyaudit applied ({{count}})</h3>
+<p>Made with <code>keyaudit apply</code> since the previous run; each apply folder beside the runs holds the evidence.</p>
+<table class="auto">
+<thead><tr><th>Applied</th><th>Key</th><th>Action</th><th>Result</th><th>Apply folder</th></tr></thead><tbody>
+{{#rows}}
+<tr><td class="num">{{applied_at}}</td><td class="name"><bdi>{{key_name}}</bdi> <code class="hash">{{hash_short}}</code></td><td>{{action}}</td><td>{{detail}}</td><td><code>{{folder}}</code></td></tr>
+{{/rows}}
+</tbody></table>
+{{#truncated}}<p class="note">At most {{row_limit}} are listed; the apply folders' results.json hold them all.</p>{{/truncated}}
+{{/applied}}
 </section>
 
 """####,
@@ -97,22 +97,6 @@ enum EmbeddedTemplates {
 {{% CONTENT_TYPE: MARKDOWN}}
 ## Changes since the previous run
 
-{{#applied}}
-### Changes keyaudit applied ({{count}})
-
-Made with `keyaudit apply` since the previous run; each apply folder beside the runs holds the evidence.
-
-| Applied | Key | Hash | Action | Result |
-|---|---|---|---|---|
-{{#rows}}
-| {{applied_at}} | {{key_name}} | {{#code}}{{hash_short}}{{/code}} | {{action}} | {{detail}} |
-{{/rows}}
-{{#truncated}}
-
-At most {{row_limit}} are listed; the apply folders' results.json hold them all.
-{{/truncated}}
-
-{{/applied}}
 {{#changes}}
 Compared with {{from_path}} (taken {{from_taken_at}}, {{elapsed}} earlier): {{added_count}} added, {{removed_count}} removed, {{changed_count}} reconfigured, {{new_findings_count}} new and {{resolved_findings_count}} resolved findings, {{spend_total}} spent.
 {{#has_new_findings}}
@@ -199,6 +183,22 @@ Nothing changed.
 {{^changes}}
 No previous run to compare with: this is the first snapshot in this output folder.
 {{/changes}}
+{{#applied}}
+
+### Changes keyaudit applied ({{count}})
+
+Made with `keyaudit apply` since the previous run; each apply folder beside the runs holds the evidence.
+
+| Applied | Key | Hash | Action | Result |
+|---|---|---|---|---|
+{{#rows}}
+| {{applied_at}} | {{key_name}} | {{#code}}{{hash_short}}{{/code}} | {{action}} | {{detail}} |
+{{/rows}}
+{{#truncated}}
+
+At most {{row_limit}} are listed; the apply folders' results.json hold them all.
+{{/truncated}}
+{{/applied}}
 
 """####,
         "findings.html.mustache": ####"""

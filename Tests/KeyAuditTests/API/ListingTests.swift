@@ -32,7 +32,9 @@ struct ListingTests {
     /// Lists the account with the production client; returns the listing and the requests the server saw.
     static func list(
         _ account: StandInAccount, workspaces: [String] = [], concurrency: Int = 4, retries: Int = 3,
-        timeout: Duration = .seconds(30)
+        // Generous: the stand-in answers on the same cooperative pool as every other test, and under a full
+        // parallel test run on two cores a first answer can wait tens of seconds for a thread.
+        timeout: Duration = .seconds(180)
     ) async throws -> (AccountListing, [StandInRequest]) {
         try await StandInServer.with(account.handler) { server in
             let baseURL = try BaseURL(server.baseURL)
@@ -40,7 +42,7 @@ struct ListingTests {
             let client = ManagementAPIClient(
                 transport: transport, baseURL: baseURL, key: try ManagementKey(account.managementKey),
                 retry: RetryPolicy(maxRetries: retries, baseDelay: .milliseconds(10), maxDelay: .milliseconds(50)),
-                deadline: .now + timeout, timeoutDescription: "30s", stats: FetchStats(),
+                deadline: .now + timeout, timeoutDescription: "\(timeout)", stats: FetchStats(),
                 logger: Logger(label: "test"))
             do {
                 let listing = try await client.listAccount(selected: workspaces, concurrency: concurrency)

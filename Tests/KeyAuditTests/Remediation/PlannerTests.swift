@@ -68,7 +68,8 @@ struct PlannerTests {
             RemediationFixtures.key(1, [("limit", nil), ("limit_reset", nil)]),  // no-limit (and limit-never-resets)
             RemediationFixtures.key(2, [("updated_at", RemediationFixtures.at(-200))]),  // stale-key
             RemediationFixtures.key(3, [("expires_at", RemediationFixtures.at(-40))]),  // expired 40 days ago
-            RemediationFixtures.key(4, [("expires_at", RemediationFixtures.at(-5))]),  // expired 5 days ago: too recent for older_than_days 30
+            // Expired 5 days ago: too recent for older_than_days 30.
+            RemediationFixtures.key(4, [("expires_at", RemediationFixtures.at(-5))]),
             RemediationFixtures.key(5, [("include_byok_in_limit", false), ("byok_usage", 12)]),  // byok-outside-limit
             RemediationFixtures.key(6, [("disabled", true)]),  // disabled-with-usage: none
             RemediationFixtures.key(7, [("limit_reset", nil)]),  // limit-never-resets: no entry in the policy
@@ -257,7 +258,8 @@ struct ApplierTests {
     @Test("a key edited or deleted since the plan is skipped; deletions need permission; --max-changes caps")
     func railsHold() async throws {
         let (plan, api) = try Self.planAndAPI()
-        api.keys[RemediationFixtures.hash(1)]?["updated_at"] = "2026-11-26T13:00:00Z"  // edited by a person after the snapshot
+        // Edited by a person after the snapshot.
+        api.keys[RemediationFixtures.hash(1)]?["updated_at"] = "2026-11-26T13:00:00Z"
         api.keys[RemediationFixtures.hash(2)] = nil  // deleted by a person
         let results = await Applier(allowDelete: false, maxChanges: 25).apply(plan, through: api).results
         func outcome(_ n: Int) -> ActionResult.Outcome? {

@@ -118,7 +118,10 @@ struct RemediationEndToEndTests {
             account.removeKey(hash: Self.hash(13))
 
             let first = try await CLI.run(
-                ["apply", planPath, "--yes", "--base-url", server.baseURL, "--output", output.path, "--now", Self.at(20)],
+                [
+                    "apply", planPath, "--yes", "--base-url", server.baseURL, "--output", output.path, "--now",
+                    Self.at(20),
+                ],
                 environment: Self.environment(account))
             #expect(first.status == 1, "\(first.stderr)")
             let firstFolder = try #require(Self.applyFolders(output).first)
@@ -261,6 +264,32 @@ struct RemediationEndToEndTests {
                 environment: Self.environment(account))
             #expect(rest.status == 0, "\(rest.stdout)\(rest.stderr)")
             #expect(rest.stdout.contains("already-applied"))
+        }
+    }
+
+    @Test("apply --yes without a key is 77; an API that stays down is 69 with nothing written; a held lock is 75")
+    func apiAndLockFailures() async throws {
+        let account = Self.account()
+        let output = TemporaryFolder("remediate")
+        let work = TemporaryFolder("remediate-work")
+        try await StandInServer.with(account.handler) { server in
+            let planPath = try await Self.runAndPlan(server, account, output: output, work: work)
+            let base = ["apply", planPath, "--yes", "--base-url", server.baseURL, "--now", Self.at(20)]
+            let noKey = try await CLI.run(base)
+            #expect(noKey.status == 77, "\(noKey.stderr)")
+            account.faults = [StandInAccount.Fault.status(500), StandInAccount.Fault.status(500)]
+            let down = try await CLI.run(base + ["--max-retries", "1"], environment: Self.environment(account))
+            #expect(down.status == 69, "\(down.stderr)")
+            #expect(down.stderr.split(separator: "\n").count == 1, "\(down.stderr)")
+            #expect(Self.applyFolders(output).isEmpty, "nothing was changed, so nothing is recorded")
+            // Another keyaudit holds the output folder's lock.
+            let lock = open(output.url(".keyaudit.lock"), O_RDWR | O_CREAT, 0o600)
+            #expect(lock >= 0)
+            defer { close(lock) }
+            #expect(flock(lock, LOCK_EX | LOCK_NB) == 0)
+            let locked = try await CLI.run(base, environment: Self.environment(account))
+            #expect(locked.status == 75, "\(locked.stderr)")
+            #expect(server.requests.allSatisfy { $0.method == "GET" })
         }
     }
 }

@@ -221,6 +221,18 @@ enum GoldenReportFixture {
             runName: runName, generatedAt: now, snapshot: current, snapshotSHA256: snapshotSHA256, audit: audit,
             diff: diff, brokenChain: broken, toolVersion: toolVersion)
         context.history = withPrevious ? history : RunHistory()
+        if withPrevious {
+            // What `keyaudit apply` changed since the previous run: a limit set, and a key <disabled> by name.
+            let applied = now.addingTimeInterval(-6 * 3_600)
+            context.appliedChanges = [
+                AppliedChange(
+                    folder: "apply-20261125T210000Z", appliedAt: applied, keyHash: hash("2"), keyName: "svc-batch",
+                    action: "set-limit", detail: "changed: limit, limit_reset"),
+                AppliedChange(
+                    folder: "apply-20261125T210000Z", appliedAt: applied, keyHash: hash("5"),
+                    keyName: "old | <b>pipe</b>", action: "disable", detail: "changed: disabled"),
+            ]
+        }
         return context
     }
 

@@ -207,6 +207,10 @@ struct TemplateTests {
         context.rowLimit = 1
         let cut = ReportViewModel.build(context)
         model["findings_truncated"] = cut["findings_truncated"]
+        if var applied = model["applied"] as? [String: Any] {
+            applied["truncated"] = (cut["applied"] as? [String: Any])?["truncated"]
+            model["applied"] = applied
+        }
         model["keys_truncated"] = cut["keys_truncated"]
         // List elements are merged by the shape: the cut groups bring `more`, the cut owners their notes.
         model["findings_by_rule"] =
@@ -216,7 +220,7 @@ struct TemplateTests {
         owners["by_workspace_truncated"] = cutOwners["by_workspace_truncated"]
         owners["by_creator_truncated"] = cutOwners["by_creator_truncated"]
         model["owners"] = owners
-        for name in ["broken_chain", "previous", "changes", "findings_truncated", "keys_truncated"] {
+        for name in ["broken_chain", "previous", "changes", "applied", "findings_truncated", "keys_truncated"] {
             #expect(model[name] != nil, "the rich context lacks \(name)")
         }
         for name in ["by_workspace_truncated", "by_creator_truncated"] {

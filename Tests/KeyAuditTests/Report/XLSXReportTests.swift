@@ -47,11 +47,19 @@ struct XLSXReportTests {
 
         /// The data row index whose `header` cell has `text`.
         func row(where header: String, is text: String) throws -> Int {
-            let column = try #require(columns[header], "no column \(header) in \(sheet.name)")
-            let index = sheet.rows.dropFirst().firstIndex { row in
-                row.contains { $0.column == column && $0.text == text }
+            try row(where: [(header, text)])
+        }
+
+        /// The first data row whose cells under each header hold each text.
+        func row(where pairs: [(String, String)]) throws -> Int {
+            var wanted: [(Int, String)] = []
+            for (header, text) in pairs {
+                wanted.append((try #require(columns[header], "no column \(header) in \(sheet.name)"), text))
             }
-            return try #require(index, "no row with \(header) = \(text.prefix(40)) in \(sheet.name)") - 1
+            let index = sheet.rows.dropFirst().firstIndex { row in
+                wanted.allSatisfy { column, text in row.contains { $0.column == column && $0.text == text } }
+            }
+            return try #require(index, "no row with \(pairs) in \(sheet.name)") - 1
         }
     }
 
@@ -80,7 +88,14 @@ struct XLSXReportTests {
         #expect(try book.sheet(named: "Keys").rowCount == 9)
         #expect(try book.sheet(named: "Findings").rowCount == context.audit.findings.count + 1)
         let diff = try #require(context.diff)
-        #expect(try book.sheet(named: "Changes").rowCount == Self.changeRowCount(diff) + 1)
+        #expect(
+            try book.sheet(named: "Changes").rowCount == Self.changeRowCount(diff) + context.appliedChanges.count + 1)
+        if let first = context.appliedChanges.first {
+            // What keyaudit applied since the previous run comes first.
+            let applied = try Table(book.sheet(named: "Changes"))
+            #expect(try applied.cell("Change", row: 0)?.text == "applied by keyaudit")
+            #expect(try applied.cell("Field or rule", row: 0)?.text == first.action)
+        }
         #expect(try book.sheet(named: "Summary").rowCount > 20)
 
         // Rows follow the report's order: keys by hash, findings most severe first.
@@ -124,7 +139,14 @@ struct XLSXReportTests {
         #expect(try book.sheet(named: "Keys").rowCount == snapshot.keys.count + 1)
         #expect(try book.sheet(named: "Findings").rowCount == audit.findings.count + 1)
         #expect(Self.changeRowCount(diff) > 0)
-        #expect(try book.sheet(named: "Changes").rowCount == Self.changeRowCount(diff) + 1)
+        #expect(
+            try book.sheet(named: "Changes").rowCount == Self.changeRowCount(diff) + context.appliedChanges.count + 1)
+        if let first = context.appliedChanges.first {
+            // What keyaudit applied since the previous run comes first.
+            let applied = try Table(book.sheet(named: "Changes"))
+            #expect(try applied.cell("Change", row: 0)?.text == "applied by keyaudit")
+            #expect(try applied.cell("Field or rule", row: 0)?.text == first.action)
+        }
         #expect(try book.sheet(named: "Findings").hasConditionalFormatting)
         // Every severity that occurs is coloured.
         let findings = try book.sheet(named: "Findings")
@@ -216,7 +238,7 @@ struct XLSXReportTests {
         let changes = try Table(book.sheet(named: "Changes"))
         let added = try changes.row(where: "Change", is: "added")
         #expect(try changes.cell("Key name", row: added)?.text == "expiring-key")
-        let spendRow = try changes.row(where: "Key hash", is: GoldenReportFixture.hash("2"))
+        let spendRow = try changes.row(where: [("Key hash", GoldenReportFixture.hash("2")), ("Change", "spend")])
         let amount = try #require(try changes.cell("Amount", row: spendRow))
         #expect(amount.kind == .number && amount.number == 34.5 && amount.numberFormat == Self.moneyFormat)
         // A reconfigured limit: values as people read them (no JSON quotes), the difference as the amount.
