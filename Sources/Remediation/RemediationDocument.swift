@@ -77,8 +77,18 @@ extension RemediationPlan {
                 // Only the fields the Management API lets a key change, with the types it takes.
                 for (field, value) in zip(body.keys, body.values) {
                     switch (field, value) {
-                    case ("disabled", .bool), ("include_byok_in_limit", .bool), ("limit", .number), ("limit", .null),
-                        ("limit_reset", .string), ("limit_reset", .null):
+                    case ("limit", .number):
+                        // A credit limit in USD: what `plan` writes is checked by the policy; a hand-edited
+                        // plan must not slip a negative or absurd one past the reviewer.
+                        guard let limit = value.doubleValue, limit.isFinite, (0...1e9).contains(limit) else {
+                            throw bad("action \(index + 1) sets a limit outside 0 to 1,000,000,000 USD")
+                        }
+                    case ("limit_reset", .string(let reset)):
+                        guard ["daily", "weekly", "monthly"].contains(reset) else {
+                            throw bad("action \(index + 1) sets limit_reset to a value the API does not take")
+                        }
+                    case ("disabled", .bool), ("include_byok_in_limit", .bool), ("limit", .null),
+                        ("limit_reset", .null):
                         continue
                     default:
                         throw bad("action \(index + 1) changes \(field), which a plan may not")

@@ -78,8 +78,10 @@ package struct ApplyRecord: Sendable {
                                     ("action", .string(plan.actions.first { $0.number == result.number }?.kind ?? "")),
                                     ("outcome", .string(result.outcome.rawValue)), ("detail", .string(result.detail)),
                                     ("status", result.status.map { .int($0) } ?? .null),
-                                    ("before", result.before.map { .object($0) } ?? .null),
-                                    ("after", result.after.map { .object($0) } ?? .null),
+                                    // As the API answered, through the one redaction: a secret pasted
+                                    // into a key's name must not reach the evidence (see Redaction).
+                                    ("before", result.before.map { .object(Redaction.redact($0).object) } ?? .null),
+                                    ("after", result.after.map { .object(Redaction.redact($0).object) } ?? .null),
                                 ]))
                         })
                 ),

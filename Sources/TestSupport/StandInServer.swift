@@ -297,7 +297,10 @@ package final class StandInServer: Sendable {
             try? await group.shutdownGracefully()
             throw ChannelError.unknownLocalAddress
         }
-        let acceptLoop = Task {
+        // The server's own work (reading requests, the handler, writing replies) runs on threads of its own, not
+        // on the cooperative pool: in a test process that pool (as many threads as cores) is shared with every
+        // other test, and a few CPU-bound tests could hold it for tens of seconds while a client waits.
+        let acceptLoop = Task(executorPreference: StandInExecutor.shared) {
             do {
                 try await listener.executeThenClose { inbound in
                     try await withThrowingDiscardingTaskGroup { tasks in
@@ -525,5 +528,17 @@ package final class StandInServer: Sendable {
             uri: uri,
             connection: connection
         )
+    }
+}
+
+/// Runs the stand-in server's tasks on a concurrent dispatch queue of their own (see ``StandInServer/start(_:)``).
+final class StandInExecutor: TaskExecutor {
+    static let shared = StandInExecutor()
+    private let queue = DispatchQueue(label: "keyaudit.stand-in", attributes: .concurrent)
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        let executor = asUnownedTaskExecutor()
+        queue.async { job.runSynchronously(on: executor) }
     }
 }

@@ -23,11 +23,15 @@ struct RemediationEndToEndTests {
           disabled-with-usage: {action: none}
         """
 
+    static let pastedSecret = "sk-or-v1-" + String(repeating: "0123456789abcdef", count: 4)
+
     /// Clean keys 0–4; no limit 10–13; stale 20; expired 40 days ago 30.
     static func account() -> StandInAccount {
         var keys = (0..<5).map { EndToEndTests.cleanKey($0, workspace: workspace) }
         for n in 10...13 {
-            var key = EndToEndTests.cleanKey(n, workspace: workspace, name: "unbounded-\(n)")
+            // Key 10's name holds a pasted secret: it must not reach the plan or the apply record.
+            let name = n == 10 ? "unbounded \(pastedSecret)" : "unbounded-\(n)"
+            var key = EndToEndTests.cleanKey(n, workspace: workspace, name: name)
             key["limit"] = NSNull()
             key["limit_remaining"] = NSNull()
             key["limit_reset"] = NSNull()
@@ -178,8 +182,10 @@ struct RemediationEndToEndTests {
             #expect(tampered.status == 65)
             #expect(tampered.stderr.contains(firstFolder), "\(tampered.stderr)")
         }
-        #expect(!output.anyFileContains(account.managementKey))
-        #expect(!work.anyFileContains(account.managementKey))
+        for secret in [account.managementKey, Self.pastedSecret] {
+            #expect(!output.anyFileContains(secret))
+            #expect(!work.anyFileContains(secret))
+        }
     }
 
     @Test("apply refuses an old plan, a plan edited to reach another key, and a run folder that fails verify (65)")
