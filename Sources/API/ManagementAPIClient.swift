@@ -308,32 +308,48 @@ package struct ManagementAPIClient: Sendable {
     package enum ChangeAnswer: Sendable, Equatable {
         /// 2xx.
         case done
-        /// A 4xx that concerns this key only (400, 404, 409, 422, …), with the API's message (redacted, one line).
+        /// A 4xx that concerns this key only (400, 404, 409, 422, …), or a 5xx or 429 still answered after the
+        /// retries, with the API's message (redacted, one line).
         case refused(status: Int, message: String)
     }
 
     /// Statuses that refuse one change without saying anything about the key or the API as a whole.
     static let refusalStatuses: Set<Int> = [400, 404, 405, 409, 410, 412, 413, 415, 422]
 
-    /// `GET /keys/{hash}`: the key as the API has it now (the `data` object), or nil when it answers 404.
-    package func key(hash: String) async throws(KeyAuditError) -> JSONObject? {
+    /// What `GET /keys/{hash}` found.
+    package enum KeyAnswer: Sendable {
+        /// The key as the API has it now (the `data` object).
+        case key(JSONObject)
+        /// 404: the key is gone.
+        case missing
+        /// Still failing after the retries (5xx, 429), or a 4xx about this key: the status and the API's message.
+        case failed(status: Int, message: String)
+    }
+
+    /// `GET /keys/{hash}`: the key as the API has it now, gone, or this read failing.
+    package func key(hash: String) async throws(KeyAuditError) -> KeyAnswer {
         let path = try Self.keyPath(hash)
-        switch try await request("GET", path, query: [], body: nil, allowStatuses: [404]) {
-        case .status: return nil
+        switch try await request(
+            "GET", path, query: [], body: nil, allowStatuses: Self.refusalStatuses, statusAfterRetries: true)
+        {
+        case .status(404, _): return .missing
+        case .status(let status, let message): return .failed(status: status, message: message ?? "")
         case .json(let document):
             guard let key = document["data"]?.objectValue else {
                 throw .malformedData(
                     "GET /keys/\(hash.prefix(12))… answered without a \"data\" object; check --base-url points at the OpenRouter API"
                 )
             }
-            return key
+            return .key(key)
         }
     }
 
     /// `PATCH /keys/{hash}` with `body`, or `DELETE /keys/{hash}` when `body` is nil.
     package func change(hash: String, method: String, body: [UInt8]?) async throws(KeyAuditError) -> ChangeAnswer {
         let path = try Self.keyPath(hash)
-        switch try await request(method, path, query: [], body: body, allowStatuses: Self.refusalStatuses) {
+        switch try await request(
+            method, path, query: [], body: body, allowStatuses: Self.refusalStatuses, statusAfterRetries: true)
+        {
         case .json: return .done
         case .status(let status, let message): return .refused(status: status, message: message ?? "")
         }
@@ -377,8 +393,13 @@ package struct ManagementAPIClient: Sendable {
     /// A PATCH or DELETE is retried like a GET (after a 429, a 5xx, a timeout or a reset): both are idempotent
     /// here, since a PATCH sets absolute values and a repeated DELETE finds the key gone (the applier reads the
     /// key back either way).
+    ///
+    /// With `statusAfterRetries`, a request still answered 429, 408 or 5xx when the retries are spent returns that
+    /// status instead of throwing: one key's change failing is that action's failure, not the apply's (a
+    /// connection that cannot be made, a timeout or the deadline still throws).
     func request(
-        _ method: String, _ path: String, query: [(String, String)], body: [UInt8]?, allowStatuses: Set<Int>
+        _ method: String, _ path: String, query: [(String, String)], body: [UInt8]?, allowStatuses: Set<Int>,
+        statusAfterRetries: Bool = false
     ) async throws(KeyAuditError)
         -> Answer
     {
@@ -386,6 +407,7 @@ package struct ManagementAPIClient: Sendable {
         let what = "\(method) \(path)" + (query.first(where: { $0.0 == "offset" }).map { " (offset \($0.1))" } ?? "")
         var attempt = 0
         var lastProblem = ""
+        var lastStatus: (status: Int, message: String?)?
         while true {
             attempt += 1
             let remaining = deadline - ContinuousClock.now
@@ -396,6 +418,7 @@ package struct ManagementAPIClient: Sendable {
             }
             await stats.recordRequest()
             var wait: Duration?
+            lastStatus = nil
             do {
                 var headers = [
                     ("Authorization", key.authorizationHeaderValue), ("Accept", "application/json"),
@@ -422,12 +445,14 @@ package struct ManagementAPIClient: Sendable {
                     )
                 case 429, 503:
                     lastProblem = "\(response.status) \(Self.reason(response.status))"
+                    lastStatus = (response.status, Self.apiMessage(response))
                     wait = RetryPolicy.retryAfter(response.headers["retry-after"]) ?? retry.backoff(retry: attempt)
                     if let asked = wait, asked > retry.maxRetryAfter {
                         throw KeyAuditError.apiUnavailable(
                             "\(what) answered \(lastProblem) asking to wait \(asked); try again later")
                     }
                 case 408, 500..<600:
+                    lastStatus = (response.status, Self.apiMessage(response))
                     lastProblem =
                         "\(response.status) \(Self.reason(response.status))"
                         + (JSONParser.looksLikeHTML(response.body)
@@ -461,6 +486,7 @@ package struct ManagementAPIClient: Sendable {
                 wait = retry.backoff(retry: attempt)
             }
             guard attempt <= retry.maxRetries else {
+                if statusAfterRetries, let lastStatus { return .status(lastStatus.status, message: lastStatus.message) }
                 throw .apiUnavailable(
                     "\(what) kept failing after \(attempt) attempts (last: \(lastProblem)); the API is unavailable, try again later"
                 )

@@ -5,8 +5,9 @@ import KeyAuditSnapshot
 
 /// What applying a plan needs from the Management API: read one key, change it, delete it.
 package protocol KeyEditing: Sendable {
-    /// The key as the API has it now; nil when it answers 404 (the key is gone).
-    func key(_ hash: String) async throws(KeyAuditError) -> JSONObject?
+    /// The key as the API has it now; nil when it answers 404 (the key is gone). Throws ``EditFailure/status``
+    /// when reading this key failed (after retries), ``EditFailure/fatal`` when the API cannot be used at all.
+    func key(_ hash: String) async throws(EditFailure) -> JSONObject?
     /// Sends a plan's request; throws ``EditFailure`` when the API refused it (a status), or a `KeyAuditError`
     /// when it could not be reached, or the management key was refused.
     func send(_ request: RemediationPlan.Request) async throws(EditFailure)
@@ -118,8 +119,7 @@ package struct Applier: Sendable {
         var result = ActionResult(
             number: action.number, keyHash: action.keyHash, keyName: action.keyName, outcome: .failed, detail: "",
             status: nil, before: nil, after: nil)
-        let current: JSONObject?
-        do { current = try await api.key(action.keyHash) } catch { throw .fatal(error) }
+        let current = try await api.key(action.keyHash)
         guard let current else {
             result.outcome = action.isDeletion ? .alreadyApplied : .skippedMissing
             result.detail = action.isDeletion ? "the key is already gone" : "the key no longer exists"
@@ -156,7 +156,15 @@ package struct Applier: Sendable {
             refusal = (status, message)
         }
         let after: JSONObject?
-        do { after = try await api.key(action.keyHash) } catch { throw .fatal(error) }
+        do throws(EditFailure) {
+            after = try await api.key(action.keyHash)
+        } catch {
+            guard case .status(let status, let message) = error else { throw error }
+            result.status = status
+            result.detail =
+                "the request was sent, but reading the key back was answered \(status)\(message.isEmpty ? "" : ": \(message)"); whether it took is not known: apply the plan again to find out"
+            return result
+        }
         result.after = after
         // A deletion retried after a lost answer meets 404: the key being gone is what was wanted.
         if let refusal, !(action.isDeletion && after == nil) {

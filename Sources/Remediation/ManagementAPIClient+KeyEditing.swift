@@ -4,8 +4,14 @@ import KeyAuditCore
 /// The Management API as the applier's ``KeyEditing``: `GET`, `PATCH` and `DELETE /keys/{hash}`, with the
 /// listing's retries, deadline and redaction.
 extension ManagementAPIClient: KeyEditing {
-    package func key(_ hash: String) async throws(KeyAuditError) -> JSONObject? {
-        try await key(hash: hash)
+    package func key(_ hash: String) async throws(EditFailure) -> JSONObject? {
+        let answer: KeyAnswer
+        do { answer = try await key(hash: hash) } catch { throw .fatal(error) }
+        switch answer {
+        case .key(let key): return key
+        case .missing: return nil
+        case .failed(let status, let message): throw .status(status, message)
+        }
     }
 
     package func send(_ request: RemediationPlan.Request) async throws(EditFailure) {

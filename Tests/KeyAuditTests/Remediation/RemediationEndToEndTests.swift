@@ -273,7 +273,8 @@ struct RemediationEndToEndTests {
         }
     }
 
-    @Test("apply --yes without a key is 77; an API that stays down is 69 with nothing written; a held lock is 75")
+    @Test(
+        "apply --yes without a key is 77; an API that cannot be reached is 69 with nothing written; a held lock is 75")
     func apiAndLockFailures() async throws {
         let account = Self.account()
         let output = TemporaryFolder("remediate")
@@ -283,8 +284,13 @@ struct RemediationEndToEndTests {
             let base = ["apply", planPath, "--yes", "--base-url", server.baseURL, "--now", Self.at(20)]
             let noKey = try await CLI.run(base)
             #expect(noKey.status == 77, "\(noKey.stderr)")
-            account.faults = [StandInAccount.Fault.status(500), StandInAccount.Fault.status(500)]
-            let down = try await CLI.run(base + ["--max-retries", "1"], environment: Self.environment(account))
+            // Nothing listens where the API should be: no action can be tried, so nothing is recorded.
+            let closed = try await StandInServer.start(account.handler)
+            let closedURL = closed.baseURL
+            try await closed.stop()
+            let down = try await CLI.run(
+                ["apply", planPath, "--yes", "--base-url", closedURL, "--now", Self.at(20), "--max-retries", "1"],
+                environment: Self.environment(account))
             #expect(down.status == 69, "\(down.stderr)")
             #expect(down.stderr.split(separator: "\n").count == 1, "\(down.stderr)")
             #expect(Self.applyFolders(output).isEmpty, "nothing was changed, so nothing is recorded")
@@ -296,6 +302,47 @@ struct RemediationEndToEndTests {
             let locked = try await CLI.run(base, environment: Self.environment(account))
             #expect(locked.status == 75, "\(locked.stderr)")
             #expect(server.requests.allSatisfy { $0.method == "GET" })
+        }
+    }
+
+    @Test("a 500 on one action: the others applied, exit 1; applying again finishes the rest and repeats nothing")
+    func fiveHundredOnOneAction() async throws {
+        let account = Self.account()
+        let output = TemporaryFolder("remediate")
+        let work = TemporaryFolder("remediate-work")
+        try await StandInServer.with(account.handler) { server in
+            let planPath = try await Self.runAndPlan(server, account, output: output, work: work)
+            // The first PATCH and its retry are answered 500: that action fails, the apply goes on.
+            account.faults = [
+                StandInAccount.Fault.status(500).onlyMethod("PATCH"),
+                StandInAccount.Fault.status(500).onlyMethod("PATCH"),
+            ]
+            let base = [
+                "apply", planPath, "--yes", "--allow-delete", "--base-url", server.baseURL, "--output", output.path,
+            ]
+            let first = try await CLI.run(
+                base + ["--max-retries", "1", "--now", Self.at(20)], environment: Self.environment(account))
+            #expect(first.status == 1, "\(first.stderr)")
+            let firstFolder = try #require(Self.applyFolders(output).first)
+            let outcomes = try Self.results(output.url(firstFolder))
+            let failed = outcomes.filter { $0.value == "failed" }.map(\.key)
+            #expect(failed.count == 1, "\(outcomes)")
+            #expect(outcomes.values.filter { $0 == "applied" }.count == 5, "\(outcomes)")
+            let failedHash = try #require(failed.first)
+            #expect(Self.key(account, 10).map { $0["limit"] is NSNull } != nil)
+
+            let second = try await CLI.run(base + ["--now", Self.at(30)], environment: Self.environment(account))
+            #expect(second.status == 0, "\(second.stdout)\(second.stderr)")
+            let again = try Self.results(output.url(try #require(Self.applyFolders(output).last)))
+            #expect(again[failedHash] == "applied")
+            #expect(again.filter { $0.key != failedHash }.allSatisfy { $0.value == "already-applied" }, "\(again)")
+            // Every key was changed exactly once (the failed PATCH was refused before it took).
+            let changes = server.requests.filter { $0.method != "GET" }.map {
+                $0.path.split(separator: "/").last.map(String.init) ?? ""
+            }
+            let succeeded = changes.count - 2
+            #expect(succeeded == 6, "\(changes)")
+            #expect(Set(changes).count == 6)
         }
     }
 }
