@@ -141,7 +141,9 @@ struct ProxySettings: Sendable {
         // Loopback targets (the stand-in servers of tests and benchmarks) are never sent through a proxy.
         if BaseURL.isLoopback(target.host) || bypasses(target.host) { return nil }
         let withScheme = httpsProxy.contains("://") ? httpsProxy : "http://" + httpsProxy
-        guard let components = URLComponents(string: withScheme), let host = components.host, !host.isEmpty else {
+        guard let components = URLComponents(string: withScheme), let host = components.host.map(BaseURL.unbracketed),
+            !host.isEmpty
+        else {
             throw .usage("HTTPS_PROXY is not a URL; expected http://host:port")
         }
         guard components.scheme?.lowercased() == "http" else {

@@ -22,7 +22,7 @@ public struct BaseURL: Sendable, Equatable, CustomStringConvertible {
     public init(_ text: String) throws(KeyAuditError) {
         let shown = Escaping.oneLine(text, limit: 200)
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
-            let host = components.host, !host.isEmpty
+            let host = components.host.map(Self.unbracketed), !host.isEmpty
         else {
             throw .usage("--base-url \(shown) is not a URL; expected e.g. \(Self.defaultValue)")
         }
@@ -65,6 +65,12 @@ public struct BaseURL: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String { string }
+
+    /// An IPv6 literal without its brackets (`::1`): Foundation on Linux keeps them in `URLComponents.host`, and
+    /// ``string`` adds them back for any host holding a colon.
+    static func unbracketed(_ host: String) -> String {
+        host.hasPrefix("[") && host.hasSuffix("]") && host.count >= 2 ? String(host.dropFirst().dropLast()) : host
+    }
 
     /// Whether `rawHost` names this machine without asking a resolver: an IPv4 address in 127.0.0.0/8 (dotted
     /// decimal, as `inet_pton` reads it), `::1` (also IPv4-mapped, `::ffff:127.0.0.1`), or the name `localhost`

@@ -215,7 +215,9 @@ package final class StandInServer: Sendable {
     static let garbageChunkSize = 64 * 1024
 
     package let port: Int
-    package var baseURL: String { "http://127.0.0.1:\(port)/api/v1" }
+    /// The address it listens on: `127.0.0.1`, or `::1` when started with that host.
+    package let host: String
+    package var baseURL: String { "http://\(host.contains(":") ? "[\(host)]" : host):\(port)/api/v1" }
 
     /// Every request received, in the order their heads arrived.
     package var requests: [StandInRequest] { state.withLock { $0.requests } }
@@ -227,12 +229,14 @@ package final class StandInServer: Sendable {
 
     private init(
         port: Int,
+        host: String,
         group: MultiThreadedEventLoopGroup,
         listener: any Channel,
         state: StandInLocked<State>,
         acceptLoop: Task<Void, Never>
     ) {
         self.port = port
+        self.host = host
         self.group = group
         self.listener = listener
         self.state = state
@@ -253,9 +257,9 @@ package final class StandInServer: Sendable {
         group.shutdownGracefully { _ in }
     }
 
-    /// Binds 127.0.0.1 on an ephemeral port and starts answering with `handler`.
+    /// Binds `host` (127.0.0.1, or `::1` for IPv6 loopback) on an ephemeral port and starts answering with `handler`.
     package static func start(
-        _ handler: @escaping @Sendable (StandInRequest) async -> StandInReply
+        host: String = "127.0.0.1", _ handler: @escaping @Sendable (StandInRequest) async -> StandInReply
     ) async throws -> StandInServer {
         // One event-loop thread of its own, shut down by stop(): the server's I/O never competes with the client's
         // event loops (AsyncHTTPClient uses the singleton group), and no thread outlives the test.
@@ -267,7 +271,7 @@ package final class StandInServer: Sendable {
                 .serverChannelOption(.backlog, value: 256)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                .bind(host: "127.0.0.1", port: 0) { channel in
+                .bind(host: host, port: 0) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let accepted = state.withLock { state -> Bool in
                             guard !state.stopped else { return false }
@@ -319,7 +323,8 @@ package final class StandInServer: Sendable {
                 // The listener was closed by stop(); connections are closed there too.
             }
         }
-        return StandInServer(port: port, group: group, listener: listener.channel, state: state, acceptLoop: acceptLoop)
+        return StandInServer(
+            port: port, host: host, group: group, listener: listener.channel, state: state, acceptLoop: acceptLoop)
     }
 
     /// Starts a server, runs `body` with it and stops it, also when `body` throws.

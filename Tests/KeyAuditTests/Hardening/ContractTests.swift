@@ -49,6 +49,40 @@ struct ContractTests {
         #expect(BaseURL.nonLoopbackAddress(of: "no-such-host.invalid") != nil)
     }
 
+    @Test("an IPv6 literal (brackets and all) reaches the host it names: ::1, IPv4-mapped, and a proxy")
+    func ipv6Literals() async throws {
+        // Foundation on Linux keeps the brackets in URLComponents.host: the URL sent must not get a second pair.
+        let url = try BaseURL("http://[::1]:8080/api/v1/")
+        #expect(url.host == "::1" && url.string == "http://[::1]:8080/api/v1")
+        #expect(try BaseURL("https://[2001:db8::1]/api/v1").string == "https://[2001:db8::1]/api/v1")
+        #expect(try BaseURL("http://[::ffff:127.0.0.1]/").host == "::ffff:127.0.0.1")
+        let proxy = try ProxySettings(environment: ["HTTPS_PROXY": "http://[2001:db8::3]:3128"]).proxy(
+            for: try BaseURL("https://openrouter.ai/api/v1"))
+        #expect(proxy?.host == "2001:db8::3" && proxy?.port == 3128)
+
+        let account = Hardening.account(keys: 5)
+        let server: StandInServer
+        do {
+            server = try await StandInServer.start(host: "::1", account.handler)
+        } catch {
+            // A machine without IPv6 loopback cannot run the end-to-end half; the URL checks above still ran.
+            return
+        }
+        let output = TemporaryFolder("contracts-ipv6")
+        let started = Date()
+        let result = try await CLI.run(
+            [
+                "run", "--base-url", server.baseURL, "--output", output.path, "--now", Hardening.now, "--format",
+                "md", "--timeout", "20",
+            ],
+            environment: CLI.environment(["OPENROUTER_MANAGEMENT_KEY": account.managementKey]))
+        try await server.stop()
+        #expect(result.status == 0, "\(server.baseURL): \(result.stderr)")
+        #expect(Date().timeIntervalSince(started) < 15, "a retried connection failure, not an answer")
+        #expect(!server.requests.isEmpty)
+        Hardening.expectNoSecrets([account.managementKey], in: result, output)
+    }
+
     @Test("HTTPS_PROXY with a port outside 1...65535 is a usage error")
     func proxyPort() throws {
         let settings = ProxySettings(environment: ["HTTPS_PROXY": "http://proxy.example:99999"])
