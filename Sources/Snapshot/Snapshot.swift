@@ -443,8 +443,10 @@ public struct Snapshot: Sendable {
     ) throws(KeyAuditError) -> (value: T, sha256: String, path: String) {
         let file = try file(at: path)
         let mapped = try MappedFile(path: file, what: "snapshot", kind: .data)
-        let sha = mapped.sha256Hex()
-        return (try body(mapped), sha, file)
+        // Parsed first, hashed after: a file that is not a snapshot (20 GB of zeros) fails at its first byte
+        // instead of after a pass over all of it.
+        let value = try body(mapped)
+        return (value, mapped.sha256Hex(), file)
     }
 
     /// What a snapshot file says besides its keys, and its sha256: the keys are parsed (so a damaged file is

@@ -61,8 +61,10 @@ package final class MappedFile {
         released = end
     }
 
-    /// SHA-256 of the whole file, read through the mapping and released as it goes.
+    /// SHA-256 of the whole file, read through the mapping and released as it goes (also after a parse has
+    /// released it once: the pass starts over from the first byte).
     package func sha256Hex() -> String {
+        released = 0
         var stream = Checksum.Stream()
         var offset = 0
         let chunk = 8 << 20

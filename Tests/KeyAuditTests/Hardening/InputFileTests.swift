@@ -23,6 +23,30 @@ struct InputFileTests {
         return (result, ContinuousClock.now - started)
     }
 
+    @Test("a huge file that is not a snapshot fails at its first byte, not after a pass over all of it")
+    func hugeNonSnapshot() async throws {
+        let inputs = TemporaryFolder("inputs-huge")
+        // 64 GiB of zeros, sparse: nothing on disk, but a pass over it (a checksum before parsing) takes minutes.
+        let path = inputs.url("zeros.json")
+        #expect(FileManager.default.createFile(atPath: path, contents: nil))
+        #expect(truncate(path, 64 << 30) == 0)
+        let run = TemporaryFolder("inputs-huge-run")
+        let cases: [[String]] = [
+            ["run", "--from-snapshot", path, "--output", run.path],
+            ["run", "--demo", "--previous", path, "--output", run.path],
+            ["diff", path, path],
+        ]
+        for arguments in cases {
+            let (result, elapsed) = try await Self.runQuickly(
+                arguments + (arguments[0] == "run" ? ["--now", Hardening.now] : []))
+            #expect(result.status == 65, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.split(separator: "\n").count == 1 && result.stderr.contains("not valid JSON"))
+            // A pass over 64 GiB takes minutes (about 3 s per GiB here); refusing takes a moment. The bound is loose:
+            // the machine may be busy.
+            #expect(elapsed < .seconds(60), "\(arguments) took \(elapsed)")
+        }
+    }
+
     @Test("a FIFO as any input file: 64 or 65 at once, one line, nothing written, the lock released")
     func fifos() async throws {
         let inputs = TemporaryFolder("inputs")
