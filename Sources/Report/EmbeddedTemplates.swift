@@ -594,6 +594,8 @@ tr.suppressed { color: var(--muted); } tr.suppressed .sev { opacity: .55; }
 .verdict { padding: .5rem .8rem; border-left: 4px solid #2f6f4f; background: #f0f7f3; }
 .verdict-incomplete { border-left-color: var(--high); background: #fff4f2; }
 .verdict-file, .verdict-selected { border-left-color: var(--medium); background: #fff8ec; }
+.evidence-chain { padding: .3rem .8rem; border-left: 4px solid var(--high); background: #fff4f2; margin: .5rem 0; }
+.evidence-chain ul { margin: .2rem 0; }
 .cards { display: flex; flex-wrap: wrap; gap: .6rem; margin: .8rem 0; }
 .card { border: 1px solid var(--line); border-radius: 6px; padding: .4rem .8rem; min-width: 8rem; color: var(--muted); }
 .card b { display: block; font-size: 1.35rem; color: var(--fg); font-variant-numeric: tabular-nums; }
@@ -640,6 +642,15 @@ section.rule p { margin: .3rem 0; max-width: 75rem; }
 <section id="summary">
 <h2>Summary</h2>
 <p class="verdict verdict-{{summary.coverage_status}}"><strong>Coverage:</strong> {{summary.coverage}}.</p>
+{{#has_evidence_chain}}
+<div class="evidence-chain"><strong>Evidence chain:</strong>
+<ul>
+{{#evidence_chain}}
+<li>{{.}}</li>
+{{/evidence_chain}}
+</ul>
+</div>
+{{/has_evidence_chain}}
 <div class="cards">
 <div class="card"><b>{{summary.keys}}</b>keys</div>
 <div class="card"><b>{{summary.enabled}}</b>enabled</div>
@@ -681,6 +692,14 @@ section.rule p { margin: .3rem 0; max-width: 75rem; }
 ## Summary
 
 **Coverage: {{summary.coverage}}.**
+{{#has_evidence_chain}}
+
+**Evidence chain:**
+
+{{#evidence_chain}}
+- {{.}}
+{{/evidence_chain}}
+{{/has_evidence_chain}}
 
 | Keys | Enabled | Disabled | Findings | New since last run | Resolved | Suppressed | Spend since last run | Total spend |
 |--:|--:|--:|--:|--:|--:|--:|--:|--:|

@@ -53,3 +53,28 @@ package struct ReportContext: Sendable {
         return names
     }
 }
+
+extension ReportContext {
+    /// The gaps this run's snapshot records in the evidence chain, one sentence each: runs skipped as unusable
+    /// while looking for the previous run (`skipped`) and runs removed by `--keep` (`removed_by_retention`).
+    /// Empty when there are none. A reviewer reads them in every report, not only in snapshot.json.
+    package var evidenceChainNotes: [String] {
+        func run(_ omitted: Snapshot.OmittedRun) -> String {
+            let name = omitted.path.hasSuffix("/snapshot.json") ? String(omitted.path.dropLast(14)) : omitted.path
+            return Escaping.oneLine(name, limit: 120)
+        }
+        func sha(_ omitted: Snapshot.OmittedRun) -> String {
+            omitted.sha256.map { "snapshot sha256 \($0.prefix(12))…" } ?? "no readable snapshot"
+        }
+        let skipped = snapshot.skipped.map { omitted in
+            var reason = omitted.reason ?? "no reason recorded"
+            if reason.hasPrefix("unusable: ") { reason.removeFirst("unusable: ".count) }
+            return
+                "\(run(omitted)) was skipped as unusable, reported as broken-chain and a gap for keyaudit verify (\(sha(omitted))): \(Escaping.oneLine(reason, limit: 300))"
+        }
+        let removed = snapshot.removedByRetention.map { omitted in
+            "\(run(omitted)) was removed by --keep when this run was made (\(sha(omitted))): retention, not a gap"
+        }
+        return skipped + removed
+    }
+}

@@ -151,6 +151,8 @@ private struct Builder {
         model["has_previous"] = snapshot.previous != nil
         model["diagnostics"] = context.diagnostics.map { ["stage": $0.stage, "message": text($0.message)] }
         model["has_diagnostics"] = !context.diagnostics.isEmpty
+        model["evidence_chain"] = context.evidenceChainNotes.map(text)
+        model["has_evidence_chain"] = !context.evidenceChainNotes.isEmpty
         if let broken = context.brokenChain {
             model["broken_chain"] = [
                 "path": text(broken.path), "recorded_sha256": broken.recorded, "actual_sha256": broken.actual,

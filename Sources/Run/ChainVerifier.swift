@@ -129,6 +129,13 @@ public enum ChainVerifier {
                 "\(folder.path) was re-rendered with --force at \(Timestamp.format(entry.renderedAt)) over files that did not match its SHA256SUMS: \(files.joined(separator: ", ")); a re-render does not make them evidence again: restore them from a backup"
             )
         }
+        // A signature that did not match SHA256SUMS means SHA256SUMS itself was rewritten after the run: every
+        // file may match it and still be altered, so no re-render (signed again or not) makes the folder evidence.
+        for entry in check.renders?.entries ?? [] where entry.signatureBefore == RenderRecord.invalidSignature {
+            check.problems.append(
+                "\(folder.path) was re-rendered\(entry.forced ? " with --force" : "") at \(Timestamp.format(entry.renderedAt)) over a signature that did not match its SHA256SUMS: SHA256SUMS was rewritten after the run was signed, so none of its files can be trusted; restore the run from a backup"
+            )
+        }
         return check
     }
 
@@ -196,6 +203,7 @@ public enum ChainVerifier {
             } else {
                 report.problems.append("\(folder.url("snapshot.json")): missing, or not a regular file")
             }
+            if let problem = misnamed(name, header: state.header) { report.problems.append(problem) }
             states[name] = state
         }
         for name in names { renders(of: states[name], output: output, report: &report) }
@@ -217,6 +225,17 @@ public enum ChainVerifier {
         report.end =
             "\(names.count) run folder\(names.count == 1 ? "" : "s") checked (\(names.first ?? given)\(names.count > 1 ? " to \(names.last ?? given)" : ""))\(applies > 0 ? " and \(applies) apply folder\(applies == 1 ? "" : "s")" : ""); \(start)"
         return report
+    }
+
+    /// A run folder is named for its snapshot's `taken_at` (`-2`, `-3`… when two runs share a second): a folder
+    /// renamed afterwards would move a run in time (hide a gap between nightly runs, or pass a copy off as a later
+    /// run), so a name that does not match is a problem. A snapshot without a readable `taken_at` is not checked.
+    static func misnamed(_ name: String, header: Snapshot.Header?) -> String? {
+        guard OutputDirectory.isRunFolderName(name), let takenAt = header?.takenAt else { return nil }
+        let expected = Timestamp.compact(takenAt)
+        guard name.prefix(16) != expected else { return nil }
+        return
+            "\(name) holds a snapshot taken at \(Timestamp.format(takenAt)), which names its folder \(expected): the run folder was renamed after the run"
     }
 
     /// Prints each re-render (a forced one that kept files that did not match is among the folder's problems).

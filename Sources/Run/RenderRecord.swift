@@ -13,6 +13,8 @@ struct RenderRecord: Sendable {
     static let fileName = "rerenders.json"
     static let schemaVersion = 1
     static let readLimit = 4 << 20
+    /// `signature_before` of a render over a signature that did not match SHA256SUMS.
+    static let invalidSignature = "invalid"
 
     /// A file that changed, or did not match: its sha256 before (nil: absent) and after (or as found).
     struct FileChange: Sendable, Equatable {

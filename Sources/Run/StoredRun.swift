@@ -42,8 +42,16 @@ public struct StoredRun: Sendable {
             currentFindingIDs: new.findingIDs(policy: policy))
     }
 
-    /// The audit as stored in findings.json (so re-rendered reports say exactly what the run said).
-    package func storedAudit() throws(KeyAuditError) -> AuditResult {
+    /// The audit as stored in findings.json (see ``storedFindings()``).
+    package func storedAudit() throws(KeyAuditError) -> AuditResult { try storedFindings().audit }
+
+    /// Most diagnostics a re-render carries over from findings.json: a run raises a handful; a file with more was
+    /// not written by keyaudit, and the reports must stay readable.
+    static let storedDiagnosticsLimit = 200
+
+    /// The audit as stored in findings.json (so re-rendered reports say exactly what the run said), and the
+    /// diagnostics the run raised (`diagnostics`), which its reports showed as warnings.
+    package func storedFindings() throws(KeyAuditError) -> (audit: AuditResult, diagnostics: [Diagnostic]) {
         var exists = stat()
         guard lstat(findingsPath, &exists) == 0 else {
             throw .malformedData(
@@ -134,7 +142,21 @@ public struct StoredRun: Sendable {
             )
         }
         policy.suppressions = statuses.map(\.suppression)
-        return AuditResult(findings: findings, suppressions: statuses, policy: policy)
+        let listed = document["diagnostics"]?.arrayValue ?? []
+        var diagnostics = listed.prefix(Self.storedDiagnosticsLimit).compactMap { item -> Diagnostic? in
+            guard let stage = item["stage"]?.stringValue, let message = item["message"]?.stringValue else { return nil }
+            return Diagnostic(
+                stage: Escaping.oneLine(stage, limit: 40), message: Escaping.oneLine(message, limit: 2000))
+        }
+        if listed.count > Self.storedDiagnosticsLimit {
+            diagnostics.append(
+                Diagnostic(
+                    stage: "render",
+                    message:
+                        "\(HumanReadable.count(listed.count - Self.storedDiagnosticsLimit)) more diagnostics in findings.json are not shown"
+                ))
+        }
+        return (AuditResult(findings: findings, suppressions: statuses, policy: policy), diagnostics)
     }
 }
 
@@ -181,7 +203,7 @@ public enum RenderJob {
             )
         }
         let run = try StoredRun.load(runFolder)
-        let audit = try run.storedAudit()
+        let (audit, diagnostics) = try run.storedFindings()
         var diff: SnapshotDiff?
         if let previous = run.snapshot.previous, !previous.path.hasPrefix("demo:") {
             let path = (output.path as NSString).appendingPathComponent(previous.path)
@@ -201,6 +223,8 @@ public enum RenderJob {
         var context = ReportContext(
             runName: name, generatedAt: run.snapshot.takenAt ?? Date(), snapshot: run.snapshot,
             snapshotSHA256: run.snapshotSHA256, audit: audit, diff: diff, brokenChain: nil)
+        // The run's own warnings, as its reports first showed them (findings.json keeps them).
+        context.diagnostics = diagnostics
         context.history = RunHistoryReader.read(output, before: name, diagnostics: nil)
         try ReportJob.write(formats, context: context, templates: templates, folder: staging)
 
@@ -222,7 +246,7 @@ public enum RenderJob {
         entry.accepted = check.mismatches.filter { !replacedNames.contains($0.file) }
         switch check.signature {
         case .valid(let key)?: entry.signatureBefore = key.fingerprint
-        case .invalid?: entry.signatureBefore = "invalid"
+        case .invalid?: entry.signatureBefore = RenderRecord.invalidSignature
         case nil: break
         }
         var record = check.renders ?? RenderRecord()
@@ -233,8 +257,19 @@ public enum RenderJob {
         try folder.writeAtomically(record.encoded, to: RenderRecord.fileName)
         let sums = try RunFolder.writeChecksums(in: folder)
         var warnings: [Diagnostic] = []
+        if entry.signatureBefore == RenderRecord.invalidSignature {
+            warnings.append(
+                Diagnostic(
+                    stage: "render",
+                    message:
+                        "\(runFolder)'s signature did not match its SHA256SUMS (rewritten after the run was signed); the re-render is recorded in \(RenderRecord.fileName) and keyaudit verify keeps failing the run: restore it from a backup"
+                ))
+        }
         if let signingKey {
             try folder.writeAtomically(Array(try signingKey.sign(sums).utf8), to: RunSignature.fileName)
+        } else if folder.kind(of: RunSignature.fileName) != nil, entry.signatureBefore == RenderRecord.invalidSignature
+        {
+            try folder.removeEntry(RunSignature.fileName)
         } else if folder.kind(of: RunSignature.fileName) != nil {
             try folder.removeEntry(RunSignature.fileName)
             warnings.append(

@@ -77,6 +77,9 @@ enum XLSXSummarySheet {
         if let previous = snapshot.previous {
             left.append(Line(label: "Previous snapshot sha256", value: .string(previous.sha256), format: \.text))
         }
+        left += context.evidenceChainNotes.map {
+            Line(label: "Evidence chain", value: .string($0), style: .alert)
+        }
         if let broken = context.brokenChain {
             left.append(
                 Line(

@@ -204,7 +204,10 @@ extension OutputFolderDefences {
                 atPath: copied.url("20261124T030000Z"), toPath: copied.url("20261124T120000Z"))
             let unlinked = try await CLI.run(["verify", copied.url("latest")])
             #expect(unlinked.status == 65)
-            #expect(unlinked.stderr.contains("20261124T120000Z") && unlinked.stderr.contains("not in the chain"))
+            #expect(unlinked.stderr.contains("20261124T120000Z"))
+            #expect(unlinked.stdout.contains("20261124T120000Z is not in the chain"), "\(unlinked.stdout)")
+            // Its snapshot was taken at 03:00: the name claims a run that never happened at 12:00.
+            #expect(unlinked.stdout.contains("the run folder was renamed after the run"), "\(unlinked.stdout)")
 
             // The oldest runs deleted: a gap, unless the folder is declared partial (a run sent for review).
             let sent = TemporaryFolder("launder-gaps-sent")
@@ -244,6 +247,128 @@ extension OutputFolderDefences {
             let gap = try await CLI.run(["verify", manual.url("latest")])
             #expect(gap.status == 65)
             #expect(gap.stderr.contains("no run records removing it"), "\(gap.stderr)")
+        }
+
+        @Test("verify fails a run folder renamed after the run: moved in time, or a copy passed off as a later run")
+        func renamedRunFolder() async throws {
+            let output = TemporaryFolder("launder-rename")
+            #expect(try await Evidence.demo(output, now: "2026-11-24T03:00:00Z").status == 0)
+            #expect(try await Evidence.demo(output, now: "2026-11-25T03:00:00Z").status == 0)
+            #expect(try await CLI.run(["verify", output.url("latest")]).status == 0)
+            let cases: [(String, (String) throws -> String)] = [
+                (
+                    "newest moved later",
+                    { path in
+                        try FileManager.default.moveItem(
+                            atPath: path + "/20261125T030000Z", toPath: path + "/20261129T030000Z")
+                        return "20261129T030000Z"
+                    }
+                ),
+                (
+                    "oldest moved earlier",
+                    { path in
+                        try FileManager.default.moveItem(
+                            atPath: path + "/20261124T030000Z", toPath: path + "/20261101T030000Z")
+                        return "20261101T030000Z"
+                    }
+                ),
+                (
+                    "newest replayed as a later run",
+                    { path in
+                        try FileManager.default.copyItem(
+                            atPath: path + "/20261125T030000Z", toPath: path + "/20261126T030000Z")
+                        return "20261126T030000Z"
+                    }
+                ),
+                (
+                    "a second of the same run under a suffix of another second",
+                    { path in
+                        try FileManager.default.copyItem(
+                            atPath: path + "/20261125T030000Z", toPath: path + "/20261125T030001Z-2")
+                        return "20261125T030001Z-2"
+                    }
+                ),
+            ]
+            for (label, change) in cases {
+                let copy = TemporaryFolder("launder-rename-copy")
+                try FileManager.default.removeItem(atPath: copy.path)
+                try FileManager.default.copyItem(atPath: output.path, toPath: copy.path)
+                let renamed = try change(copy.path)
+                let verify = try await CLI.run(["verify", copy.url(renamed)])
+                #expect(verify.status == 65, "\(label): \(verify.stdout)")
+                #expect(
+                    verify.stdout.contains("\(renamed) holds a snapshot taken at") && verify.stdout.contains("renamed"),
+                    "\(label): \(verify.stdout)")
+                #expect(verify.stderr.split(separator: "\n").count == 1, "\(label): \(verify.stderr)")
+            }
+        }
+
+        @Test("every report names the runs skipped as unusable and removed by --keep, under the coverage verdict")
+        func evidenceChainInReports() async throws {
+            let output = TemporaryFolder("launder-chain-note")
+            for day in 21...23 {
+                #expect(try await Evidence.demo(output, now: "2026-11-\(day)T03:00:00Z").status == 0)
+            }
+            let corrupt = output.url("20261123T030000Z/snapshot.json")
+            chmod(corrupt, 0o640)
+            try Data("{ not json".utf8).write(to: URL(fileURLWithPath: corrupt))
+            let next = try await Evidence.demo(output, ["--format", "md,html,xlsx", "--keep", "2"])
+            #expect(next.status == 0, "\(next.stderr)")
+            #expect(output.runFolders() == ["20261123T030000Z", "20261126T030000Z"])
+            let run = output.url("20261126T030000Z")
+            let markdown = Evidence.text(run + "/report.md")
+            let html = Evidence.text(run + "/report.html")
+            #expect(html.contains("not valid JSON"), "the reason, in full where the format has room")
+            for (format, text) in [("md", markdown), ("html", html)] {
+                #expect(text.contains("Evidence chain:"), "\(format)")
+                #expect(text.contains("20261123T030000Z was skipped as unusable"), "\(format)")
+                for removed in ["20261121T030000Z", "20261122T030000Z"] {
+                    #expect(text.contains("\(removed) was removed by --keep"), "\(format): \(removed)")
+                }
+                // The note comes with the summary, before the findings.
+                let note = try #require(text.range(of: "Evidence chain:"))
+                let findings = try #require(text.range(of: format == "md" ? "## Findings" : "<section id=\"findings\""))
+                #expect(note.lowerBound < findings.lowerBound, "\(format)")
+            }
+            let workbook = try XLSXReader.read(URL(fileURLWithPath: run + "/report.xlsx"))
+            let notes = try workbook.sheet(named: "Summary").rows.flatMap { $0 }.filter { $0.text == "Evidence chain" }
+            #expect(notes.count == 3, "\(notes)")
+            let values = try workbook.sheet(named: "Summary").rows.flatMap { $0 }.map(\.text)
+            #expect(values.contains { $0.hasPrefix("20261123T030000Z was skipped as unusable") })
+            #expect(values.contains { $0.hasPrefix("20261121T030000Z was removed by --keep") })
+
+            // A run without gaps says nothing of the kind.
+            let clean = TemporaryFolder("launder-chain-clean")
+            #expect(try await Evidence.demo(clean, ["--format", "md,html"]).status == 0)
+            #expect(!Evidence.text(clean.url("20261126T030000Z/report.md")).contains("Evidence chain:"))
+            #expect(!Evidence.text(clean.url("20261126T030000Z/report.html")).contains("Evidence chain:"))
+        }
+
+        @Test("render carries the run's own warnings (findings.json diagnostics) into the re-rendered reports")
+        func renderKeepsDiagnostics() async throws {
+            let output = TemporaryFolder("launder-render-diagnostics")
+            for day in 24...25 {
+                #expect(try await Evidence.demo(output, now: "2026-11-\(day)T03:00:00Z").status == 0)
+            }
+            let corrupt = output.url("20261125T030000Z/snapshot.json")
+            chmod(corrupt, 0o640)
+            try Data("{ not json".utf8).write(to: URL(fileURLWithPath: corrupt))
+            #expect(try await Evidence.demo(output, ["--format", "md,html"]).status == 0)
+            let run = output.url("20261126T030000Z")
+            let stored = try Self.json(run + "/findings.json")["diagnostics"]?.arrayValue ?? []
+            let messages = stored.compactMap { $0["message"]?.stringValue }
+            #expect(messages.contains { $0.contains("20261125T030000Z") }, "\(messages)")
+            func warnings(_ file: String) -> [Substring] {
+                Evidence.text(run + "/" + file).split(separator: "\n").filter {
+                    $0.hasPrefix("> - ") || $0.hasPrefix("<li>") && $0.contains("class=\"note\">(")
+                }
+            }
+            let before = (warnings("report.md"), warnings("report.html"))
+            #expect(before.0.count == messages.count && before.1.count == messages.count, "\(before)")
+            let rendered = try await CLI.run(["render", run, "--format", "md,html"])
+            #expect(rendered.status == 0, "\(rendered.stderr)")
+            #expect(warnings("report.md") == before.0)
+            #expect(warnings("report.html") == before.1)
         }
     }
 }

@@ -273,5 +273,62 @@ extension OutputFolderDefences {
             #expect(try await CLI.run(["verify", run, "--allowed-signers", allowed]).status == 0)
             Self.expectNoSecret(key, in: output, [resigned, unsigned, verify, plain])
         }
+
+        /// Rewrites SHA256SUMS over the files as they are now: what someone who can write the output folder, but
+        /// does not hold the signing key, does after editing a file.
+        static func rewriteSums(_ run: String) throws {
+            var lines: [String] = []
+            for line in Evidence.text(run + "/SHA256SUMS").split(separator: "\n") {
+                let name = String(line.dropFirst(66))
+                lines.append("\(try Checksum.sha256Hex(fileAt: run + "/" + name))  \(name)")
+            }
+            try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: run + "/SHA256SUMS"))
+        }
+
+        @Test(
+            "render --force over a signature that no longer matches a rewritten SHA256SUMS: verify keeps failing the run"
+        )
+        func renderForceOverBrokenSignature() async throws {
+            let keys = try TempDirectory()
+            let (key, allowed) = try await Self.keygen(keys)
+            let output = TemporaryFolder("signed-launder")
+            #expect(try await Evidence.demo(output, ["--signing-key", key]).status == 0)
+            let original = output.url("20261126T030000Z")
+            let edits: [(String, String, [String])] = [
+                ("snapshot.json, re-signed", "snapshot.json", ["--signing-key", key]),
+                ("snapshot.json, unsigned", "snapshot.json", []),
+                ("findings.json, re-signed", "findings.json", ["--signing-key", key]),
+                ("summary.json, unsigned", "summary.json", []),
+            ]
+            for (label, file, signing) in edits {
+                let copy = TemporaryFolder("signed-launder-copy")
+                let run = copy.url("20261126T030000Z")
+                try FileManager.default.copyItem(atPath: original, toPath: run)
+                let path = run + "/" + file
+                chmod(path, 0o640)
+                let edited = Evidence.text(path).replacingOccurrences(of: "\"keys\": ", with: "\"keys\":  ")
+                try Data(edited.utf8).write(to: URL(fileURLWithPath: path))
+                try Self.rewriteSums(run)
+                // Every file matches SHA256SUMS now; only the signature shows that SHA256SUMS was rewritten.
+                let refused = try await CLI.run(["render", run, "--format", "md"] + signing)
+                #expect(refused.status == 65, "\(label): \(refused.stderr)")
+                let forced = try await CLI.run(["render", run, "--format", "md", "--force"] + signing)
+                #expect(forced.status == 0, "\(label): \(forced.stderr)")
+                #expect(forced.stderr.contains("did not match its SHA256SUMS"), "\(label): \(forced.stderr)")
+                for arguments in [["verify", run], ["verify", run, "--allowed-signers", allowed]] {
+                    let verify = try await CLI.run(arguments)
+                    #expect(verify.status == 65, "\(label) \(arguments): \(verify.stdout)")
+                    #expect(
+                        verify.stderr.hasPrefix("keyaudit: error: ") && verify.stderr.split(separator: "\n").count == 1)
+                    #expect(verify.stdout.contains("over a signature that did not match"), "\(label): \(verify.stdout)")
+                }
+                // The folder fails verification for good: rendering again takes --force, and signed, does not clear it.
+                #expect(try await CLI.run(["render", run, "--format", "md", "--signing-key", key]).status == 65)
+                #expect(
+                    try await CLI.run(["render", run, "--format", "md", "--force", "--signing-key", key]).status == 0)
+                #expect(try await CLI.run(["verify", run, "--allowed-signers", allowed]).status == 65, "\(label)")
+                Self.expectNoSecret(key, in: copy, [refused, forced])
+            }
+        }
     }
 }
