@@ -135,6 +135,13 @@ package struct ManagementAPIClient: Sendable {
                     "GET /workspaces answered without a \"data\" array; check --base-url points at the OpenRouter API")
             }
             let page = data.compactMap(\.objectValue)
+            // A server that ignores offset answers every page with the first: refused at once, not paged until
+            // --timeout (total_count could be anything).
+            if offset > 0, !page.isEmpty, let first = all.first?["id"], page.first?["id"] == first {
+                throw .malformedData(
+                    "GET /workspaces returned the same workspaces for offset 0 and offset \(offset): the server ignores offset; check --base-url"
+                )
+            }
             all.append(contentsOf: page)
             // A hint only (paging ends on a short page): a count that is not a whole number from 0 up is ignored.
             let total = document["total_count"]?.doubleValue.flatMap(Checked.int(exactly:)).flatMap {
@@ -462,9 +469,13 @@ package struct ManagementAPIClient: Sendable {
                     throw KeyAuditError.usage(
                         "\(what) answered 404 Not Found at \(baseURL); check --base-url (expected \(BaseURL.defaultValue))"
                     )
+                case 300..<400:
+                    throw KeyAuditError.usage(
+                        "\(what) answered \(response.status), a redirect\(response.headers["location"] == nil ? "" : " elsewhere"), which keyaudit does not follow (it would carry the management key); check --base-url (expected \(BaseURL.defaultValue))"
+                    )
                 default:
                     throw KeyAuditError.usage(
-                        "\(what) was rejected with \(response.status) \(Self.reason(response.status))\(Self.apiMessage(response).map { ": \($0)" } ?? ""); check --workspace and --base-url"
+                        "\(what) was rejected with \(Self.statusText(response.status))\(Self.apiMessage(response).map { ": \($0)" } ?? ""); check \(path == "/keys" && query.contains { $0.0 == "workspace_id" } ? "--workspace and " : "")--base-url"
                     )
                 }
             } catch let error as KeyAuditError {
@@ -498,7 +509,9 @@ package struct ManagementAPIClient: Sendable {
                 )
             }
             await stats.recordRetry()
-            logger.info("\(what): \(lastProblem); retrying in \(pause) (attempt \(attempt + 1))")
+            logger.info(
+                "\(what): \(lastProblem); retrying in \(Self.describe(pause)), attempt \(attempt + 1) of \(retry.maxRetries + 1)"
+            )
             do { try await Task.sleep(for: pause) } catch { throw .interrupted(signal: SIGINT) }
         }
     }
@@ -523,6 +536,19 @@ package struct ManagementAPIClient: Sendable {
         else { return nil }
         // Redacted before it is cut: an echoed key cut in half would no longer look like a key.
         return Escaping.oneLine(Redaction.redact(message), limit: 200)
+    }
+
+    /// `0.38 s`, `12 s`: a wait as people read it.
+    static func describe(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        let value = Double(seconds) + Double(attoseconds) / 1e18
+        return value < 10 ? String(format: "%.2f s", value) : String(format: "%.0f s", value)
+    }
+
+    /// `400 Bad Request`; `418` alone when there is no name to add.
+    static func statusText(_ status: Int) -> String {
+        let name = reason(status)
+        return name.hasPrefix("HTTP ") ? String(status) : "\(status) \(name)"
     }
 
     static func reason(_ status: Int) -> String {

@@ -398,7 +398,8 @@ No finding is on a key with a known creator.
 <h1>OpenRouter key audit <span class="run">{{run_name}}</span></h1>
 <p class="meta">Generated {{generated_at}} by keyaudit {{tool_version}} from <code>{{source}}</code>.</p>
 {{#broken_chain}}
-<p class="alert" role="alert"><strong>Evidence chain broken.</strong> <code>{{path}}</code> no longer matches the sha256 recorded for it (recorded <code>{{recorded_sha256}}</code>, found <code>{{actual_sha256}}</code>). An earlier snapshot was altered after it was read.</p>
+{{#altered}}<p class="alert" role="alert"><strong>Evidence chain broken.</strong> <code>{{path}}</code> no longer matches the sha256 recorded for it (recorded <code>{{recorded_sha256}}</code>, found <code>{{actual_sha256}}</code>). An earlier snapshot was altered after it was read.</p>{{/altered}}
+{{^altered}}<p class="alert" role="alert"><strong>Evidence chain broken.</strong> <code>{{path}}</code>: {{reason}}.</p>{{/altered}}
 {{/broken_chain}}
 {{#has_diagnostics}}
 <div class="alert" role="alert"><strong>Warnings.</strong> The run went on past these problems:
@@ -436,7 +437,12 @@ No finding is on a key with a known creator.
 Generated {{generated_at}} by keyaudit {{tool_version}} from {{source}}. Every table here is cut to fit a GitHub comment; report.html, report.xlsx and the JSON files in the run folder hold every row.
 
 {{#broken_chain}}
+{{#altered}}
 > **Evidence chain broken.** {{path}} no longer matches the sha256 recorded for it (recorded {{#code}}{{recorded_sha256}}{{/code}}, found {{#code}}{{actual_sha256}}{{/code}}). An earlier snapshot was altered after it was read; see the broken-chain finding.
+{{/altered}}
+{{^altered}}
+> **Evidence chain broken.** {{path}}: {{reason}}; see the broken-chain finding.
+{{/altered}}
 
 {{/broken_chain}}
 {{#has_diagnostics}}

@@ -154,8 +154,11 @@ private struct Builder {
         model["evidence_chain"] = context.evidenceChainNotes.map(text)
         model["has_evidence_chain"] = !context.evidenceChainNotes.isEmpty
         if let broken = context.brokenChain {
+            // An altered snapshot has a recorded sha256 to show; a run skipped as unusable has only its reason.
+            let altered = broken.recorded.count == 64 && broken.recorded.allSatisfy(\.isHexDigit)
             model["broken_chain"] = [
                 "path": text(broken.path), "recorded_sha256": broken.recorded, "actual_sha256": broken.actual,
+                "altered": altered, "reason": text(broken.reason ?? "its recorded snapshot is missing or unreadable"),
             ]
         }
         model["policy"] = policy()

@@ -442,7 +442,9 @@ package final class StandInAccount: Sendable {
     }
 
     private func listWorkspaces(_ query: [String: String]) -> StandInReply {
-        let (behaviour, workspaces) = state.withLock { ($0.workspacesEndpoint, $0.workspaces) }
+        let (behaviour, workspaces, ignoreOffset) = state.withLock {
+            ($0.workspacesEndpoint, $0.workspaces, $0.ignoreOffset)
+        }
         if case .status(let status) = behaviour { return .error(status: status, message: Self.message(status)) }
         var offset = 0
         if let text = query["offset"] {
@@ -456,7 +458,7 @@ package final class StandInAccount: Sendable {
             }
             limit = value
         }
-        let start = min(offset, workspaces.count)
+        let start = ignoreOffset ? 0 : min(offset, workspaces.count)
         let end = min(start + limit, workspaces.count)
         return .json(["data": workspaces[start..<end].map(\.json), "total_count": workspaces.count])
     }

@@ -23,12 +23,14 @@ struct APIOptions: ParsableArguments {
     var keyFile: String?
 
     @Option(
+        parsing: .unconditional,
         help: ArgumentHelp(
             "Overall deadline for talking to the API, response bodies included, in seconds.", valueName: "seconds"))
     var timeout: Seconds = Seconds(600)
 
     @Option(
         name: .customLong("read-timeout"),
+        parsing: .unconditional,
         help: ArgumentHelp(
             "A request during which nothing arrives for this many seconds fails (and is retried).",
             valueName: "seconds"))
@@ -36,6 +38,7 @@ struct APIOptions: ParsableArguments {
 
     @Option(
         name: .customLong("max-retries"),
+        parsing: .unconditional,
         help: ArgumentHelp("Retries of a failed request (429, 5xx, timeouts, resets), 0 to 20.", valueName: "n"))
     var maxRetries: Int = 5
 
@@ -78,7 +81,7 @@ struct SourceOptions: ParsableArguments {
         help: ArgumentHelp("List only this workspace (repeatable). Default: every workspace.", valueName: "id"))
     var workspaces: [String] = []
 
-    @Option(help: ArgumentHelp("Pages fetched in parallel (1 to 64).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Pages fetched in parallel (1 to 64).", valueName: "n"))
     var concurrency: Int = 4
 
     @Option(
@@ -219,8 +222,11 @@ struct Seconds: ExpressibleByArgument, Sendable {
 
     init(_ value: Double) { self.value = value }
 
+    /// Decimal only: `Double` alone would also take `0x10` (16), `inf` and `nan`.
     init?(argument: String) {
-        guard let value = Double(argument) else { return nil }
+        guard !argument.isEmpty, argument.allSatisfy({ "0123456789.eE+-".contains($0) }),
+            let value = Double(argument)
+        else { return nil }
         self.value = value
     }
 

@@ -99,6 +99,7 @@ struct ApplyCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("max-changes"),
+        parsing: .unconditional,
         help: ArgumentHelp("At most this many requests that change a key (1 to 10000).", valueName: "n"))
     var maxChanges: Int = 25
 

@@ -13,6 +13,7 @@ struct AuditOptions: ParsableArguments {
 
     @Option(
         name: .customLong("stale-after"),
+        parsing: .unconditional,
         help: ArgumentHelp(
             "Days after which an unedited enabled key is stale (overrides the policy).", valueName: "days"))
     var staleAfter: Int?
@@ -33,11 +34,14 @@ struct AuditOptions: ParsableArguments {
         ))
     var previous: String?
 
-    @Option(help: ArgumentHelp("Keep only the newest N run folders after a successful run.", valueName: "n"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Keep only the newest N run folders after a successful run.", valueName: "n"))
     var keep: Int?
 
     @Option(
         name: .customLong("report-rows"),
+        parsing: .unconditional,
         help: ArgumentHelp(
             "Rows per table in report.html, the findings' shared among rules (0: all); report.md is cut to fit a GitHub comment; report.xlsx and the JSON files hold every row.",
             valueName: "n"))

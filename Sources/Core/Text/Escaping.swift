@@ -203,7 +203,10 @@ package enum Escaping {
 
     /// `U+202E`: how the report renderers show an invisible control.
     package static func codePoint(_ scalar: Unicode.Scalar) -> String {
-        "U+" + String(scalar.value, radix: 16, uppercase: true)
+        // Padded to four digits (U+0001, not U+1): an unpadded code point followed by a letter would read as
+        // another one (U+1 then "F" looks like U+1F).
+        let digits = String(scalar.value, radix: 16, uppercase: true)
+        return "U+" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
     }
 
     /// Text from outside (a file name, an API message, a parser's complaint) made fit for a one-line message:

@@ -209,6 +209,22 @@ struct ListingTests {
         }
     }
 
+    @Test("a /workspaces that ignores offset is refused at once, whatever total_count says")
+    func workspacesOffsetIgnored() async throws {
+        let workspaces = (0..<150).map { index in
+            StandInWorkspace(id: String(format: "cccccccc-0000-4000-8000-%012d", index), keys: [])
+        }
+        let account = StandInAccount(workspaces: workspaces)
+        account.ignoreOffset = true
+        do {
+            _ = try await Self.list(account)
+            Issue.record("the listing should have been refused")
+        } catch let error as KeyAuditError {
+            #expect(error.exitCode == 65)
+            #expect(error.message.contains("/workspaces") && error.message.contains("ignores offset"), "\(error)")
+        }
+    }
+
     @Test("a 50 MB garbage body is refused without reading it into memory")
     func garbageBody() async throws {
         let account = Self.account([(Self.workspaceA, 10, 0)])

@@ -100,6 +100,19 @@ struct ContractTests {
             ["policy", "check"], ["run", "--quiet", "--verbose"], ["run", "--log-format", "yaml"],
             ["no-such-command", "x"],
         ]
+        // A negative or odd number names the flag and its range, not "Missing value".
+        let numbers: [([String], String)] = [
+            (["run", "--timeout", "-1"], "--timeout must be"), (["run", "--keep", "-1"], "--keep must be"),
+            (["run", "--report-rows", "-1"], "--report-rows must be"),
+            (["run", "--stale-after", "-5"], "--stale-after"),
+            (["run", "--timeout", "0x10"], "0x10"), (["run", "--read-timeout", "nan"], "nan"),
+            (["apply", "plan.json", "--max-changes", "-3"], "--max-changes must be"),
+        ]
+        for (arguments, expected) in numbers {
+            let result = try await CLI.run(arguments, environment: CLI.environment())
+            #expect(result.status == 64, "\(arguments): exit \(result.status), \(result.stderr)")
+            #expect(result.stderr.contains(expected) && !result.stderr.contains("Missing value"), "\(result.stderr)")
+        }
         for arguments in cases {
             let result = try await CLI.run(arguments, environment: CLI.environment())
             #expect(result.status == 64, "\(arguments): exit \(result.status), \(result.stderr)")
