@@ -347,7 +347,26 @@ package struct ManagementAPIClient: Sendable {
                     "GET /keys/\(hash.prefix(12))… answered without a \"data\" object; check --base-url points at the OpenRouter API"
                 )
             }
+            // A proxy or a broken API answering with another key must not make this one look done.
+            guard key["hash"]?.stringValue == hash else {
+                return .failed(
+                    status: 200,
+                    message:
+                        "the API answered with another key (\(Escaping.oneLine(key["hash"]?.stringValue ?? "no hash", limit: 16)))"
+                )
+            }
             return .key(key)
+        }
+    }
+
+    /// One page of `GET /keys`: proves that the base URL is the Management API and the key is accepted before
+    /// a 404 on `/keys/{hash}` is taken to mean that a key is gone (a wrong --base-url answers 404 everywhere).
+    package func checkKeysEndpoint() async throws(KeyAuditError) {
+        guard case .json(let document) = try await getJSON("/keys", query: [("offset", "0")], allowStatuses: []),
+            document["data"]?.arrayValue != nil
+        else {
+            throw .malformedData(
+                "GET /keys answered without a \"data\" array; check --base-url points at the OpenRouter API")
         }
     }
 

@@ -9,6 +9,8 @@ package struct RotationIndex: Sendable {
         package var name: String?
         /// Seconds since 1970; nil when the successor's `created_at` could not be read.
         package var createdAt: Double?
+        /// Seconds since 1970; nil when the successor does not expire.
+        package var expiresAt: Double?
     }
 
     private var successors: [String: Successor] = [:]
@@ -21,10 +23,14 @@ package struct RotationIndex: Sendable {
         for key in keys { add(predecessor: key.rotatedFromHash, successor: key) }
     }
 
+    /// Only an enabled successor counts: a disabled one (a rotation rolled back) has not taken over, and its
+    /// predecessor may be the key that works.
     package mutating func add(predecessor: String?, successor key: KeyRecord) {
+        guard key.isEnabled else { return }
         add(
             predecessor: predecessor,
-            successor: Successor(identity: key.identity, name: key.name, createdAt: key.createdAt))
+            successor: Successor(
+                identity: key.identity, name: key.name, createdAt: key.createdAt, expiresAt: key.expiresAt))
     }
 
     package mutating func add(predecessor: String?, successor: Successor) {

@@ -314,12 +314,14 @@ public enum RuleCatalog {
         })
 
     /// `rotated-predecessor-active`'s test, also run by the previous snapshot's reader once it has every key:
-    /// an enabled key whose successor was created more than the grace period ago.
+    /// an enabled key whose successor, enabled and not expired, was created more than the grace period ago.
     package static func rotatedPast(
         enabled: Bool, identity: String, rotations: RotationIndex, thresholds: Policy.Thresholds, now: Double
     ) -> (RotationIndex.Successor, Double)? {
+        // The successor must be usable now (enabled, which the index ensures, and not expired): otherwise the
+        // predecessor may be the only key that works, and disabling it would stop its callers.
         guard enabled, let successor = rotations.successor(of: identity), let created = successor.createdAt,
-            now - created > Double(thresholds.rotationGraceDays) * day
+            now - created > Double(thresholds.rotationGraceDays) * day, (successor.expiresAt ?? .infinity) > now
         else { return nil }
         return (successor, created)
     }

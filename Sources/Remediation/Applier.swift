@@ -5,6 +5,8 @@ import KeyAuditSnapshot
 
 /// What applying a plan needs from the Management API: read one key, change it, delete it.
 package protocol KeyEditing: Sendable {
+    /// Checks, before anything is read or changed, that this is the Management API and the key is accepted.
+    func checkEndpoint() async throws(KeyAuditError)
     /// The key as the API has it now; nil when it answers 404 (the key is gone). Throws ``EditFailure/status``
     /// when reading this key failed (after retries), ``EditFailure/fatal`` when the API cannot be used at all.
     func key(_ hash: String) async throws(EditFailure) -> JSONObject?
@@ -96,7 +98,9 @@ package struct Applier: Sendable {
                 continue
             }
             do throws(EditFailure) {
-                result = try await apply(action, through: api, sent: &sent)
+                let (done, stopping) = try await apply(action, through: api, sent: &sent)
+                result = done
+                stop = stopping
             } catch {
                 switch error {
                 case .fatal(let fatal):
@@ -113,65 +117,84 @@ package struct Applier: Sendable {
         return (results, stop)
     }
 
+    /// One action. Throws only before anything was sent for it; once the request may have gone out, the result
+    /// says so (with the key as read before) and a problem that stops the apply is returned beside it.
     private func apply(
         _ action: RemediationPlan.Action, through api: any KeyEditing, sent: inout Int
-    ) async throws(EditFailure) -> ActionResult {
+    ) async throws(EditFailure) -> (ActionResult, stop: KeyAuditError?) {
         var result = ActionResult(
             number: action.number, keyHash: action.keyHash, keyName: action.keyName, outcome: .failed, detail: "",
             status: nil, before: nil, after: nil)
-        let current = try await api.key(action.keyHash)
-        guard let current else {
+        let read = try await api.key(action.keyHash)
+        guard let read else {
             result.outcome = action.isDeletion ? .alreadyApplied : .skippedMissing
             result.detail = action.isDeletion ? "the key is already gone" : "the key no longer exists"
-            return result
+            return (result, nil)
         }
-        result.before = current
+        result.before = read
+        // Compared as keyaudit stores keys: a secret in a field was redacted in the snapshot (and so in the
+        // precondition), and must not make the key look changed.
+        let current = Redaction.redact(read).object
         if !action.isDeletion, Self.differences(current, from: action.expected, absent: []).isEmpty {
             result.outcome = .alreadyApplied
             result.detail = "the key already is as planned; nothing sent"
-            return result
+            return (result, nil)
         }
         let changed = Self.differences(current, from: action.precondition, absent: action.absent)
         guard changed.isEmpty else {
             result.outcome = .skippedChanged
             result.detail = "the key changed since the snapshot (\(changed.joined(separator: ", "))); make a new plan"
-            return result
+            return (result, nil)
         }
         if action.isDeletion && !allowDelete {
             result.outcome = .skippedNotAllowed
             result.detail = "a deletion: give --allow-delete to apply it"
-            return result
+            return (result, nil)
         }
         guard sent < maxChanges else {
             result.outcome = .skippedLimit
             result.detail = "--max-changes \(maxChanges) reached; apply the plan again to continue"
-            return result
+            return (result, nil)
         }
         sent += 1
         var refusal: (status: Int, message: String)?
         do throws(EditFailure) {
             try await api.send(action.request)
         } catch {
-            guard case .status(let status, let message) = error else { throw error }
-            refusal = (status, message)
+            switch error {
+            case .status(let status, let message):
+                refusal = (status, message)
+            case .fatal(let fatal):
+                // A timeout, a reset, the deadline: the request may have reached the API.
+                result.detail =
+                    "the request may have reached the API (\(fatal.message)); whether it took is not known: apply the plan again to find out"
+                return (result, fatal)
+            }
         }
-        let after: JSONObject?
+        let readBack: JSONObject?
         do throws(EditFailure) {
-            after = try await api.key(action.keyHash)
+            readBack = try await api.key(action.keyHash)
         } catch {
-            guard case .status(let status, let message) = error else { throw error }
-            result.status = status
-            result.detail =
-                "the request was sent, but reading the key back was answered \(status)\(message.isEmpty ? "" : ": \(message)"); whether it took is not known: apply the plan again to find out"
-            return result
+            switch error {
+            case .status(let status, let message):
+                result.status = status
+                result.detail =
+                    "the request was sent, but reading the key back was answered \(status)\(message.isEmpty ? "" : ": \(message)"); whether it took is not known: apply the plan again to find out"
+                return (result, nil)
+            case .fatal(let fatal):
+                result.detail =
+                    "the request was sent, but the key could not be read back (\(fatal.message)); whether it took is not known: apply the plan again to find out"
+                return (result, fatal)
+            }
         }
-        result.after = after
+        result.after = readBack
+        let after = readBack.map { Redaction.redact($0).object }
         // A deletion retried after a lost answer meets 404: the key being gone is what was wanted.
         if let refusal, !(action.isDeletion && after == nil) {
             result.outcome = .failed
             result.status = refusal.status
             result.detail = "the API answered \(refusal.status)\(refusal.message.isEmpty ? "" : ": \(refusal.message)")"
-            return result
+            return (result, nil)
         }
         if action.isDeletion {
             result.outcome = after == nil ? .applied : .failed
@@ -187,7 +210,7 @@ package struct Applier: Sendable {
             result.outcome = .failed
             result.detail = "the key disappeared after the change"
         }
-        return result
+        return (result, nil)
     }
 
     /// The fields of `key` that are not as `wanted` says (numbers compared by value), and those that are present

@@ -4,6 +4,8 @@ import KeyAuditCore
 /// The Management API as the applier's ``KeyEditing``: `GET`, `PATCH` and `DELETE /keys/{hash}`, with the
 /// listing's retries, deadline and redaction.
 extension ManagementAPIClient: KeyEditing {
+    package func checkEndpoint() async throws(KeyAuditError) { try await checkKeysEndpoint() }
+
     package func key(_ hash: String) async throws(EditFailure) -> JSONObject? {
         let answer: KeyAnswer
         do { answer = try await key(hash: hash) } catch { throw .fatal(error) }

@@ -48,13 +48,19 @@ package enum Planner {
                     skip(finding, "left alone: the policy's remediation for \(finding.rule) is `none`")
                     continue
                 }
-                if let days = choice.olderThanDays, let age = age(of: finding, key: key, now: now), age <= Double(days)
-                {
-                    skip(
-                        finding,
-                        "not yet: \(Int(exactly: age.rounded(.down)).map(String.init) ?? "?") days old by its rule's measure, the policy acts after \(days)"
-                    )
-                    continue
+                if let days = choice.olderThanDays {
+                    // An age that cannot be told is not old enough: older_than_days guards deletions.
+                    guard let age = age(of: finding, key: key, now: now) else {
+                        skip(finding, "left alone: its age cannot be told, and the policy acts after \(days) days")
+                        continue
+                    }
+                    if age <= Double(days) {
+                        skip(
+                            finding,
+                            "not yet: \(Int(exactly: age.rounded(.down)).map(String.init) ?? "?") days old by its rule's measure, the policy acts after \(days)"
+                        )
+                        continue
+                    }
                 }
                 chosen.append((finding, choice))
             }

@@ -72,28 +72,11 @@ extension RemediationPlan {
                 let precondition = item["precondition"]?.objectValue, let expected = item["expected"]?.objectValue
             else { throw bad("action \(index + 1) is malformed") }
             let body = request["body"]?.objectValue
-            guard (method == "PATCH") == (body != nil) else { throw bad("action \(index + 1) has a wrong body") }
-            if let body {
-                // Only the fields the Management API lets a key change, with the types it takes.
-                for (field, value) in zip(body.keys, body.values) {
-                    switch (field, value) {
-                    case ("limit", .number):
-                        // A credit limit in USD: what `plan` writes is checked by the policy; a hand-edited
-                        // plan must not slip a negative or absurd one past the reviewer.
-                        guard let limit = value.doubleValue, limit.isFinite, (0...1e9).contains(limit) else {
-                            throw bad("action \(index + 1) sets a limit outside 0 to 1,000,000,000 USD")
-                        }
-                    case ("limit_reset", .string(let reset)):
-                        guard ["daily", "weekly", "monthly"].contains(reset) else {
-                            throw bad("action \(index + 1) sets limit_reset to a value the API does not take")
-                        }
-                    case ("disabled", .bool), ("include_byok_in_limit", .bool), ("limit", .null),
-                        ("limit_reset", .null):
-                        continue
-                    default:
-                        throw bad("action \(index + 1) changes \(field), which a plan may not")
-                    }
-                }
+            let absent = (item["absent"]?.arrayValue ?? []).compactMap(\.stringValue)
+            if let problem = Self.problem(
+                method: method, kind: kind, body: body, precondition: precondition, absent: absent, expected: expected)
+            {
+                throw bad("action \(index + 1) \(problem)")
             }
             actions.append(
                 Action(
@@ -101,9 +84,12 @@ extension RemediationPlan {
                     keyName: item["key_name"]?.stringValue,
                     kind: kind, rules: (item["rules"]?.arrayValue ?? []).compactMap(\.stringValue),
                     request: Request(method: method, path: path, body: body), precondition: precondition,
-                    absent: (item["absent"]?.arrayValue ?? []).compactMap(\.stringValue), expected: expected))
+                    absent: absent, expected: expected))
         }
         guard Set(actions.map(\.keyHash)).count == actions.count else { throw bad("a key has two actions") }
+        guard actions.map(\.number) == Array(stride(from: 1, through: actions.count, by: 1)) else {
+            throw bad("its actions are not numbered 1, 2, 3… in order")
+        }
         let skipped: [Skipped] = (document["skipped"]?.arrayValue ?? []).compactMap { item in
             guard let hash = item["key_hash"]?.stringValue, let rule = item["rule"]?.stringValue else { return nil }
             return Skipped(
@@ -118,16 +104,75 @@ extension RemediationPlan {
             skipped: skipped)
     }
 
+    /// Why an action is not one `keyaudit plan` could have written, or nil. A plan is a file a person may edit
+    /// between review and apply, and apply acts on it with a key that can destroy the account: the method, the
+    /// kind, the body, what must hold after (`expected`) and the precondition must all agree, and only changes
+    /// that tighten a key are allowed (a limit of 0 to 1,000,000 USD as the policy allows, a reset period,
+    /// disabling, counting BYOK in the limit; never a name, never loosening).
+    static func problem(
+        method: String, kind: String, body: JSONObject?, precondition: JSONObject, absent: [String],
+        expected: JSONObject
+    ) -> String? {
+        for object in [body ?? JSONObject(), precondition, expected] where Set(object.keys).count != object.keys.count {
+            return "has a member name twice"
+        }
+        guard precondition["updated_at"] != nil || absent.contains("updated_at") else {
+            return "has no updated_at in its precondition"
+        }
+        if method == "DELETE" {
+            guard kind == "delete", body == nil, expected.isEmpty else {
+                return "is a DELETE whose kind or body disagree"
+            }
+            return nil
+        }
+        guard method == "PATCH", let body, !body.isEmpty else { return "has a wrong method or an empty body" }
+        let kinds = kind.split(separator: "+").map(String.init)
+        guard !kinds.isEmpty, Set(kinds).count == kinds.count else { return "has a malformed kind" }
+        var covered = Set<String>()
+        for part in kinds {
+            let fields: [String]
+            switch part {
+            case "set-limit": fields = ["limit", "limit_reset"]
+            case "disable": fields = ["disabled"]
+            case "include-byok-in-limit": fields = ["include_byok_in_limit"]
+            default: return "has a kind a plan may not have (\(Escaping.oneLine(part, limit: 40)))"
+            }
+            guard fields.contains(where: { body[$0] != nil }) else { return "is \(part) but its body does not say so" }
+            covered.formUnion(fields)
+        }
+        for (field, value) in zip(body.keys, body.values) {
+            guard covered.contains(field) else { return "changes \(field), which its kind does not" }
+            switch (field, value) {
+            case ("limit", .number):
+                guard let limit = value.doubleValue, limit.isFinite, (0...1_000_000).contains(limit) else {
+                    return "sets a limit outside 0 to 1,000,000 USD"
+                }
+            case ("limit_reset", .string(let reset)) where ["daily", "weekly", "monthly"].contains(reset): break
+            case ("disabled", .bool(true)), ("include_byok_in_limit", .bool(true)): break
+            default: return "sets \(field) to a value a plan may not (only tightening changes are planned)"
+            }
+            guard precondition[field] != nil || absent.contains(field) else {
+                return "changes \(field) without its value before in the precondition"
+            }
+            guard let wanted = expected[field], wanted.sameValue(as: value) else {
+                return "expects \(field) to be other than its body sets"
+            }
+        }
+        guard expected.keys.count == body.keys.count else { return "expects fields its body does not set" }
+        return nil
+    }
+
     /// remediation.md: what the plan does, for the person who signs it off.
-    package func markdown() -> String {
+    /// `planFile` is the plan's file name as the reviewer will apply it.
+    package func markdown(planFile: String = "remediation.json") -> String {
         func md(_ text: String) -> String { Escaping.markdown(text) }
         func code(_ text: String) -> String { Escaping.codeSpan(text) }
         var lines = [
             "# Remediation plan for run \(md(source.runName))", "",
             "Made \(Timestamp.display(createdAt)) from `\(source.runName)/snapshot.json` (sha256 "
                 + "\(code(source.snapshotSHA256))) under the policy \(md(policySource)). Nothing has been changed: "
-                + "review it, then run `keyaudit apply remediation.json` to see what would be done and "
-                + "`keyaudit apply remediation.json --yes` to do it.", "",
+                + "review it, then run \(code("keyaudit apply " + planFile)) to see what would be done and "
+                + "\(code("keyaudit apply " + planFile + " --yes")) to do it.", "",
         ]
         if actions.isEmpty {
             lines.append(

@@ -1,6 +1,7 @@
 import Foundation
 import KeyAuditCore
 import KeyAuditReport
+import KeyAuditSnapshot
 
 /// Reads the apply folders made since the previous run (between the newest run folder before `current` and
 /// `current`) for the reports' list of changes keyaudit applied.
@@ -21,6 +22,17 @@ enum AppliedChangesReader {
             return stamp <= currentStamp && sinceStamp.map { stamp >= $0 } ?? true
         }.sorted()
         var changes: [AppliedChange] = []
+        var shas: [String: String?] = [:]
+        // A run's snapshot is hashed once, and only for a run an apply folder names.
+        func snapshotSHA256(_ run: String) -> String? {
+            if let known = shas[run] { return known }
+            let sha =
+                output.folder.openFolder(run).flatMap { _ in
+                    try? Snapshot.header(fileAt: output.url(run) + "/snapshot.json").1
+                }
+            shas[run] = sha
+            return sha
+        }
         for name in names {
             func skip(_ reason: String) {
                 diagnostics?.raise(
@@ -37,6 +49,15 @@ enum AppliedChangesReader {
                 Checksum.sha256Hex(bytes) == recorded
             else {
                 skip("does not match the sha256 its SHA256SUMS records (altered after the apply)")
+                continue
+            }
+            // The whole folder must hold, as verify checks it: a folder made by hand with a results.json and a
+            // matching SHA256SUMS is not a change keyaudit applied.
+            if let problem = ChainVerifier.applyFolderProblem(output, name: name, snapshotSHA256: snapshotSHA256) {
+                diagnostics?.raise(
+                    "applied",
+                    "apply folder \(name) does not verify (\(Escaping.oneLine(problem, limit: 300))); its changes are not listed in the reports"
+                )
                 continue
             }
             guard let document = try? JSONParser.parse(bytes), document["kind"]?.stringValue == ApplyRecord.kind,

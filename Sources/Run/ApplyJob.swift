@@ -60,8 +60,10 @@ package struct ApplyJob: Sendable {
         /// What stopped the apply early (the API unreachable, the key refused, a signal), after the evidence was
         /// written.
         package var stoppedBy: KeyAuditError?
+        /// Why the apply folder could not be written after changes were made (they are in ``results``).
+        package var recordError: KeyAuditError?
         /// Every action applied or already applied (exit 0); otherwise exit 1.
-        package var complete: Bool { stoppedBy == nil && results.allSatisfy(\.succeeded) }
+        package var complete: Bool { stoppedBy == nil && recordError == nil && results.allSatisfy(\.succeeded) }
     }
 
     /// The plan, checked: the bytes as read (the apply folder keeps them) and the run folder it names.
@@ -109,6 +111,18 @@ package struct ApplyJob: Sendable {
             )
         }
         let run = try StoredRun.load(runFolder)
+        if let takenAt = run.snapshot.takenAt {
+            guard plan.createdAt.timeIntervalSince(takenAt) >= -300 else {
+                throw .malformedData(
+                    "\(planPath) says it was made \(Timestamp.format(plan.createdAt)), before the run it was made from (\(Timestamp.format(takenAt))); the plan was edited, make a new one"
+                )
+            }
+            guard now >= takenAt else {
+                throw .usage(
+                    "--now \(Timestamp.format(now)) is before the run the plan was made from (\(Timestamp.format(takenAt))); an apply cannot be recorded before its run"
+                )
+            }
+        }
         guard run.snapshotSHA256 == plan.source.snapshotSHA256 else {
             throw .malformedData(
                 "\(run.snapshotPath) is not the snapshot the plan was made from (its sha256 differs); make a new plan from that run"
@@ -146,6 +160,13 @@ package struct ApplyJob: Sendable {
         let checked = try check()
         guard yes else { return Outcome(plan: checked.plan, results: [], folder: nil, stoppedBy: nil) }
         let outputFolder = try OutputDirectory.open(checked.outputFolder)
+        if signingKey == nil,
+            outputFolder.folder.openFolder(checked.plan.source.runName)?.kind(of: RunSignature.fileName) == .file
+        {
+            logger.warning(
+                "the plan's run \(checked.plan.source.runName) is signed and this apply is not: give --signing-key (or KEYAUDIT_SIGNING_KEY_FILE), or `keyaudit verify --allowed-signers` reports an unsigned apply folder"
+            )
+        }
         let lock = try RunLock(output: outputFolder)
         defer { lock.release() }
         let started = Date()
@@ -166,20 +187,39 @@ package struct ApplyJob: Sendable {
                 deadline: ContinuousClock.now + timeout, timeoutDescription: Self.describe(timeout),
                 stats: FetchStats(), logger: logger)
         }
+        // The record is started before the first request (its staging folder made, the plan written into it), so
+        // that a folder that cannot be written fails the apply before anything is changed.
+        let staging = try ApplyRecord.begin(
+            into: outputFolder, name: ApplyRecord.prefix + Timestamp.compact(now), planBytes: checked.bytes, trap: trap)
+        defer {
+            trap?.setStaging(nil)
+            staging.discard()
+        }
+        do {
+            try await editor.checkEndpoint()
+        } catch {
+            await transport?.shutdown()
+            throw error
+        }
         trap?.deferSignals()
         let applier = Applier(allowDelete: allowDelete, maxChanges: maxChanges)
         let (results, stoppedBy) = await applier.apply(checked.plan, through: editor) { trap?.pendingSignal }
         await transport?.shutdown()
-        // Refused before any change: nothing happened, there is nothing to record.
+        // Stopped before any request for any key: nothing happened, there is nothing to record.
         if let stoppedBy, results.allSatisfy({ $0.outcome == .notAttempted }) {
             throw stoppedBy
         }
         let record = ApplyRecord(
             planBytes: checked.bytes, plan: checked.plan, results: results, stoppedBy: stoppedBy, startedAt: started,
             finishedAt: Date(), allowDelete: allowDelete, maxChanges: maxChanges)
-        let folder = try record.write(
-            into: outputFolder, name: ApplyRecord.prefix + Timestamp.compact(now), signingKey: signingKey, trap: trap)
-        return Outcome(plan: checked.plan, results: results, folder: folder, stoppedBy: stoppedBy)
+        var outcome = Outcome(plan: checked.plan, results: results, folder: nil, stoppedBy: stoppedBy)
+        do {
+            outcome.folder = try record.finish(staging, signingKey: signingKey)
+        } catch {
+            // Changes were made: they are still returned (and printed), with why they could not be recorded.
+            outcome.recordError = error
+        }
+        return outcome
     }
 
     /// ``run(trap:)`` with signals handled: before any change a signal stops the apply at once (exit 128+n);

@@ -23,10 +23,12 @@ package struct ApplyRecord: Sendable {
     package var allowDelete: Bool
     package var maxChanges: Int
 
-    /// Writes and commits the folder; returns its path. A name already taken gets `-2`, `-3`… as runs do.
-    package func write(
-        into output: OutputDirectory, name: String, signingKey: SigningKey?, trap: SignalTrap? = nil
-    ) throws(KeyAuditError) -> String {
+    /// Starts the folder before anything is changed: a staging folder (a name already taken gets `-2`, `-3`…
+    /// as runs do) holding the plan as it will be applied. The signal trap learns it, so a second signal removes
+    /// it.
+    package static func begin(
+        into output: OutputDirectory, name: String, planBytes: [UInt8], trap: SignalTrap? = nil
+    ) throws(KeyAuditError) -> RunFolder {
         var unique = name
         var suffix = 1
         while output.folder.kind(of: unique) != nil {
@@ -35,11 +37,17 @@ package struct ApplyRecord: Sendable {
         }
         let folder = try RunFolder(output: output, name: unique)
         trap?.setStaging(folder)
-        defer {
-            trap?.setStaging(nil)
+        do {
+            try folder.write(planBytes, as: "plan.json")
+        } catch {
             folder.discard()
+            throw error
         }
-        try folder.write(planBytes, as: "plan.json")
+        return folder
+    }
+
+    /// Writes the results into the started folder, seals and commits it; returns its path.
+    package func finish(_ folder: RunFolder, signingKey: SigningKey?) throws(KeyAuditError) -> String {
         var results = JSONWriter.bytes(json, style: .pretty(indent: 2, level: 0))
         results.append(10)
         try folder.write(results, as: "results.json")
@@ -102,7 +110,7 @@ package struct ApplyRecord: Sendable {
             let action = plan.actions.first { $0.number == result.number }?.kind ?? ""
             lines.append(
                 "| \(result.number) | \(Escaping.markdown(result.keyName ?? "(no name)")) | "
-                    + "\(Escaping.codeSpan(String(result.keyHash.prefix(12)))) | \(action) | "
+                    + "\(Escaping.codeSpan(String(result.keyHash.prefix(12)))) | \(Escaping.markdown(action)) | "
                     + "\(result.outcome.rawValue) | \(Escaping.markdown(result.detail)) |")
         }
         return lines.joined(separator: "\n") + "\n"

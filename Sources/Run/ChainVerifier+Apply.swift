@@ -16,6 +16,14 @@ extension ChainVerifier {
         _ output: OutputDirectory, only: String? = nil, snapshots: [String: String], signedRuns: Bool,
         options: Options, report: inout Report
     ) -> Int {
+        if only == nil {
+            for impostor in output.folder.names().sorted()
+            where isApplyFolderName(impostor) && output.folder.kind(of: impostor) != .folder {
+                report.problems.append(
+                    "\(output.url(impostor)) is \(output.folder.kind(of: impostor) == .symbolicLink ? "a symbolic link" : "not a folder") named like an apply folder: keyaudit never makes one; it was planted"
+                )
+            }
+        }
         let names =
             only.map { [$0] }
             ?? output.folder.names().filter { isApplyFolderName($0) && output.folder.kind(of: $0) == .folder }.sorted()
@@ -32,6 +40,25 @@ extension ChainVerifier {
             signature(check.signature, name: name, signedRuns: signedRuns, options: options, report: &report)
         }
         return names.count
+    }
+
+    /// Why the reports must not believe the apply folder `name` (nil: it holds): its files against SHA256SUMS,
+    /// its plan against results.json, the plan's run present with the snapshot the plan was made from. Used by the
+    /// next run before it lists the folder's changes; `snapshotSHA256` gives a run folder's snapshot sha256.
+    static func applyFolderProblem(
+        _ output: OutputDirectory, name: String, snapshotSHA256: (String) -> String?
+    ) -> String? {
+        guard let folder = output.folder.openFolder(name) else { return "it is not a folder keyaudit made" }
+        let check = checkFolder(folder)
+        if let first = check.problems.first { return first }
+        guard let bytes = folder.read("results.json", limit: 256 << 20), let results = try? JSONParser.parse(bytes),
+            results["kind"]?.stringValue == ApplyRecord.kind, let plan = results["plan"],
+            let sha = folder.sha256(of: "plan.json"), sha == plan["sha256"]?.stringValue
+        else { return "results.json does not record applying its plan.json" }
+        guard let run = plan["run"]?.stringValue, OutputDirectory.isRunFolderName(run),
+            let recorded = plan["snapshot_sha256"]?.stringValue, snapshotSHA256(run) == recorded
+        else { return "the run its plan was made from is not beside it with the same snapshot" }
+        return nil
     }
 
     /// results.json read back: its plan sha256 against plan.json, its run against the run folder beside it.

@@ -167,8 +167,11 @@ public enum ChainVerifier {
                     snapshots[name] = sha
                 }
             }
+            let signedRuns = output.runFolders().contains {
+                output.folder.openFolder($0)?.kind(of: RunSignature.fileName) == .file
+            }
             _ = applyFolders(
-                output, only: given, snapshots: snapshots, signedRuns: false, options: options, report: &report)
+                output, only: given, snapshots: snapshots, signedRuns: signedRuns, options: options, report: &report)
             report.end = "apply folder \(given) checked"
             return report
         }

@@ -40,12 +40,23 @@ package enum PlanJob {
         guard markdownPath != output else {
             throw .usage("--output \(output) must end in .json: the Markdown plan is written beside it as .md")
         }
+        let parentPath =
+            (output as NSString).deletingLastPathComponent.isEmpty
+            ? "." : (output as NSString).deletingLastPathComponent
+        // Never into a run or apply folder: a file there breaks its SHA256SUMS, and verify (and apply) refuse it.
+        let parentName =
+            (URL(fileURLWithPath: parentPath).standardizedFileURL.resolvingSymlinksInPath().path as NSString)
+            .lastPathComponent
+        if OutputDirectory.isRunFolderName(parentName) || ChainVerifier.isApplyFolderName(parentName) {
+            throw .usage(
+                "--output \(output) is inside the run or apply folder \(parentName), whose SHA256SUMS it would break; write the plan elsewhere"
+            )
+        }
         // Written through the folder's descriptor and renamed into place: a planted link is replaced, not followed.
-        let parent = try Folder(
-            opening: (output as NSString).deletingLastPathComponent.isEmpty
-                ? "." : (output as NSString).deletingLastPathComponent)
+        let parent = try Folder(opening: parentPath)
         try parent.writeAtomically(plan.encoded(), to: (output as NSString).lastPathComponent)
-        try parent.writeAtomically(Array(plan.markdown().utf8), to: (markdownPath as NSString).lastPathComponent)
+        try parent.writeAtomically(
+            Array(plan.markdown(planFile: output).utf8), to: (markdownPath as NSString).lastPathComponent)
         return Outcome(plan: plan, jsonPath: output, markdownPath: markdownPath)
     }
 }

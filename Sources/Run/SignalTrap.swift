@@ -38,6 +38,12 @@ package final class SignalTrap: @unchecked Sendable {
                     return true
                 }
                 if noted { return }
+                if lock.withLock({ deferring }) {
+                    FileHandle.standardError.write(
+                        Data(
+                            "keyaudit: error: interrupted again by signal \(signalNumber): the change in progress may have been made and is not recorded; apply the plan again to see where each key stands\n"
+                                .utf8))
+                }
                 // Removed by name through the output folder's descriptor; files the run still creates meanwhile are
                 // removed on the next pass, and once the folder is gone nothing more can be created in it.
                 lock.withLock { staging }?.discard()

@@ -155,6 +155,12 @@ struct ApplyCommand: AsyncParsableCommand {
                     "\(result.outcome.rawValue)  #\(result.number) \(Escaping.terminal(result.keyName ?? "(no name)")) "
                         + "(\(result.keyHash.prefix(12))): \(Escaping.terminal(result.detail))")
             }
+            if let recordError = outcome.recordError {
+                throw Terminal.fail(
+                    .cannotWrite(
+                        "the changes listed above were made, but their apply record could not be written (\(recordError.message)); keep this output as their record"
+                    ), format: logging.logFormat)
+            }
             let applied = outcome.results.count { $0.outcome == .applied }
             let already = outcome.results.count { $0.outcome == .alreadyApplied }
             print(
@@ -192,7 +198,7 @@ struct ApplyCommand: AsyncParsableCommand {
             }
             let body = action.request.body.map { " " + JSONWriter.string(.object($0), style: .compact) } ?? ""
             lines.append(
-                "#\(action.number) \(action.kind)  \(Escaping.terminal(action.keyName ?? "(no name)")) "
+                "#\(action.number) \(Escaping.terminal(action.kind))  \(Escaping.terminal(action.keyName ?? "(no name)")) "
                     + "(\(action.keyHash.prefix(12))): \(action.request.method) \(action.request.path)\(body)\(note)")
         }
         lines.append(

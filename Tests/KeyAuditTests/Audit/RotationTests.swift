@@ -61,6 +61,18 @@ struct RotationTests {
         #expect(Set(Self.flagged(keys, policy: policy)) == [Self.hash(1), Self.hash(3)])
     }
 
+    @Test("a rotation rolled back (successor disabled) or a successor that expired leaves the predecessor alone")
+    func unusableSuccessor() throws {
+        // 7 → 8 disabled (rolled back); 9 → 10 expired yesterday: 7 and 9 are the keys that work.
+        var expired = Self.key(10, rotatedFrom: 9, createdDaysAgo: 30).raw
+        expired["expires_at"] = .string(Timestamp.format(Self.now.addingTimeInterval(-86_400)))
+        let keys = [
+            Self.key(7), Self.key(8, rotatedFrom: 7, createdDaysAgo: 30, disabled: true), Self.key(9),
+            KeyRecord(expired),
+        ]
+        #expect(Self.flagged(keys).isEmpty)
+    }
+
     @Test("a predecessor missing from the snapshot, a self-reference or an unreadable date flag nothing")
     func oddRotations() {
         let selfReference = Self.key(7, rotatedFrom: 7, createdDaysAgo: 30)

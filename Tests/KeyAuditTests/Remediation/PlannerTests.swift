@@ -207,6 +207,7 @@ private final class FakeKeys: KeyEditing, @unchecked Sendable {
         self.keys = Dictionary(uniqueKeysWithValues: keys.map { ($0.identity, $0.raw) })
     }
 
+    func checkEndpoint() async throws(KeyAuditError) {}
     func key(_ hash: String) async throws(EditFailure) -> JSONObject? { lock.withLock { keys[hash] } }
 
     func send(_ request: RemediationPlan.Request) async throws(EditFailure) {

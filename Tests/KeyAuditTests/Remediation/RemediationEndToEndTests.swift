@@ -41,7 +41,9 @@ struct RemediationEndToEndTests {
         stale["updated_at"] = StandInAccount.timestamp(now.addingTimeInterval(-200 * 86_400))
         stale["created_at"] = StandInAccount.timestamp(now.addingTimeInterval(-300 * 86_400))
         keys.append(stale)
-        var expired = EndToEndTests.cleanKey(30, workspace: workspace, name: "expired-long-ago")
+        // Its name holds a pasted secret too: the deletion's precondition (which includes the name) compares
+        // what the API answers after the same redaction as the snapshot.
+        var expired = EndToEndTests.cleanKey(30, workspace: workspace, name: "expired-long-ago \(pastedSecret)")
         expired["expires_at"] = StandInAccount.timestamp(now.addingTimeInterval(-40 * 86_400))
         keys.append(expired)
         let account = StandInAccount(workspaces: [StandInWorkspace(id: workspace, keys: keys)])
@@ -343,6 +345,174 @@ struct RemediationEndToEndTests {
             let succeeded = changes.count - 2
             #expect(succeeded == 6, "\(changes)")
             #expect(Set(changes).count == 6)
+        }
+    }
+
+    /// The plan's text with `edit` applied to its first action of `kind` (a JSON object, re-encoded).
+    static func editAction(_ text: String, kind: String, _ edit: (inout [String: Any]) -> Void) throws -> String {
+        var document = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        var actions = try #require(document["actions"] as? [[String: Any]])
+        let index = try #require(actions.firstIndex { $0["kind"] as? String == kind })
+        edit(&actions[index])
+        document["actions"] = actions
+        return String(decoding: try JSONSerialization.data(withJSONObject: document), as: UTF8.self)
+    }
+
+    @Test("a plan edited into something plan never writes is refused (65): the kind, the body and expected agree")
+    func editedPlans() async throws {
+        let account = Self.account()
+        let output = TemporaryFolder("remediate")
+        let work = TemporaryFolder("remediate-work")
+        try await StandInServer.with(account.handler) { server in
+            let planPath = try await Self.runAndPlan(server, account, output: output, work: work)
+            let text = try String(contentsOfFile: planPath, encoding: .utf8)
+            func request(_ action: inout [String: Any], _ change: (inout [String: Any]) -> Void) {
+                var request = action["request"] as? [String: Any] ?? [:]
+                change(&request)
+                action["request"] = request
+            }
+            var edits: [(String, String)] = []
+            // A set-limit turned into a DELETE under its old kind.
+            edits.append(
+                (
+                    "method",
+                    try Self.editAction(text, kind: "set-limit") { action in
+                        request(&action) {
+                            $0["method"] = "DELETE"
+                            $0["body"] = nil
+                        }
+                        action["expected"] = [String: Any]()
+                    }
+                ))
+            // A loosening change: the limit removed.
+            edits.append(
+                (
+                    "loosening",
+                    try Self.editAction(text, kind: "set-limit") { action in
+                        request(&action) { $0["body"] = ["limit": NSNull()] }
+                        action["expected"] = ["limit": NSNull()]
+                    }
+                ))
+            // Nothing expected: it would count as done without anything sent.
+            edits.append(("expected", try Self.editAction(text, kind: "disable") { $0["expected"] = [String: Any]() }))
+            // A field added to the body only.
+            edits.append(
+                (
+                    "body",
+                    try Self.editAction(text, kind: "disable") { action in
+                        request(&action) { $0["body"] = ["disabled": true, "include_byok_in_limit": true] }
+                    }
+                ))
+            // Terminal escapes in the kind.
+            edits.append(
+                ("kind", try Self.editAction(text, kind: "disable") { $0["kind"] = "disable\u{1B}[2J\nFAKE" }))
+            // Numbers out of order.
+            edits.append(("number", try Self.editAction(text, kind: "disable") { $0["number"] = 99 }))
+            // The same member twice in a body (only a text edit can make one).
+            edits.append(
+                (
+                    "duplicate",
+                    text.replacingOccurrences(
+                        of: "\"limit_reset\": \"monthly\"", with: "\"limit_reset\": \"monthly\", \"limit\": null")
+                ))
+            for (what, edited) in edits {
+                let path = work.url("edited-\(what).json")
+                try edited.write(toFile: path, atomically: true, encoding: .utf8)
+                let result = try await CLI.run(
+                    ["apply", path, "--yes", "--allow-delete", "--base-url", server.baseURL, "--now", Self.at(20)],
+                    environment: Self.environment(account))
+                #expect(result.status == 65, "\(what): \(result.stderr)")
+                #expect(result.stderr.split(separator: "\n").count == 1, "\(what): \(result.stderr)")
+                #expect(!result.stderr.contains("\u{1B}"))
+                #expect(result.stderr.contains("not a usable keyaudit plan"), "\(what): \(result.stderr)")
+            }
+            #expect(server.requests.allSatisfy { $0.method == "GET" }, "nothing was changed")
+        }
+    }
+
+    @Test("a wrong --base-url is 64 before anything is read; a GET answering another key fails that action only")
+    func lyingEndpoints() async throws {
+        let account = Self.account()
+        let output = TemporaryFolder("remediate")
+        let work = TemporaryFolder("remediate-work")
+        try await StandInServer.with(account.handler) { server in
+            let planPath = try await Self.runAndPlan(server, account, output: output, work: work)
+            // Every path 404s under a wrong prefix: deletions must not be taken as done.
+            let wrong = server.baseURL.replacingOccurrences(of: "/api/v1", with: "/wrong/v1")
+            let misdirected = try await CLI.run(
+                ["apply", planPath, "--yes", "--allow-delete", "--base-url", wrong, "--now", Self.at(20)],
+                environment: Self.environment(account))
+            #expect(misdirected.status == 64, "\(misdirected.stdout)\(misdirected.stderr)")
+            #expect(misdirected.stderr.contains("--base-url"))
+            #expect(Self.applyFolders(output).isEmpty)
+
+            // GET /keys/{hash of key 20} answers with key 0.
+            let other = try #require(Self.key(account, 0))
+            account.faults = [
+                StandInAccount.Fault.reply(.json(["data": other])).only("/keys/\(Self.hash(20))").onlyMethod("GET")
+            ]
+            let result = try await CLI.run(
+                ["apply", planPath, "--yes", "--allow-delete", "--base-url", server.baseURL, "--now", Self.at(30)],
+                environment: Self.environment(account))
+            #expect(result.status == 1, "\(result.stderr)")
+            let outcomes = try Self.results(output.url(try #require(Self.applyFolders(output).first)))
+            #expect(outcomes[Self.hash(20)] == "failed", "\(outcomes)")
+            #expect(outcomes[Self.hash(10)] == "applied")
+            #expect(outcomes[Self.hash(30)] == "applied", "a name holding a secret does not make the key look changed")
+            #expect(Self.key(account, 20)?["disabled"] as? Bool == false)
+        }
+    }
+
+    @Test("a change that may have reached the API before a timeout is recorded as such; the apply folder is written")
+    func sentThenLost() async throws {
+        let account = Self.account()
+        let output = TemporaryFolder("remediate")
+        let work = TemporaryFolder("remediate-work")
+        try await StandInServer.with(account.handler) { server in
+            let planPath = try await Self.runAndPlan(server, account, output: output, work: work)
+            account.faults = [StandInAccount.Fault.hang.onlyMethod("PATCH")]
+            let result = try await CLI.run(
+                [
+                    "apply", planPath, "--yes", "--base-url", server.baseURL, "--now", Self.at(20), "--max-retries",
+                    "0",
+                    "--read-timeout", "1", "--timeout", "30",
+                ],
+                environment: Self.environment(account))
+            #expect(result.status == 69, "\(result.stderr)")
+            let folder = try #require(Self.applyFolders(output).first, "the apply folder is written")
+            let document = try EndToEndTests.json(output.url("\(folder)/results.json"))
+            let first = try #require(document["results"]?.arrayValue?.first)
+            #expect(first["outcome"]?.stringValue == "failed")
+            #expect(first["detail"]?.stringValue?.contains("may have reached the API") == true)
+            #expect(first["before"]?.objectValue != nil, "the key as read before is kept")
+            #expect(document["stopped_by"]?.stringValue != nil)
+        }
+    }
+
+    @Test("a forged apply folder is not listed by the next run's reports, and verify names it")
+    func forgedApplyFolder() async throws {
+        let account = Self.account()
+        let output = TemporaryFolder("remediate")
+        try await StandInServer.with(account.handler) { server in
+            let first = try await EndToEndTests.run(server, account, output: output, at: Self.at(0))
+            #expect(first.status == 0, "\(first.stderr)")
+            let forged = output.url("apply-20261126T040000Z")
+            try FileManager.default.createDirectory(atPath: forged, withIntermediateDirectories: true)
+            let results = """
+                {"kind": "keyaudit-apply", "finished_at": "2026-11-26T04:00:00Z", "plan": {"sha256": "00", "run": "x"},
+                 "results": [{"key_hash": "\(Self.hash(3))", "key_name": "clean-3", "action": "delete", "outcome": "applied"}]}
+                """
+            try results.write(toFile: forged + "/results.json", atomically: true, encoding: .utf8)
+            let sums = Checksum.sha256Hex(Array(results.utf8)) + "  results.json\n"
+            try sums.write(toFile: forged + "/SHA256SUMS", atomically: true, encoding: .utf8)
+            let next = try await EndToEndTests.run(server, account, output: output, at: "2026-11-27T03:00:00Z")
+            #expect(next.status == 0, "\(next.stderr)")
+            #expect(next.stderr.contains("apply-20261126T040000Z"), "\(next.stderr)")
+            let report = try String(contentsOfFile: output.url("latest/report.md"), encoding: .utf8)
+            #expect(!report.contains("Changes keyaudit applied"))
+            let verify = try await CLI.run(["verify", output.url("latest")])
+            #expect(verify.status == 65)
+            #expect(verify.stderr.contains("apply-20261126T040000Z"), "\(verify.stderr)")
         }
     }
 }
