@@ -46,8 +46,10 @@ package struct ManagementAPIClient: Sendable {
 
     // MARK: - The whole account
 
-    /// Lists every key of every workspace (or of `selected` only), disabled keys included.
+    /// Lists every key of every workspace (or of `selected` only), disabled keys included, with at most
+    /// `concurrency` requests in flight: fewer while the server answers 429 (see ``ConcurrencyWindow``).
     package func listAccount(selected: [String], concurrency: Int) async throws(KeyAuditError) -> AccountListing {
+        let window = ConcurrencyWindow(ceiling: concurrency)
         var workspaces: [JSONValue] = []
         var targets: [String?]
         var mode: Coverage.Mode
@@ -56,11 +58,11 @@ package struct ManagementAPIClient: Sendable {
             mode = .selectedWorkspaces
             targets = selected
             // Names and slugs help the report; a key that cannot list workspaces still lists keys.
-            if case .listed(let all) = try await listWorkspaces() {
+            if case .listed(let all) = try await listWorkspaces(window: window) {
                 workspaces = all.filter { selected.contains($0["id"]?.stringValue ?? "") }.map { .object($0) }
             }
         } else {
-            switch try await listWorkspaces() {
+            switch try await listWorkspaces(window: window) {
             case .listed(let all):
                 mode = .allWorkspaces
                 workspaces = all.map { .object($0) }
@@ -82,7 +84,7 @@ package struct ManagementAPIClient: Sendable {
         var keys: [JSONObject] = []
         var covered: [Coverage.Workspace] = []
         for target in targets {
-            let listing = try await listWorkspaceSettled(target, concurrency: concurrency)
+            let listing = try await listWorkspaceSettled(target, window: window)
             covered.append(
                 Coverage.Workspace(
                     id: target, keys: listing.keys.count, pages: listing.pages, attempts: listing.attempts,
@@ -120,12 +122,13 @@ package struct ManagementAPIClient: Sendable {
         case unsupported(Int)
     }
 
-    func listWorkspaces() async throws(KeyAuditError) -> WorkspaceAnswer {
+    func listWorkspaces(window: ConcurrencyWindow? = nil) async throws(KeyAuditError) -> WorkspaceAnswer {
         var all: [JSONObject] = []
         var offset = 0
         while true {
             let answer = try await getJSON(
-                "/workspaces", query: [("offset", String(offset)), ("limit", "100")], allowStatuses: [403, 404])
+                "/workspaces", query: [("offset", String(offset)), ("limit", "100")], allowStatuses: [403, 404],
+                window: window)
             guard case .json(let document) = answer else {
                 if case .status(let status, _) = answer { return .unsupported(status) }
                 return .unsupported(404)
@@ -167,7 +170,7 @@ package struct ManagementAPIClient: Sendable {
 
     /// Lists a workspace until two checks agree that nothing moved while paging, at most 1 + `maxRelistings` times.
     func listWorkspaceSettled(
-        _ workspace: String?, concurrency: Int
+        _ workspace: String?, window: ConcurrencyWindow
     ) async throws(KeyAuditError)
         -> WorkspaceListing
     {
@@ -175,7 +178,7 @@ package struct ManagementAPIClient: Sendable {
         var last: OnePass?
         while attempt <= Self.maxRelistings {
             attempt += 1
-            let pass = try await listOnce(workspace, concurrency: concurrency)
+            let pass = try await listOnce(workspace, window: window)
             if pass.shift == nil {
                 return WorkspaceListing(keys: pass.keys, pages: pass.pages, attempts: attempt, consistent: true)
             }
@@ -205,8 +208,11 @@ package struct ManagementAPIClient: Sendable {
         return query
     }
 
-    func fetchPage(_ workspace: String?, offset: Int) async throws(KeyAuditError) -> [JSONObject] {
-        let answer = try await getJSON("/keys", query: keysQuery(workspace, offset: offset), allowStatuses: [])
+    func fetchPage(
+        _ workspace: String?, offset: Int, window: ConcurrencyWindow? = nil
+    ) async throws(KeyAuditError) -> [JSONObject] {
+        let answer = try await getJSON(
+            "/keys", query: keysQuery(workspace, offset: offset), allowStatuses: [], window: window)
         guard case .json(let document) = answer, let data = document["data"]?.arrayValue else {
             throw .malformedData(
                 "GET /keys (offset \(offset)) answered without a \"data\" array; check --base-url points at the OpenRouter API"
@@ -226,9 +232,10 @@ package struct ManagementAPIClient: Sendable {
         return page
     }
 
-    /// One listing: page 0, then the remaining pages `concurrency` at a time, then a check that the count held.
-    func listOnce(_ workspace: String?, concurrency: Int) async throws(KeyAuditError) -> OnePass {
-        let first = try await fetchPage(workspace, offset: 0)
+    /// One listing: page 0, then the remaining pages as many at a time as the window allows, then a check that the
+    /// count held.
+    func listOnce(_ workspace: String?, window: ConcurrencyWindow) async throws(KeyAuditError) -> OnePass {
+        let first = try await fetchPage(workspace, offset: 0, window: window)
         guard first.count >= Self.pageSize else {
             return OnePass(keys: first, pages: 1, shift: nil)
         }
@@ -246,9 +253,10 @@ package struct ManagementAPIClient: Sendable {
                     let offset = next
                     next += step
                     running += 1
-                    group.addTask { (offset, try await self.fetchPage(workspace, offset: offset)) }
+                    group.addTask { (offset, try await self.fetchPage(workspace, offset: offset, window: window)) }
                 }
-                for _ in 0..<max(1, concurrency) { launch() }
+                // As many tasks as the ceiling; the window decides how many of them send at a time.
+                for _ in 0..<window.ceiling { launch() }
                 while running > 0, let (offset, page) = try await group.next() {
                     running -= 1
                     pages[offset] = page
@@ -300,7 +308,7 @@ package struct ManagementAPIClient: Sendable {
         }
         // A key deleted while paging shifts later pages up without a duplicate showing; the count tells.
         if shift == nil {
-            let probe = try await fetchPage(workspace, offset: keys.count - 1)
+            let probe = try await fetchPage(workspace, offset: keys.count - 1, window: window)
             let expected = keys.last?["hash"]?.stringValue
             if probe.count != 1 || probe.first?["hash"]?.stringValue != expected {
                 shift = "the number of keys changed while paging"
@@ -406,11 +414,11 @@ package struct ManagementAPIClient: Sendable {
 
     /// GET `path`, retried as the policy says, decoded as JSON. Statuses in `allowStatuses` are returned, not thrown.
     func getJSON(
-        _ path: String, query: [(String, String)], allowStatuses: Set<Int>
+        _ path: String, query: [(String, String)], allowStatuses: Set<Int>, window: ConcurrencyWindow? = nil
     ) async throws(KeyAuditError)
         -> Answer
     {
-        try await request("GET", path, query: query, body: nil, allowStatuses: allowStatuses)
+        try await request("GET", path, query: query, body: nil, allowStatuses: allowStatuses, window: window)
     }
 
     /// `method` on `path`, retried as the policy says, the answer decoded as JSON. Statuses in `allowStatuses`
@@ -425,7 +433,7 @@ package struct ManagementAPIClient: Sendable {
     /// connection that cannot be made, a timeout or the deadline still throws).
     func request(
         _ method: String, _ path: String, query: [(String, String)], body: [UInt8]?, allowStatuses: Set<Int>,
-        statusAfterRetries: Bool = false
+        statusAfterRetries: Bool = false, window: ConcurrencyWindow? = nil
     ) async throws(KeyAuditError)
         -> Answer
     {
@@ -442,18 +450,35 @@ package struct ManagementAPIClient: Sendable {
                     "no complete answer to \(what) within --timeout \(timeoutDescription)\(lastProblem.isEmpty ? "" : " (last: \(lastProblem))"); raise --timeout or try again later"
                 )
             }
+            // A listing's requests wait for a slot in its window (and out any Retry-After pause) before sending.
+            var slot: ConcurrencyWindow.Slot?
+            if let window {
+                guard let held = await window.acquire() else { throw .interrupted(signal: SIGINT) }
+                slot = held
+            }
             await stats.recordRequest()
             var wait: Duration?
             lastStatus = nil
             do {
+                var outcome = ConcurrencyWindow.Outcome.failed
+                defer { if let window, let slot { window.release(slot, outcome) } }
                 var headers = [
                     ("Authorization", key.authorizationHeaderValue), ("Accept", "application/json"),
                     ("User-Agent", "keyaudit/\(KeyAuditVersion.current)"),
                 ]
                 if body != nil { headers.append(("Content-Type", "application/json")) }
+                // `remaining` was taken before any wait for a slot: the deadline decides.
                 let response = try await transport.send(
-                    method: method, url: url, headers: headers, body: body, timeout: min(remaining, .seconds(60)),
+                    method: method, url: url, headers: headers, body: body,
+                    timeout: min(max(deadline - ContinuousClock.now, .zero), remaining, .seconds(60)),
                     maxBodyBytes: Self.maxBodyBytes)
+                outcome =
+                    response.status == 429
+                    ? .throttled(
+                        retryAfter: RetryPolicy.retryAfter(response.headers["retry-after"]).map {
+                            min($0, retry.maxRetryAfter)
+                        } ?? retry.backoff(retry: attempt))
+                    : .answered
                 switch response.status {
                 case 200..<300:
                     // A DELETE may answer with an empty body; a listing never does (its "data" check says so).

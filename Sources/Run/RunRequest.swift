@@ -25,7 +25,7 @@ public struct RunRequest: Sendable {
         public var key: ManagementKey
         /// Workspace ids given with `--workspace`; empty: every workspace `/workspaces` lists.
         public var workspaces: [String]
-        /// Key pages fetched in parallel (`--concurrency`, 1 to 64).
+        /// The most key pages fetched in parallel (`--concurrency`, 1 to 64); fewer while the API answers 429.
         public var concurrency: Int
         /// How failed requests are retried (`--max-retries`).
         public var retry: RetryPolicy

@@ -114,6 +114,29 @@ package final class StandInAccount: Sendable {
         var onPageServed: (@Sendable (_ offset: Int, _ workspace: String?) -> Void)?
         var latency = Duration.zero
         var clock: Date?
+        var rateLimit: RateLimit?
+        var throttled = 0
+    }
+
+    /// A token bucket of `rate` requests a second holding at most one second's worth (the shape of
+    /// `../shared/bench/mock_openrouter.py --rate-limit`): full at the start, refilled continuously.
+    private struct RateLimit {
+        var rate: Double
+        var tokens: Double
+        var refilled: ContinuousClock.Instant
+
+        /// nil when the request may be served, else the whole seconds until a token is free (at least 1).
+        mutating func admit(now: ContinuousClock.Instant) -> Int? {
+            let elapsed = now - refilled
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            tokens = min(rate, tokens + seconds * rate)
+            refilled = now
+            if tokens >= 1 {
+                tokens -= 1
+                return nil
+            }
+            return max(1, Int(((1 - tokens) / rate).rounded(.up)))
+        }
     }
 
     let managementKey: String
@@ -194,6 +217,21 @@ package final class StandInAccount: Sendable {
         set { state.withLock { $0.latency = newValue } }
     }
 
+    /// Requests a second the account admits (nil: no limit); a request beyond it is answered at once, before any
+    /// latency, with 429 and `Retry-After` in whole seconds until a token is free (at least 1). Setting it fills
+    /// the bucket.
+    package var rateLimit: Double? {
+        get { state.withLock { $0.rateLimit?.rate } }
+        set {
+            state.withLock { state in
+                state.rateLimit = newValue.map { RateLimit(rate: $0, tokens: $0, refilled: .now) }
+            }
+        }
+    }
+
+    /// Requests answered 429 by ``rateLimit``.
+    package var throttled: Int { state.withLock { $0.throttled } }
+
     // MARK: - Keys
 
     /// Adds `key` at the top of `workspace`'s listing (the newest key), stored exactly as given.
@@ -241,6 +279,14 @@ package final class StandInAccount: Sendable {
     }
 
     package func answer(_ request: StandInRequest) async -> StandInReply {
+        let limited = state.withLock { state -> Int? in
+            guard let wait = state.rateLimit?.admit(now: .now) else { return nil }
+            state.throttled += 1
+            return wait
+        }
+        if let limited {
+            return .error(status: 429, message: Self.message(429), headers: [("retry-after", String(limited))])
+        }
         let latency = self.latency
         if latency > .zero { try? await Task.sleep(for: latency) }
         let route = Self.route(request.path)

@@ -11,6 +11,7 @@ import KeyAuditTestSupport
 /// sizes, and the HTTP snapshot against a local stand-in with latency. Prints a table. `make bench` runs it.
 ///
 ///     keyaudit-bench [--sizes 10000,100000,300000] [--data DIR] [--http-keys 10000] [--latency-ms 50] [--skip-http]
+///                    [--live-keys 100000] [--live-rate 20] [--live-latency-ms 100] [--skip-live]
 
 struct Options {
     var sizes = [10_000, 100_000, 300_000]
@@ -19,6 +20,10 @@ struct Options {
     var latencyMs = 50
     var skipHTTP = false
     var skipStages = false
+    var liveKeys = 100_000
+    var liveRate = 20
+    var liveLatencyMs = 100
+    var skipLive = false
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -30,6 +35,10 @@ struct Options {
             case "--latency-ms": latencyMs = Int(iterator.next() ?? "") ?? latencyMs
             case "--skip-http": skipHTTP = true
             case "--skip-stages": skipStages = true
+            case "--live-keys": liveKeys = Int(iterator.next() ?? "") ?? liveKeys
+            case "--live-rate": liveRate = Int(iterator.next() ?? "") ?? liveRate
+            case "--live-latency-ms": liveLatencyMs = Int(iterator.next() ?? "") ?? liveLatencyMs
+            case "--skip-live": skipLive = true
             default:
                 FileHandle.standardError.write(Data("keyaudit-bench: unknown argument \(argument)\n".utf8))
                 exit(64)
@@ -245,5 +254,49 @@ if !options.skipHTTP {
         print("  --concurrency \(concurrency): \(String(format: "%.2f", result.seconds)) s, exit \(result.status)")
         try? FileManager.default.removeItem(atPath: output)
     }
+    try await server.stop()
+}
+
+if !options.skipLive {
+    // The live target of issue 15: a listing at the API's rate limit. 4 workspaces, a token bucket of `liveRate`
+    // requests a second (429 with Retry-After beyond it), `liveLatencyMs` per answer, the default concurrency.
+    let ids = (0..<4).map { String(format: "%08x-0000-4000-8000-%012x", 0x5eed_0000 + $0, $0) }
+    let perWorkspace = options.liveKeys / ids.count
+    let account = StandInAccount(
+        workspaces: ids.enumerated().map { index, id in
+            StandInWorkspace(
+                id: id, name: "Workspace \(index + 1)",
+                keys: StandInAccount.makeKeys(
+                    count: perWorkspace + (index < options.liveKeys % ids.count ? 1 : 0),
+                    disabled: perWorkspace / 10, workspace: id, seed: UInt64(17 + index), now: nowDate))
+        }, managementKey: "sk-or-v1-bench")
+    account.latency = .milliseconds(options.liveLatencyMs)
+    let server = try await StandInServer.start(account.answer)
+    print(
+        "\n== Live listing: \(options.liveKeys) keys in 4 workspaces, \(options.liveLatencyMs) ms per request, rate limit \(options.liveRate) requests/s =="
+    )
+    let output = (options.data as NSString).appendingPathComponent("live-output")
+    try? FileManager.default.removeItem(atPath: output)
+    setenv("OPENROUTER_MANAGEMENT_KEY", "sk-or-v1-bench", 1)
+    account.rateLimit = Double(options.liveRate)  // a full bucket at the start, as a fresh client would meet it
+    let result = runChild(
+        keyaudit,
+        ["snapshot", "--base-url", "http://127.0.0.1:\(server.port)/api/v1", "--output", output, "--quiet"])
+    let requests = server.requests.count
+    let throttled = account.throttled
+    // The floor as issue 15 states it: the requests the limiter let through, at the rate.
+    let floor = Double(requests - throttled) / Double(options.liveRate)
+    let written = try? Snapshot.header(fileAt: (output as NSString).appendingPathComponent("latest/snapshot.json"))
+    let listed = written.map { $0.header.coverage.workspaces.reduce(0) { $0 + $1.keys } }
+    print(
+        "  --concurrency 4 (ceiling): \(String(format: "%.2f", result.seconds)) s, exit \(result.status), keys \(listed.map(String.init) ?? "?") of \(options.liveKeys)"
+    )
+    print(
+        "  rate-limit floor (requests served / rate): \(String(format: "%.2f", floor)) s; ratio \(String(format: "%.3f", result.seconds / max(floor, 0.001))) (bound 1.15)"
+    )
+    print(
+        "  429s: \(throttled) of \(requests) requests = \(String(format: "%.1f", 100 * Double(throttled) / Double(max(requests, 1)))) % (bound < 5 %)"
+    )
+    try? FileManager.default.removeItem(atPath: output)
     try await server.stop()
 }

@@ -81,7 +81,10 @@ struct SourceOptions: ParsableArguments {
         help: ArgumentHelp("List only this workspace (repeatable). Default: every workspace.", valueName: "id"))
     var workspaces: [String] = []
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Pages fetched in parallel (1 to 64).", valueName: "n"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Most pages fetched in parallel (1 to 64); fewer while the API answers 429.", valueName: "n")
+    )
     var concurrency: Int = 4
 
     @Option(

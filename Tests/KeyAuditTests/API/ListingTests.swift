@@ -129,6 +129,28 @@ struct ListingTests {
         #expect(clock.now - started >= .milliseconds(950))
     }
 
+    @Test("a rate-limited API (a token bucket, 429 with Retry-After beyond it): every key, and few 429s")
+    func rateLimited() async throws {
+        // 5 requests a second (a bucket of 5), answers after 250 ms: one request in flight stays under the limit,
+        // two go over it. The limit binds whatever the machine's speed (even a slow debug server answers more
+        // than 5 pages a second), so a fixed concurrency of 16 meets a 429 on most of its requests and retries
+        // each (in an earlier shape of this test, 20 requests a second, fixed concurrency met 21 to 25 429s where
+        // the window met 12 to 14); the window shrinks to 1 and probes only now and then.
+        let account = Self.account([(Self.workspaceA, 1_500, 30), (Self.workspaceB, 1_450, 0)])
+        account.latency = .milliseconds(250)
+        account.rateLimit = 5
+        let (listing, requests) = try await Self.list(account, concurrency: 16)
+        #expect(listing.keys.count == 2_950)
+        #expect(Set(listing.keys.compactMap { $0["hash"]?.stringValue }) == Self.hashes(account.keys()))
+        #expect(listing.coverage.consistent)
+        let throttled = account.throttled
+        #expect(throttled >= 1)  // the limit was met: the test measures something
+        // The window's bound: the opening burst and each halving after it (sent before a 429 came back: at most
+        // 16 + 8 + 4 + 2 + 1), then one 429 per probe, which needs a run of 32 answers.
+        #expect(throttled <= 2 * 16 + requests.count / 32, "429s: \(throttled) of \(requests.count) requests")
+        #expect(listing.coverage.retries == throttled)
+    }
+
     @Test("500 then success, and 3 faults in a row then success")
     func serverErrors() async throws {
         let account = Self.account([(Self.workspaceA, 30, 0)])
