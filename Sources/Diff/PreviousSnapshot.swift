@@ -132,6 +132,8 @@ package struct PreviousSnapshot: Sendable {
         let thresholds: Policy.Thresholds
         let clock: Double
         let current: [KeyRecord]?
+        /// The current keys' identities, in their order: what the binary search per previous key compares.
+        let currentIdentities: [String]
         var keys: [Key] = []
         /// Workspace ids repeat on every key: one string each.
         var workspaces: [String: String] = [:]
@@ -140,6 +142,7 @@ package struct PreviousSnapshot: Sendable {
 
         init(policy: Policy, clock: Double, current: Snapshot?, rules: RulePositions) {
             self.current = current?.keys
+            self.currentIdentities = current?.keys.map(\.identity) ?? []
             self.rules = rules.rules.enumerated().filter { policy.setting(for: $0.element.id).enabled }
                 .map { (position: $0.offset, rule: $0.element) }
             thresholds = policy.thresholds
@@ -167,8 +170,8 @@ package struct PreviousSnapshot: Sendable {
                 keys.append(key)
                 return
             }
-            let low = Snapshot.firstIndex(atOrAfter: record.identity, in: current, by: \.identity)
-            if low < current.count, current[low].identity == record.identity {
+            let low = Snapshot.firstIndex(atOrAfter: record.identity, in: currentIdentities, by: { $0 })
+            if low < current.count, currentIdentities[low] == record.identity {
                 let now = current[low]
                 // Share the current key's strings where they are the same: no copy per key.
                 key.identity = now.identity

@@ -176,6 +176,10 @@ public struct Snapshot: Sendable {
     static func sortedUnique(_ keys: [KeyRecord]) -> [KeyRecord] { sortedUnique(keys, by: \.identity) }
 
     /// Binary search in items sorted by `identity`: the first position whose identity is not below `identity`.
+    ///
+    /// Inlinable so that each caller (other modules included) gets a copy specialised for its item type: the
+    /// generic version copied a whole item (a ``KeyRecord`` is about 600 bytes of references) per comparison.
+    @inlinable
     package static func firstIndex<Item>(atOrAfter identity: String, in items: [Item], by key: (Item) -> String) -> Int
     {
         var low = 0
