@@ -127,15 +127,13 @@ package final class StandInAccount: Sendable {
 
         /// nil when the request may be served, else the whole seconds until a token is free (at least 1).
         mutating func admit(now: ContinuousClock.Instant) -> Int? {
-            let elapsed = now - refilled
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-            tokens = min(rate, tokens + seconds * rate)
+            tokens = min(rate, tokens + Checked.seconds(now - refilled) * rate)
             refilled = now
             if tokens >= 1 {
                 tokens -= 1
                 return nil
             }
-            return max(1, Int(((1 - tokens) / rate).rounded(.up)))
+            return max(1, Checked.clampedInt(((1 - tokens) / rate).rounded(.up), to: 1...3_600))
         }
     }
 

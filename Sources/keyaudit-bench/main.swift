@@ -268,7 +268,8 @@ if !options.skipLive {
                 id: id, name: "Workspace \(index + 1)",
                 keys: StandInAccount.makeKeys(
                     count: perWorkspace + (index < options.liveKeys % ids.count ? 1 : 0),
-                    disabled: perWorkspace / 10, workspace: id, seed: UInt64(17 + index), now: nowDate))
+                    disabled: perWorkspace / 10, workspace: id, seed: 17 &+ UInt64(truncatingIfNeeded: index),
+                    now: nowDate))
         }, managementKey: "sk-or-v1-bench")
     account.latency = .milliseconds(options.liveLatencyMs)
     let server = try await StandInServer.start(account.answer)
