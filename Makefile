@@ -48,6 +48,7 @@ lint:
 bench: deps
 	$(SWIFT) build -c release --product keyaudit
 	$(SWIFT) build -c release --product keyaudit-bench
+	cc -O2 scripts/xlsx-floor.c $$(pkg-config --cflags --libs xlsxwriter) -o .build/release/xlsx-floor
 	./.build/release/keyaudit-bench $(BENCH_ARGS)
 
 ## install: release binary, man page and a copy of the default templates

@@ -6,6 +6,7 @@
  *   cc -O2 scripts/xlsx-floor.c $(pkg-config --cflags --libs xlsxwriter) -o /tmp/xlsx-floor
  *   /usr/bin/time -v /tmp/xlsx-floor /tmp/xlsx-floor.xlsx
  *   KEYS_ONLY=1 /usr/bin/time -v /tmp/xlsx-floor /tmp/xlsx-floor.xlsx     # the Keys sheet alone
+ *   /tmp/xlsx-floor /tmp/xlsx-floor.xlsx 300000                           # another size (1.7 findings per key)
  *
  * BENCHMARKS.md quotes it. It is a measuring instrument, not part of the build.
  */
@@ -15,6 +16,8 @@
 
 int main(int argc, char **argv) {
     const char *path = argc > 1 ? argv[1] : "xlsx-floor.xlsx";
+    int keys = argc > 2 ? atoi(argv[2]) : 100000;
+    if (keys <= 0 || keys > 10000000) return 2;
     lxw_workbook_options options = {.constant_memory = 1, .tmpdir = NULL, .use_zip64 = 1};
     lxw_workbook *workbook = workbook_new_opt(path, &options);
     if (!workbook) return 1;
@@ -25,7 +28,7 @@ int main(int argc, char **argv) {
     char text[200];
 
     lxw_worksheet *findings = workbook_add_worksheet(workbook, "Findings");
-    int findingRows = getenv("KEYS_ONLY") ? 0 : 170000;
+    int findingRows = getenv("KEYS_ONLY") ? 0 : keys / 10 * 17;
     for (int row = 0; row < findingRows; row++) {
         worksheet_write_string(findings, row, 0, "medium", NULL);
         worksheet_write_string(findings, row, 1, "stale-key", NULL);
@@ -43,7 +46,7 @@ int main(int argc, char **argv) {
     }
 
     lxw_worksheet *keys = workbook_add_worksheet(workbook, "Keys");
-    for (int row = 0; row < 100000; row++) {
+    for (int row = 0; row < keys; row++) {
         snprintf(text, sizeof text, "growth-prod-%d", row);
         worksheet_write_string(keys, row, 0, text, NULL);
         worksheet_write_string(keys, row, 1, "3e0e09c84da7fc381b2d858a8f3c5a20d6360eab7e331a045da01dd6c7957dd1", NULL);

@@ -125,6 +125,12 @@ print(
 )
 
 var wholeRuns: [(Int, Double, Int)] = []
+/// Per size: decode of both snapshots, Markdown + HTML, the C floor (nil when not measured).
+var decodeSeconds: [Int: Double] = [:]
+var textReportSeconds: [Int: Double] = [:]
+var floorSeconds: [Int: Double] = [:]
+var liveFigures: (ratio: Double, share: Double, complete: Bool)?
+let floorBinary = (binaryFolder as NSString).appendingPathComponent("xlsx-floor")
 for size in options.sizes {
     let folder = (options.data as NSString).appendingPathComponent("\(size)")
     let (snap, prev) = try benchData(count: size, in: folder, now: now)
@@ -181,6 +187,8 @@ for size in options.sizes {
                 try Checksum.sha256Hex(fileAt: (out as NSString).appendingPathComponent($0))
             }
         }
+        decodeSeconds[size] = table.filter { $0.0.hasPrefix("decode") }.reduce(0) { $0 + $1.1 }
+        textReportSeconds[size] = table.first { $0.0 == "report.md + report.html" }?.1
         let widths = [26, 10, 12]
         print(row(["stage", "seconds", "RSS after (MB)"], widths: widths))
         for (name, seconds, rss) in table {
@@ -216,6 +224,19 @@ for size in options.sizes {
     )
     wholeRuns.append((size, whole.seconds, whole.peakKB))
     try? FileManager.default.removeItem(atPath: output)
+    // The C floor, right after the run on the same machine: libxlsxwriter alone writing a workbook of the same
+    // shape (scripts/xlsx-floor.c, built by `make bench`).
+    if FileManager.default.isExecutableFile(atPath: floorBinary) {
+        let workbook = (folder as NSString).appendingPathComponent("floor.xlsx")
+        let floor = runChild(floorBinary, [workbook, String(size)])
+        try? FileManager.default.removeItem(atPath: workbook)
+        if floor.status == 0 {
+            floorSeconds[size] = floor.seconds
+            print(
+                "C floor (libxlsxwriter alone, same shape): \(String(format: "%.2f", floor.seconds)) s; keyaudit / floor \(String(format: "%.2f", whole.seconds / floor.seconds))"
+            )
+        }
+    }
 }
 
 if wholeRuns.count > 1 {
@@ -298,6 +319,46 @@ if !options.skipLive {
     print(
         "  429s: \(throttled) of \(requests) requests = \(String(format: "%.1f", 100 * Double(throttled) / Double(max(requests, 1)))) % (bound < 5 %)"
     )
+    liveFigures = (
+        result.seconds / max(floor, 0.001), Double(throttled) / Double(max(requests, 1)),
+        result.status == 0 && listed == options.liveKeys
+    )
     try? FileManager.default.removeItem(atPath: output)
     try await server.stop()
+}
+
+// Issue 15's targets, each figure beside its bound (100,000 keys where the target says so). One run of each: quote
+// medians of paired runs in BENCHMARKS.md, not a single figure.
+print("\n== Targets ==")
+let targetWidths = [44, 14, 14, 5]
+print(row(["target", "figure", "bound", "met"], widths: targetWidths))
+func target(_ name: String, _ figure: String, _ bound: String, _ met: Bool?) {
+    print(row([name, figure, bound, met.map { $0 ? "yes" : "NO" } ?? "-"], widths: targetWidths))
+}
+if let run = wholeRuns.first(where: { $0.0 == 100_000 }), let floor = floorSeconds[100_000] {
+    let ratio = run.1 / floor
+    target("whole run / C floor, 100,000 keys", String(format: "%.2f×", ratio), "≤ 1.25×", ratio <= 1.25)
+}
+if let decode = decodeSeconds[100_000] {
+    target("decode both snapshots, 100,000 keys", String(format: "%.2f s", decode), "≤ 1.5 s", decode <= 1.5)
+}
+if let text = textReportSeconds[100_000] {
+    target("report.md + report.html, 100,000 keys", String(format: "%.2f s", text), "≤ 0.5 s", text <= 0.5)
+}
+for (size, _, peak) in wholeRuns where size == 100_000 || size == 300_000 {
+    let bound = size == 100_000 ? 250 : 600
+    target("peak memory, --previous run, \(size) keys", "\(peak / 1024) MB", "≤ \(bound) MB", peak / 1024 <= bound)
+}
+if wholeRuns.count > 1 {
+    let perKey = wholeRuns.map { $0.1 / Double($0.0) }
+    let spread = (perKey.max() ?? 0) / max(perKey.min() ?? 1, 1e-12) - 1
+    target(
+        "cost per key, \(wholeRuns.first!.0) to \(wholeRuns.last!.0) keys", String(format: "±%.0f %%", spread * 50),
+        "±15 %", spread <= 0.30)
+}
+if let live = liveFigures {
+    target(
+        "live listing / rate-limit floor", String(format: "%.3f×", live.ratio), "≤ 1.15×",
+        live.ratio <= 1.15 && live.complete)
+    target("live listing: 429 share", String(format: "%.1f %%", live.share * 100), "< 5 %", live.share < 0.05)
 }
