@@ -16,8 +16,8 @@
 
 int main(int argc, char **argv) {
     const char *path = argc > 1 ? argv[1] : "xlsx-floor.xlsx";
-    int keys = argc > 2 ? atoi(argv[2]) : 100000;
-    if (keys <= 0 || keys > 10000000) return 2;
+    int keyCount = argc > 2 ? atoi(argv[2]) : 100000;
+    if (keyCount <= 0 || keyCount > 10000000) return 2;
     lxw_workbook_options options = {.constant_memory = 1, .tmpdir = NULL, .use_zip64 = 1};
     lxw_workbook *workbook = workbook_new_opt(path, &options);
     if (!workbook) return 1;
@@ -28,7 +28,7 @@ int main(int argc, char **argv) {
     char text[200];
 
     lxw_worksheet *findings = workbook_add_worksheet(workbook, "Findings");
-    int findingRows = getenv("KEYS_ONLY") ? 0 : keys / 10 * 17;
+    int findingRows = getenv("KEYS_ONLY") ? 0 : keyCount / 10 * 17;
     for (int row = 0; row < findingRows; row++) {
         worksheet_write_string(findings, row, 0, "medium", NULL);
         worksheet_write_string(findings, row, 1, "stale-key", NULL);
@@ -46,7 +46,7 @@ int main(int argc, char **argv) {
     }
 
     lxw_worksheet *keys = workbook_add_worksheet(workbook, "Keys");
-    for (int row = 0; row < keys; row++) {
+    for (int row = 0; row < keyCount; row++) {
         snprintf(text, sizeof text, "growth-prod-%d", row);
         worksheet_write_string(keys, row, 0, text, NULL);
         worksheet_write_string(keys, row, 1, "3e0e09c84da7fc381b2d858a8f3c5a20d6360eab7e331a045da01dd6c7957dd1", NULL);
