@@ -579,6 +579,7 @@ package enum PolicyLabels {
                 String(format: "%g%% of the limit", thresholds.limitRemainingShare * 100)
             ),
             ("Suppression expiring soon (within)", days(thresholds.suppressionWarningDays)),
+            ("Rotated key may stay enabled (after its successor)", days(thresholds.rotationGraceDays)),
         ]
     }
 }
