@@ -166,7 +166,7 @@ extension RemediationPlan {
     /// `planFile` is the plan's file name as the reviewer will apply it.
     package func markdown(planFile: String = "remediation.json") -> String {
         func md(_ text: String) -> String { Escaping.markdown(text) }
-        func code(_ text: String) -> String { Escaping.codeSpan(text) }
+        func code(_ text: String) -> String { Escaping.markdownCode(text) }
         var lines = [
             "# Remediation plan for run \(md(source.runName))", "",
             "Made \(Timestamp.display(createdAt)) from `\(source.runName)/snapshot.json` (sha256 "

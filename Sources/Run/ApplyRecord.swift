@@ -110,7 +110,7 @@ package struct ApplyRecord: Sendable {
             let action = plan.actions.first { $0.number == result.number }?.kind ?? ""
             lines.append(
                 "| \(result.number) | \(Escaping.markdown(result.keyName ?? "(no name)")) | "
-                    + "\(Escaping.codeSpan(String(result.keyHash.prefix(12)))) | \(Escaping.markdown(action)) | "
+                    + "\(Escaping.markdownCode(String(result.keyHash.prefix(12)))) | \(Escaping.markdown(action)) | "
                     + "\(result.outcome.rawValue) | \(Escaping.markdown(result.detail)) |")
         }
         return lines.joined(separator: "\n") + "\n"

@@ -231,35 +231,4 @@ package enum Escaping {
         }
         return out
     }
-
-    /// `text` as a Markdown code span fit for a table cell: backticks inside it cannot end the span (the fence
-    /// is one backtick longer than the longest run inside), `|` cannot end the cell (GitHub splits cells before
-    /// it reads code spans, so it is escaped even here), line breaks become spaces and invisible controls are
-    /// shown as their code point. Markdown escapes are not used: inside a code span they would show literally.
-    package static func codeSpan(_ text: String) -> String {
-        var body = ""
-        var longest = 0
-        var run = 0
-        for scalar in text.unicodeScalars {
-            if scalar == "`" {
-                run += 1
-                longest = max(longest, run)
-            } else {
-                run = 0
-            }
-            switch scalar {
-            case "|": body += "\\|"
-            case "\n", "\r", "\t": body += " "
-            default:
-                if isInvisibleControl(scalar) {
-                    body += codePoint(scalar)
-                } else {
-                    body.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        let fence = String(repeating: "`", count: longest + 1)
-        let padded = body.hasPrefix("`") || body.hasSuffix("`") || body.hasPrefix(" ") && body.hasSuffix(" ")
-        return fence + (padded ? " " + body + " " : body) + fence
-    }
 }
