@@ -55,9 +55,12 @@ package final class ReportJob: @unchecked Sendable {
             let path = (folder.descriptorPath as NSString).appendingPathComponent(ReportFormat.xlsx.fileName)
             let (hidden, shown) = (folder.descriptorPath, folder.path)
             let job = WorkbookJob()
+            let rowsWritten = job.rowsWritten
             job.start { () throws(KeyAuditError) in
                 do throws(KeyAuditError) {
-                    try XLSXReport.write(context: context, complete: handoff.wait, layout: layout, to: path)
+                    try XLSXReport.write(
+                        context: context, complete: handoff.wait, rowsWritten: rowsWritten.open, layout: layout,
+                        to: path)
                 } catch {
                     // Messages name the folder as the user knows it, not the descriptor path.
                     throw error.replacingInMessage(hidden, with: shown)
@@ -67,6 +70,14 @@ package final class ReportJob: @unchecked Sendable {
         }
         return ReportJob(formats: formats, templates: templates, folder: folder, handoff: handoff, workbook: workbook)
     }
+
+    /// Hands `context` (now with the diff) to the workbook, for its last sheets.
+    package func handOver(_ context: ReportContext) { handoff.fulfil(context) }
+
+    /// Blocks until the workbook's rows are all written (or it failed), when only compressing them is left: one
+    /// core's work, while writing the rows took both. A run writes its other files from here on, so that they
+    /// share the machine with zlib rather than with the rows. Returns at once without a workbook.
+    package func waitUntilRowsWritten() { workbook?.rowsWritten.wait() }
 
     /// Hands `context` (now with the diff) to the workbook, writes report.md and report.html, and waits for
     /// the workbook. The first error wins.
@@ -139,8 +150,33 @@ final class ContextHandoff: @unchecked Sendable {
     }
 }
 
+/// A gate that opens once and stays open.
+final class Latch: @unchecked Sendable {
+    // @unchecked: `isOpen` is guarded by `lock`; the semaphore is thread-safe.
+    private let gate = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var isOpen = false
+
+    /// The first call opens it; later ones do nothing.
+    @Sendable func open() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !isOpen else { return }
+        isOpen = true
+        gate.signal()
+    }
+
+    /// Blocks until it is open.
+    func wait() {
+        gate.wait()
+        gate.signal()
+    }
+}
+
 /// One background job with a typed error.
 final class WorkbookJob: @unchecked Sendable {
+    /// Opened by the workbook once its rows are written, and when the job ends whatever happened.
+    let rowsWritten = Latch()
     // @unchecked: `error` is written by the job before `done` is signalled and read only after waiting on it;
     // `waited` is used by the thread that started the job only.
     private let done = DispatchSemaphore(value: 0)
@@ -152,6 +188,7 @@ final class WorkbookJob: @unchecked Sendable {
         started = true
         let thread = Thread { [self] in
             do throws(KeyAuditError) { try work() } catch { self.error = error }
+            rowsWritten.open()
             done.signal()
         }
         thread.stackSize = 8 << 20

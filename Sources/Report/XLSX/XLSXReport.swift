@@ -11,16 +11,20 @@ enum XLSXReport {
     static let maxAutoWidth = 60.0
 
     static func write(context: ReportContext, layout: XLSXLayout, to path: String) throws(KeyAuditError) {
-        try write(context: context, complete: { context }, layout: layout, to: path)
+        try write(context: context, complete: { context }, rowsWritten: {}, layout: layout, to: path)
     }
 
-    /// - Parameter complete: called once the Findings and Keys sheets are written; may block until the run's
-    ///   context is complete (the diff known); nil: write the rest from `context`.
+    /// - Parameters:
+    ///   - complete: called once the Findings and Keys sheets are written; may block until the run's context is
+    ///     complete (the diff known); nil: write the rest from `context`.
+    ///   - rowsWritten: called when every row is written, before the workbook is compressed.
     static func write(
-        context: ReportContext, complete: @Sendable () -> ReportContext?, layout: XLSXLayout, to path: String
+        context: ReportContext, complete: @Sendable () -> ReportContext?, rowsWritten: () -> Void,
+        layout: XLSXLayout, to path: String
     ) throws(KeyAuditError) {
         do {
-            try writeWorkbook(context: context, complete: complete, layout: layout, path: path)
+            try writeWorkbook(
+                context: context, complete: complete, rowsWritten: rowsWritten, layout: layout, path: path)
             // libxlsxwriter creates the file with the process umask; the run folder's files are 0640.
             chmod(path, FileSystem.fileMode)
         } catch let error as KeyAuditError {
@@ -33,7 +37,8 @@ enum XLSXReport {
     }
 
     private static func writeWorkbook(
-        context: ReportContext, complete: () -> ReportContext?, layout: XLSXLayout, path: String
+        context: ReportContext, complete: () -> ReportContext?, rowsWritten: () -> Void, layout: XLSXLayout,
+        path: String
     ) throws {
         // libxlsxwriter's temporary files go beside the report (same file system, same permissions), not to /tmp.
         let workbook = try XLSXWorkbook(
@@ -52,16 +57,45 @@ enum XLSXReport {
         // streams its rows to a file of its own, so the sheets that need the diff can be written last.
         let worksheets = try layout.sheets.map { try workbook.addWorksheet(named: $0.name) }
         var sources = SheetSources(context: context)
-        var finished = context
-        for needsDiff in [false, true] {
-            if needsDiff {
-                finished = complete() ?? context
-                sources = SheetSources(context: finished, findingsPerKey: sources.findingsPerKey)
-            }
-            for (sheet, worksheet) in zip(layout.sheets, worksheets) where sheet.source.needsDiff == needsDiff {
-                try write(sheet, to: worksheet, context: finished, sources: sources, styles: styles)
+        // The Keys sheet is written on a thread of its own while this one writes Findings and the rest: each is
+        // about a core's worth of Swift and libxlsxwriter at 100,000 keys, and only zlib (in close) needs them
+        // both done. Safe because each worksheet is one thread's, and every format the Keys sheet uses is
+        // created (and registered with libxlsxwriter) here, before the thread starts; see XLSXWorkbook's
+        // formatLock.
+        let keySheets = zip(layout.sheets, worksheets).filter { $0.0.source == .keys }
+        for (sheet, _) in keySheets {
+            for column in sheet.columns { _ = try workbook.dateFormat(for: try styles.format(for: column)) }
+            // A layout may colour a Keys column by severity: the colours' conditional formats (dxf) are numbered
+            // now, in this order, not by whichever thread gets there first.
+            if sheet.columns.contains(where: \.severityColours) {
+                for (_, format) in styles.severity { try workbook.registerConditionalFormat(format) }
             }
         }
+        let keysThread = SheetThread(Unchecked((keySheets, context, sources, styles))) { unchecked in
+            let (keySheets, context, sources, styles) = unchecked.value
+            for (sheet, worksheet) in keySheets {
+                try write(sheet, to: worksheet, context: context, sources: sources, styles: styles)
+            }
+        }
+        do {
+            var finished = context
+            for needsDiff in [false, true] {
+                if needsDiff {
+                    finished = complete() ?? context
+                    sources = SheetSources(context: finished, findingsPerKey: sources.findingsPerKey)
+                }
+                for (sheet, worksheet) in zip(layout.sheets, worksheets)
+                where sheet.source.needsDiff == needsDiff && sheet.source != .keys {
+                    try write(sheet, to: worksheet, context: finished, sources: sources, styles: styles)
+                }
+            }
+        } catch {
+            // The Keys thread still writes into this workbook: it must end before the workbook is freed.
+            _ = try? keysThread.wait()
+            throw error
+        }
+        try keysThread.wait()
+        rowsWritten()
         try workbook.close()
     }
 
@@ -519,5 +553,37 @@ struct SheetSources {
         case "location": return .string(suppression.location)
         default: return .blank
         }
+    }
+}
+
+/// A value handed to another thread that the type system cannot see is safe to share: see each use.
+struct Unchecked<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
+
+/// Work on a thread of its own (8 MiB of stack, like the workbook's), joined with ``wait()``.
+final class SheetThread: @unchecked Sendable {
+    // @unchecked: `failure` is written by the thread before `done` is signalled and read only after waiting.
+    private let done = DispatchSemaphore(value: 0)
+    private var failure: (any Error)?
+    private var waited = false
+
+    init<Input>(_ input: Unchecked<Input>, _ work: @escaping @Sendable (Unchecked<Input>) throws -> Void) {
+        let thread = Thread { [self] in
+            do { try work(input) } catch { failure = error }
+            done.signal()
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    /// Blocks until the work has ended (at once on a second call); rethrows its error.
+    func wait() throws {
+        if !waited {
+            done.wait()
+            waited = true
+        }
+        if let failure { throw failure }
     }
 }

@@ -108,6 +108,20 @@ package final class XLSXWorkbook {
     private var foldedSheetNames: Set<String> = []
     /// Identifies this workbook's formats.
     let token = UInt64.random(in: 1...UInt64.max)
+    /// Guards the format tables above and libxlsxwriter's own (xf and dxf indices), so that in constant-memory
+    /// mode two worksheets can be written on two threads (`XLSXReport` does). Everything else a worksheet touches
+    /// while its rows are written is its own: in that mode each streams to a temporary file of its own and text
+    /// is written inline (there is no shared string table). Adding worksheets, properties and `close()` stay
+    /// one thread's.
+    private let formatLock = NSLock()
+
+    /// Runs `body` (a libxlsxwriter call that may register a format, e.g. a conditional format's dxf) with the
+    /// format tables locked.
+    func withFormatsLocked<T>(_ body: () throws -> T) rethrows -> T {
+        formatLock.lock()
+        defer { formatLock.unlock() }
+        return try body()
+    }
 
     /// Creates the workbook object. The file itself is written by `close()`; this checks at once that the
     /// target directory (and `options.tmpdir`) exists and is writable, so that a bad path fails before any data
@@ -230,7 +244,20 @@ package final class XLSXWorkbook {
     /// `XLSXCellFormat` (same `lxw_format *`).
     package func format(_ spec: XLSXFormat) throws -> XLSXCellFormat {
         let workbook = try live("creating a cell format")
+        formatLock.lock()
+        defer { formatLock.unlock() }
         return try format(spec, in: workbook)
+    }
+
+    /// Numbers `format` among the workbook's conditional formats (dxf) now, as its first use would.
+    package func registerConditionalFormat(_ format: XLSXCellFormat) throws {
+        _ = try live("registering a conditional format")
+        guard format.owner == token else {
+            throw XLSXError(
+                kind: .invalidArgument, message: "the format belongs to another workbook",
+                context: "registering a conditional format")
+        }
+        withFormatsLocked { _ = lxw_format_get_dxf_index(format.pointer) }
     }
 
     /// `validSheetName(_:)`, then made unique in this workbook by appending " (2)", " (3)", ... (shortening the
@@ -290,6 +317,8 @@ package final class XLSXWorkbook {
                 kind: .invalidArgument, message: "the format belongs to another workbook", context: "writing a date")
         }
         let key = format?.index ?? -1
+        formatLock.lock()
+        defer { formatLock.unlock() }
         if let variant = dateVariantByIndex[key] { return formatPointers[variant] }
         var spec = format.map { formatSpecs[$0.index] } ?? XLSXFormat()
         if spec.numberFormat == nil { spec.numberFormat = XLSXFormat.defaultDateTimeNumberFormat }
@@ -318,6 +347,10 @@ package final class XLSXWorkbook {
                 context: "creating a cell format")
         }
         spec.apply(to: pointer)
+        // Registered now, not when a cell first uses it: libxlsxwriter would otherwise number its cell styles
+        // (xf) in order of first use, which two worksheets written at once make a race, and styles.xml would
+        // differ from run to run. Creation order is fixed by the code.
+        _ = lxw_format_get_xf_index(pointer)
         let index = formatPointers.count
         formatPointers.append(pointer)
         formatSpecs.append(spec)

@@ -244,9 +244,12 @@ package final class XLSXWorksheet {
         let err: lxw_error = criterion.withCString { cCriterion in
             // Copied by libxlsxwriter (lxw_strdup_formula) before returning.
             if !criterion.isEmpty { options.value_string = UnsafeMutablePointer(mutating: cCriterion) }
-            return worksheet_conditional_format_range(
-                pointer, lxw_row_t(firstRow), lxw_col_t(firstColumn), lxw_row_t(lastRow), lxw_col_t(lastColumn),
-                &options)
+            // Registers the format's dxf index in the workbook's table: locked, like every format registration.
+            return workbook.withFormatsLocked {
+                worksheet_conditional_format_range(
+                    pointer, lxw_row_t(firstRow), lxw_col_t(firstColumn), lxw_row_t(lastRow), lxw_col_t(lastColumn),
+                    &options)
+            }
         }
         if err != LXW_NO_ERROR { throw XLSXError.library(err, context) }
     }

@@ -164,6 +164,39 @@ struct XLSXReportTests {
 
     // MARK: - Typed cells
 
+    @Test("Keys and Findings are written on two threads: every row in order, the same bytes every time")
+    func concurrentSheets() throws {
+        // Thousands of rows on both sheets, so that the two threads interleave their format lookups and flushes.
+        let now = GoldenReportFixture.now
+        let options = AccountGenerator.Options(
+            count: 1_500, workspaces: ["ws-a", "ws-b"], disabled: 100, seed: 7, now: now.timeIntervalSince1970)
+        let store = RawKeyStore()
+        let snapshot = Snapshot(
+            takenAt: now, source: "https://openrouter.ai/api/v1", workspaces: [],
+            coverage: GoldenReportFixture.coverage(keys: 1_500), previous: nil,
+            keys: AccountGenerator.keys(options).map { KeyRecord($0, store: store) })
+        let policy = Policy()
+        let audit = Auditor.audit(snapshot, policy: policy, now: now)
+        let context = ReportContext(
+            runName: "20261126T030000Z", generatedAt: now, snapshot: snapshot,
+            snapshotSHA256: String(repeating: "1", count: 64), audit: audit, diff: nil, brokenChain: nil)
+        #expect(audit.findings.count > 1_000)
+        let (book, bytes) = try Self.workbook(context)
+        let keys = try Table(book.sheet(named: "Keys"))
+        #expect(keys.sheet.rowCount == snapshot.keys.count + 1)
+        for (index, key) in snapshot.keys.enumerated() {
+            #expect(try keys.cell("Hash", row: index)?.text == key.identity)
+            #expect(try keys.cell("Name", row: index)?.text == key.name.map { Escaping.visible($0) })
+        }
+        let findings = try Table(book.sheet(named: "Findings"))
+        #expect(findings.sheet.rowCount == audit.findings.count + 1)
+        for (index, finding) in audit.findings.enumerated() {
+            #expect(try findings.cell("Key hash", row: index)?.text == finding.keyHash)
+            #expect(try findings.cell("Rule", row: index)?.text == finding.rule)
+        }
+        #expect(try Self.workbook(context).bytes == bytes, "two workbooks of the same context differ")
+    }
+
     @Test("money is a number with the money format, timestamps are dates, flags are booleans")
     func typedCells() throws {
         let context = GoldenReportFixture.context()
