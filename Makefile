@@ -44,8 +44,10 @@ fuzz: deps
 lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests Fuzz Package.swift
 
-## bench: the performance benchmark (release build; 10k, 100k and 300k keys)
+## bench: the performance benchmark (release build; 10k, 100k and 300k keys; python3 dumps report.xlsx's cells
+## for the exact C floor, scripts/xlsx-cells.py)
 bench: deps
+	@command -v python3 >/dev/null || { echo "make bench: python3 not found; the exact C floor needs it to read report.xlsx (apt-get install python3)" >&2; exit 1; }
 	$(SWIFT) build -c release --product keyaudit
 	$(SWIFT) build -c release --product keyaudit-bench
 	cc -O2 scripts/xlsx-floor.c $$(pkg-config --cflags --libs xlsxwriter) -o .build/release/xlsx-floor
