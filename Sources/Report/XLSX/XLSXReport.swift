@@ -19,7 +19,7 @@ enum XLSXReport {
     ///     complete (the diff known); nil: write the rest from `context`.
     ///   - rowsWritten: called when every row is written, before the workbook is compressed.
     static func write(
-        context: ReportContext, complete: @Sendable () -> ReportContext?, rowsWritten: () -> Void,
+        context: ReportContext, complete: @escaping @Sendable () -> ReportContext?, rowsWritten: () -> Void,
         layout: XLSXLayout, to path: String
     ) throws(KeyAuditError) {
         do {
@@ -37,8 +37,8 @@ enum XLSXReport {
     }
 
     private static func writeWorkbook(
-        context: ReportContext, complete: () -> ReportContext?, rowsWritten: () -> Void, layout: XLSXLayout,
-        path: String
+        context: ReportContext, complete: @escaping @Sendable () -> ReportContext?, rowsWritten: () -> Void,
+        layout: XLSXLayout, path: String
     ) throws {
         // libxlsxwriter's temporary files go beside the report (same file system, same permissions), not to /tmp.
         let workbook = try XLSXWorkbook(
@@ -56,47 +56,55 @@ enum XLSXReport {
         // Every sheet is added first, in the layout's order (the tabs' order); in constant-memory mode each
         // streams its rows to a file of its own, so the sheets that need the diff can be written last.
         let worksheets = try layout.sheets.map { try workbook.addWorksheet(named: $0.name) }
-        var sources = SheetSources(context: context)
-        // The Keys sheet is written on a thread of its own while this one writes Findings and the rest: each is
-        // about a core's worth of Swift and libxlsxwriter at 100,000 keys, and only zlib (in close) needs them
-        // both done. Safe because each worksheet is one thread's, and every format the Keys sheet uses is
-        // created (and registered with libxlsxwriter) here, before the thread starts; see XLSXWorkbook's
-        // formatLock.
-        let keySheets = zip(layout.sheets, worksheets).filter { $0.0.source == .keys }
-        for (sheet, _) in keySheets {
+        let sources = SheetSources(context: context)
+        // The Keys and Changes sheets are written on a thread of its own while this one writes Findings and the
+        // rest: at 100,000 keys each side is about a core's worth of Swift and libxlsxwriter, and only zlib (in
+        // close) needs them all done. Safe because each worksheet is one thread's, and every format the other
+        // thread's sheets use is created (and registered with libxlsxwriter) here, before it starts, so that
+        // the workbook's style numbering never depends on which thread gets somewhere first (see XLSXWorkbook's
+        // formatLock).
+        let sideSources: Set<XLSXLayout.Source> = [.keys, .changes]
+        let sideSheets = zip(layout.sheets, worksheets).filter { sideSources.contains($0.0.source) }
+        for (sheet, _) in sideSheets {
             for column in sheet.columns { _ = try workbook.dateFormat(for: try styles.format(for: column)) }
-            // A layout may colour a Keys column by severity: the colours' conditional formats (dxf) are numbered
-            // now, in this order, not by whichever thread gets there first.
             if sheet.columns.contains(where: \.severityColours) {
                 for (_, format) in styles.severity { try workbook.registerConditionalFormat(format) }
             }
         }
-        let keysThread = SheetThread(Unchecked((keySheets, context, sources, styles))) { unchecked in
-            let (keySheets, context, sources, styles) = unchecked.value
-            for (sheet, worksheet) in keySheets {
-                try write(sheet, to: worksheet, context: context, sources: sources, styles: styles)
-            }
+        let side = SheetThread(Unchecked((sideSheets, context, sources, styles))) { unchecked in
+            try writeSheets(
+                unchecked.value.0, context: unchecked.value.1, sources: unchecked.value.2, styles: unchecked.value.3,
+                complete: complete)
         }
         do {
-            var finished = context
-            for needsDiff in [false, true] {
-                if needsDiff {
-                    finished = complete() ?? context
-                    sources = SheetSources(context: finished, findingsPerKey: sources.findingsPerKey)
-                }
-                for (sheet, worksheet) in zip(layout.sheets, worksheets)
-                where sheet.source.needsDiff == needsDiff && sheet.source != .keys {
-                    try write(sheet, to: worksheet, context: finished, sources: sources, styles: styles)
-                }
-            }
+            try writeSheets(
+                zip(layout.sheets, worksheets).filter { !sideSources.contains($0.0.source) }, context: context,
+                sources: sources, styles: styles, complete: complete)
         } catch {
-            // The Keys thread still writes into this workbook: it must end before the workbook is freed.
-            _ = try? keysThread.wait()
+            // The other thread still writes into this workbook: it must end before the workbook is freed.
+            _ = try? side.wait()
             throw error
         }
-        try keysThread.wait()
+        try side.wait()
         rowsWritten()
         try workbook.close()
+    }
+
+    /// `sheets` in order: first those that need only the audit, then (once `complete` gives the whole context)
+    /// those that need the diff.
+    private static func writeSheets(
+        _ sheets: [(XLSXLayout.Sheet, XLSXWorksheet)], context: ReportContext, sources: SheetSources,
+        styles: Styles, complete: () -> ReportContext?
+    ) throws {
+        for (sheet, worksheet) in sheets where !sheet.source.needsDiff {
+            try write(sheet, to: worksheet, context: context, sources: sources, styles: styles)
+        }
+        guard sheets.contains(where: { $0.0.source.needsDiff }) else { return }
+        let finished = complete() ?? context
+        let sources = SheetSources(context: finished, findingsPerKey: sources.findingsPerKey)
+        for (sheet, worksheet) in sheets where sheet.source.needsDiff {
+            try write(sheet, to: worksheet, context: finished, sources: sources, styles: styles)
+        }
     }
 
     private static func write(
