@@ -43,7 +43,8 @@ struct Options {
             case "--live-rate": liveRate = Int(iterator.next() ?? "") ?? liveRate
             case "--live-latency-ms": liveLatencyMs = Int(iterator.next() ?? "") ?? liveLatencyMs
             case "--skip-live": skipLive = true
-            case "--pairs": pairs = Int(iterator.next() ?? "").map { max($0, 1) }
+            case "--pairs":
+                if let count = Int(iterator.next() ?? "") { pairs = max(count, 1) }
             default:
                 FileHandle.standardError.write(Data("keyaudit-bench: unknown argument \(argument)\n".utf8))
                 exit(64)
@@ -332,7 +333,7 @@ for size in options.sizes {
     }
     try? FileManager.default.removeItem(atPath: cells)
     let runSeconds = median(runs.map(\.seconds))
-    let peakKB = Int(median(runs.map { Double($0.peakKB) }))
+    let peakKB = Checked.int(median(runs.map { Double($0.peakKB) }), rounding: .toNearestOrAwayFromZero) ?? 0
     wholeRuns.append((size, runSeconds, peakKB))
     if !exact.isEmpty { exactFloors[size] = (median(exact.map(\.seconds)), median(exact.map(\.ratio))) }
     if !synthetic.isEmpty { syntheticFloors[size] = (median(synthetic.map(\.seconds)), median(synthetic.map(\.ratio))) }
