@@ -195,8 +195,12 @@ package enum Auditor {
 
     /// Key rules over every key, without suppressions or history. The findings keep only which rule matched
     /// which key; their text is derived from the same inputs when asked for (see ``Finding``).
+    ///
+    /// - Parameter parts: how many parts the keys are cut into, evaluated at once; nil: one per core from 20,000
+    ///   keys, else one.
     static func evaluate(
-        _ snapshot: Snapshot, previous: (any PreviousKeys)?, policy: Policy, now: Date, rules: [Rule]
+        _ snapshot: Snapshot, previous: (any PreviousKeys)?, policy: Policy, now: Date, rules: [Rule],
+        parts: Int? = nil
     ) -> [Finding] {
         let rules = rules.filter { $0.scope == .key && policy.setting(for: $0.id).enabled }
         let clock = now.timeIntervalSince1970
@@ -207,7 +211,8 @@ package enum Auditor {
         // Every key is evaluated on its own, so the keys are cut in parts evaluated at once (one per core, from
         // 20,000 keys: below that a thread costs more than it saves) and the parts' matches joined in key order:
         // the same findings in the same order as one loop.
-        let parts = keys.count >= 20_000 ? max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8)) : 1
+        let parts = max(
+            1, parts ?? (keys.count >= 20_000 ? min(ProcessInfo.processInfo.activeProcessorCount, 8) : 1))
         let results = PartResults(count: parts)
         DispatchQueue.concurrentPerform(iterations: parts) { part in
             let range = (keys.count * part / parts)..<(keys.count * (part + 1) / parts)

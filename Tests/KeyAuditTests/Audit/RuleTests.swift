@@ -188,6 +188,33 @@ struct RuleTests {
         #expect(RuleCatalog.rule("no-such-rule") == nil)
     }
 
+    @Test("the keys evaluated in parts at once give the findings of one pass, in the same order")
+    func evaluatedInParts() {
+        let now = Date(timeIntervalSince1970: 1_796_000_000)
+        let store = RawKeyStore()
+        var options = AccountGenerator.Options(
+            count: 3_001, workspaces: ["ws-a", "ws-b", "ws-c"], disabled: 200, seed: 11, now: now.timeIntervalSince1970)
+        let keys = AccountGenerator.keys(options).map { KeyRecord($0, store: store) }
+        options.usageScale = 0.5
+        let snapshot = Snapshot(
+            takenAt: now, source: "test", workspaces: [], coverage: Coverage(mode: .file), previous: nil, keys: keys)
+        let previous = PreviousSnapshot(
+            Snapshot(
+                takenAt: now.addingTimeInterval(-86_400), source: "test", workspaces: [],
+                coverage: Coverage(mode: .file), previous: nil,
+                keys: AccountGenerator.keys(options).map { KeyRecord($0, store: store) }),
+            policy: Policy(), now: now)
+        func summary(_ parts: Int) -> [String] {
+            Auditor.evaluate(
+                snapshot, previous: previous, policy: Policy(), now: now, rules: RuleCatalog.all, parts: parts
+            ).map { "\($0.rule) \($0.keyHash ?? "-") \($0.severity.rawValue) \($0.message)" }
+        }
+        let one = summary(1)
+        #expect(one.count > 1_000)
+        #expect(one.contains { $0.hasPrefix("disabled-with-usage") }, "a rule that reads the previous key matched")
+        for parts in [2, 3, 7] { #expect(summary(parts) == one, "\(parts) parts") }
+    }
+
     @Test("a healthy key triggers no rule at all")
     func healthyKey() {
         let result = RuleFixtures.audit([RuleFixtures.key(1), RuleFixtures.key(2)])
