@@ -232,7 +232,7 @@ public struct Snapshot: Sendable {
             var seen = 0
             for byte in identities[index].utf8.prefix(9) {
                 if byte >= 0x80 { exact = false }
-                if seen < 8 { prefix |= UInt64(byte) << (56 - 8 * UInt64(seen)) }
+                if seen < 8 { prefix |= UInt64(truncatingIfNeeded: byte) &<< UInt64(truncatingIfNeeded: 56 - 8 * seen) }
                 seen += 1
             }
             entries.append(Entry(prefix: prefix, exact: exact, index: index))

@@ -225,7 +225,7 @@ public struct JSONNumber: Sendable, Hashable {
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "0")...UInt8(ascii: "9"):
-                digits = digits &* 10 &+ UInt64(byte &- UInt8(ascii: "0"))
+                digits = digits &* 10 &+ UInt64(truncatingIfNeeded: byte &- UInt8(ascii: "0"))
                 count += 1
                 if fraction >= 0 { fraction += 1 }
                 if count > 15 { return nil }
