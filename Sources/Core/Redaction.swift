@@ -62,6 +62,24 @@ package enum Redaction {
     /// Whether `text` holds anything ``redact(_:)`` would remove.
     package static func holdsSecret(_ text: String) -> Bool { !redactReporting(text).kinds.isEmpty }
 
+    /// Whether ``redact(_:)`` would remove anything from `bytes` (the same rule, without building the text):
+    /// false means it would not. Over a JSON text without escapes this covers each string in it, member names
+    /// included: a secret in a string is a secret in the text (a quote is neither a letter nor a digit, so a
+    /// secret at a string's start is one in the text too). A match across strings only answers true more often.
+    package static func mightRedact(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let secrets = registry.secrets
+        guard mightHoldSecret(bytes, secrets: secrets), let base = bytes.baseAddress else { return false }
+        for secret in secrets where contains(bytes, secret) { return true }
+        // Each `sk-or-` is found by its first `-`.
+        var index = 2
+        while index < bytes.count, let found = memchr(base + index, 0x2D, bytes.count - index) {
+            let dash = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+            if dash >= 2, secretEnd(bytes, at: dash - 2) != nil { return true }
+            index = dash + 1
+        }
+        return false
+    }
+
     // MARK: - JSON values
 
     /// One redaction in a JSON value: where, and what was removed.
@@ -202,27 +220,34 @@ package enum Redaction {
                     continue outer
                 }
             }
-            if isSkOrPrefix(bytes, at: index), index == 0 || !isAlphanumeric(bytes[index - 1]) {
-                var end = index + 6
-                var significant = 0
-                while end < count, isSecretCharacter(bytes[end]) {
-                    if isAlphanumeric(bytes[end]) { significant += 1 }
-                    end += 1
-                }
-                if significant >= minimumSecretCharacters {
-                    output.append(contentsOf: "[REDACTED:".utf8)
-                    output.append(contentsOf: mask(UnsafeBufferPointer(rebasing: bytes[index..<end])))
-                    output.append(UInt8(ascii: "]"))
-                    kinds.append(.openRouterSecret)
-                    index = end
-                    continue
-                }
+            if let end = secretEnd(bytes, at: index) {
+                output.append(contentsOf: "[REDACTED:".utf8)
+                output.append(contentsOf: mask(UnsafeBufferPointer(rebasing: bytes[index..<end])))
+                output.append(UInt8(ascii: "]"))
+                kinds.append(.openRouterSecret)
+                index = end
+                continue
             }
             output.append(bytes[index])
             index += 1
         }
         guard !kinds.isEmpty else { return nil }
         return (String(decoding: output, as: UTF8.self), kinds)
+    }
+
+    /// Where the OpenRouter-shaped secret starting at `index` ends, or nil when none starts there: `sk-or-` in
+    /// any case, not preceded by a letter or digit, then a run of secret characters holding at least
+    /// ``minimumSecretCharacters`` letters and digits.
+    @inline(__always)
+    private static func secretEnd(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> Int? {
+        guard isSkOrPrefix(bytes, at: index), index == 0 || !isAlphanumeric(bytes[index - 1]) else { return nil }
+        var end = index + 6
+        var significant = 0
+        while end < bytes.count, isSecretCharacter(bytes[end]) {
+            if isAlphanumeric(bytes[end]) { significant += 1 }
+            end += 1
+        }
+        return significant >= minimumSecretCharacters ? end : nil
     }
 
     /// `sk-or-v1-0e6...1c96`: the prefix, the version (`v1-`) when there is one, then the first 3 and last 4

@@ -71,7 +71,7 @@ package struct PreviousSnapshot: Sendable {
             let header = try Snapshot.read(
                 mapped.bytes, origin: mapped.path, progress: mapped.release(below:), keepObjects: false,
                 restart: { builder.keys.removeAll() }
-            ) { builder.add($0, object: $1) }
+            ) { builder.add($0, configuration: $1) }
             if header.takenAt != guess {
                 builder = Builder(
                     policy: policy, clock: (header.takenAt ?? now).timeIntervalSince1970, current: current,
@@ -79,7 +79,7 @@ package struct PreviousSnapshot: Sendable {
                 _ = try Snapshot.read(
                     mapped.bytes, origin: mapped.path, progress: mapped.release(below:), keepObjects: false,
                     restart: { builder.keys.removeAll() }
-                ) { builder.add($0, object: $1) }
+                ) { builder.add($0, configuration: $1) }
             }
             return PreviousSnapshot(
                 takenAt: header.takenAt, previous: header.previous, keys: builder.finish(), rules: rules)
@@ -132,8 +132,9 @@ package struct PreviousSnapshot: Sendable {
         let thresholds: Policy.Thresholds
         let clock: Double
         let current: [KeyRecord]?
-        /// The current keys' identities, in their order: what the binary search per previous key compares.
-        let currentIdentities: [String]
+        /// The current keys' positions by identity (one hash per previous key instead of a binary search of
+        /// string comparisons).
+        let currentPositions: [String: Int]
         var keys: [Key] = []
         /// Workspace ids repeat on every key: one string each.
         var workspaces: [String: String] = [:]
@@ -142,17 +143,24 @@ package struct PreviousSnapshot: Sendable {
 
         init(policy: Policy, clock: Double, current: Snapshot?, rules: RulePositions) {
             self.current = current?.keys
-            self.currentIdentities = current?.keys.map(\.identity) ?? []
+            var positions: [String: Int] = [:]
+            if let keys = current?.keys {
+                positions.reserveCapacity(keys.count)
+                // Unique: a snapshot's keys are.
+                for index in keys.indices { positions[keys[index].identity] = index }
+            }
+            self.currentPositions = positions
             self.rules = rules.rules.enumerated().filter { policy.setting(for: $0.element.id).enabled }
                 .map { (position: $0.offset, rule: $0.element) }
             thresholds = policy.thresholds
             self.clock = clock
         }
 
-        mutating func add(_ record: KeyRecord) { add(record, object: record.raw) }
+        mutating func add(_ record: KeyRecord) { add(record, configuration: KeyRecord.configuration(of: record.raw)) }
 
-        /// `object`: the record's object as received (the record may not keep it).
-        mutating func add(_ record: KeyRecord, object: JSONObject) {
+        /// `configuration`: the record's configuration members as compact JSON (the record may not keep its
+        /// object).
+        mutating func add(_ record: KeyRecord, configuration: [UInt8]) {
             let input = RuleInput(key: record, previous: nil, thresholds: thresholds, now: clock)
             var matched = RuleSet()
             for (position, rule) in rules where rule.evaluate(input) != nil { matched.insert(position) }
@@ -166,20 +174,18 @@ package struct PreviousSnapshot: Sendable {
                 usage: record.usage, byokUsage: record.byokUsage, configuration: [], changes: nil,
                 matchedRules: matched)
             guard let current else {
-                key.configuration = KeyRecord.configuration(of: object)
+                key.configuration = configuration
                 keys.append(key)
                 return
             }
-            let low = Snapshot.firstIndex(atOrAfter: record.identity, in: currentIdentities, by: { $0 })
-            if low < current.count, currentIdentities[low] == record.identity {
-                let now = current[low]
+            if let position = currentPositions[record.identity] {
                 // Share the current key's strings where they are the same: no copy per key.
-                key.identity = now.identity
-                if key.name == now.name { key.name = now.name }
-                if key.workspaceId == now.workspaceId { key.workspaceId = now.workspaceId }
+                key.identity = current[position].identity
+                if key.name == current[position].name { key.name = current[position].name }
+                if key.workspaceId == current[position].workspaceId { key.workspaceId = current[position].workspaceId }
                 key.changes =
-                    record.configurationFingerprint == now.configurationFingerprint
-                    ? [] : SnapshotDiff.configurationChanges(KeyRecord.configuration(of: object), now.raw)
+                    record.configurationFingerprint == current[position].configurationFingerprint
+                    ? [] : SnapshotDiff.configurationChanges(configuration, current[position].raw)
             }
             keys.append(key)
         }

@@ -95,6 +95,21 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
             return oneLine(error.message).map { "snapshot: \($0)" }
         }
         let encoded = snapshot.encoded()
+        // Each key read from its bytes equals the key read as a tree (as every key was before the scanner).
+        if let asTrees = try? Snapshot.decode(bytes, origin: "fuzz.json", scanKeys: false) {
+            guard asTrees.keys.count == snapshot.keys.count else {
+                return "snapshot: \(snapshot.keys.count) keys read from their bytes, \(asTrees.keys.count) as trees"
+            }
+            for (scanned, tree) in zip(snapshot.keys, asTrees.keys) {
+                let differences = scanned.differences(from: tree)
+                if !differences.isEmpty {
+                    return "snapshot: a key read from its bytes differs from it read as a tree: \(differences)"
+                }
+            }
+            if asTrees.encoded() != encoded { return "snapshot: keys read as trees write other bytes" }
+        } else {
+            return "snapshot: read from the keys' bytes, but not as trees"
+        }
         if Redaction.holdsSecret(String(decoding: encoded, as: UTF8.self)) {
             return "snapshot: the written snapshot holds a secret"
         }

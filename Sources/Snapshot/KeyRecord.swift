@@ -12,9 +12,10 @@ public struct KeyRecord: Sendable {
     /// memory); everything else keyaudit reads from it is kept in typed form.
     private var rawStore: RawKeyStore?
     private let rawLocation: RawKeyStore.Location
-    /// A fingerprint of the configuration members (see ``configuration(of:)``): two keys whose
-    /// fingerprints match have the same configuration (SipHash with this process's random seed: a collision
-    /// is about one in 2^64 and cannot be aimed at).
+    /// A fingerprint of the configuration members (see ``configuration(of:)``), the SipHash of their compact
+    /// JSON: two keys whose fingerprints match have the same configuration (with this process's random seed: a
+    /// collision is about one in 2^64 and cannot be aimed at). Bytes, not a tree: a key read from its bytes and
+    /// one read as a tree get the same fingerprint for the same members.
     package let configurationFingerprint: UInt64
     /// Fields present in the object that keyaudit does not know, in the order received.
     public let extraFields: [(String, JSONValue)]
@@ -106,6 +107,15 @@ public struct KeyRecord: Sendable {
         "creator_user_id", "workspace_id", "external_user", "rotated_from_hash",
     ]
     static let knownFieldIndex = Dictionary(uniqueKeysWithValues: knownFields.enumerated().map { ($1, $0) })
+
+    /// The known fields by position in ``knownFields`` (what the reader looks up without hashing a name).
+    enum Field: Int, CaseIterable {
+        case hash, name, label, disabled, limit, limitRemaining, limitReset, includeByokInLimit, usage, usageDaily
+        case usageWeekly, usageMonthly, byokUsage, byokUsageDaily, byokUsageWeekly, byokUsageMonthly, createdAt
+        case updatedAt, expiresAt, lastUsedAt, creatorUserId, workspaceId, externalUser, rotatedFromHash
+
+        var name: String { KeyRecord.knownFields[rawValue] }
+    }
     /// Fields that change by themselves (usage, remaining credit, edit and use times): not configuration.
     package static let volatileFields: Set<String> = [
         "usage", "usage_daily", "usage_weekly", "usage_monthly", "byok_usage", "byok_usage_daily",
@@ -124,6 +134,13 @@ public struct KeyRecord: Sendable {
         var bytes: [UInt8] = []
         JSONWriter.write(.object(JSONObject(members)), into: &bytes, style: .compact)
         return bytes
+    }
+
+    /// ``configurationFingerprint`` of these configuration members (compact JSON).
+    static func fingerprint(_ configuration: [UInt8]) -> UInt64 {
+        var hasher = Hasher()
+        configuration.withUnsafeBytes { hasher.combine(bytes: $0) }
+        return UInt64(truncatingIfNeeded: hasher.finalize())
     }
 
     /// Whether a field was absent, null or had a value (null and absent mean different things to the rules).
@@ -148,18 +165,44 @@ public struct KeyRecord: Sendable {
 
     /// A key from an object already passed through ``Redaction/redact(_:)-JSONObject`` (the caller needs the
     /// redacted object itself), with what that redaction found.
-    package init(redacted raw: JSONObject, secrets: [Redaction.Record], store: RawKeyStore?) {
-        self.redactedSecrets = secrets
+    ///
+    /// - Parameter configuration: ``configuration(of:)`` of `raw`, when the caller has it.
+    package init(
+        redacted raw: JSONObject, secrets: [Redaction.Record], configuration: [UInt8]? = nil, store: RawKeyStore?
+    ) {
         var compact: [UInt8] = []
+        if store != nil { JSONWriter.write(.object(raw), into: &compact, style: .compact) }
+        self.init(
+            reader: FieldReader(raw), compact: compact, configuration: configuration ?? Self.configuration(of: raw),
+            secrets: secrets, store: store
+        ) { JSONWriter.bytes(.object(raw), style: .compact) }
+    }
+
+    /// A key read straight from its bytes by `scanner` (see ``KeyObjectScanner``): nothing in it was redacted.
+    init(scanned scanner: borrowing KeyObjectScanner, store: RawKeyStore?) {
+        let compact = scanner.compact
+        self.init(
+            reader: FieldReader(slots: scanner.slots, extraFields: scanner.extraFields), compact: compact,
+            configuration: scanner.configuration, secrets: [], store: store
+        ) { compact }
+    }
+
+    /// - Parameters:
+    ///   - compact: the object as compact JSON; may be empty when `store` is nil (then `written` makes it
+    ///     if the identity needs it).
+    private init(
+        reader: FieldReader, compact: [UInt8], configuration: [UInt8], secrets: [Redaction.Record],
+        store: RawKeyStore?, written: () -> [UInt8]
+    ) {
+        var reader = reader
+        self.redactedSecrets = secrets
         if let store {
-            JSONWriter.write(.object(raw), into: &compact, style: .compact)
             self.rawLocation = store.append(compact)
         } else {
             self.rawLocation = .init(chunk: 0, offset: 0, length: 0)
         }
         self.rawStore = store
-        var reader = FieldReader(raw)
-        self.configurationFingerprint = reader.configurationFingerprint
+        self.configurationFingerprint = Self.fingerprint(configuration)
         var bits: UInt64 = 0
         for index in Self.knownFields.indices {
             let state: Presence
@@ -172,42 +215,41 @@ public struct KeyRecord: Sendable {
         }
         self.presenceBits = bits
         self.extraFields = reader.extraFields
-        let hash = reader.string("hash", required: true)
+        let hash = reader.string(.hash, required: true)
         if let hash, !Self.isWellFormedHash(hash) {
             reader.problems.append(
-                FieldProblem(field: "hash", problem: "is not 64 hexadecimal characters", value: hash))
+                FieldProblem(field: Field.hash.name, problem: "is not 64 hexadecimal characters", value: hash))
         }
         self.hash = hash
-        self.name = reader.string("name", required: true)
-        self.label = reader.string("label")
-        self.disabled = reader.bool("disabled", required: true)
-        self._limit = PackedDouble(reader.number("limit"))
-        self._limitRemaining = PackedDouble(reader.number("limit_remaining"))
-        self.limitReset = reader.string("limit_reset")
-        self.includeByokInLimit = reader.bool("include_byok_in_limit")
-        self._usage = PackedDouble(reader.number("usage"))
-        self._usageDaily = PackedDouble(reader.number("usage_daily"))
-        self._usageWeekly = PackedDouble(reader.number("usage_weekly"))
-        self._usageMonthly = PackedDouble(reader.number("usage_monthly"))
-        self._byokUsage = PackedDouble(reader.number("byok_usage"))
-        self._byokUsageDaily = PackedDouble(reader.number("byok_usage_daily"))
-        self._byokUsageWeekly = PackedDouble(reader.number("byok_usage_weekly"))
-        self._byokUsageMonthly = PackedDouble(reader.number("byok_usage_monthly"))
-        self._createdAt = PackedDouble(reader.timestamp("created_at", required: true))
-        self._updatedAt = PackedDouble(reader.timestamp("updated_at"))
-        self._expiresAt = PackedDouble(reader.timestamp("expires_at"))
-        self._lastUsedAt = PackedDouble(reader.timestamp("last_used_at"))
-        self.creatorUserId = reader.string("creator_user_id")
-        self.workspaceId = reader.string("workspace_id")
-        self.externalUser = reader.string("external_user")
-        self.rotatedFromHash = reader.string("rotated_from_hash")
+        self.name = reader.string(.name, required: true)
+        self.label = reader.string(.label)
+        self.disabled = reader.bool(.disabled, required: true)
+        self._limit = PackedDouble(reader.number(.limit))
+        self._limitRemaining = PackedDouble(reader.number(.limitRemaining))
+        self.limitReset = reader.string(.limitReset)
+        self.includeByokInLimit = reader.bool(.includeByokInLimit)
+        self._usage = PackedDouble(reader.number(.usage))
+        self._usageDaily = PackedDouble(reader.number(.usageDaily))
+        self._usageWeekly = PackedDouble(reader.number(.usageWeekly))
+        self._usageMonthly = PackedDouble(reader.number(.usageMonthly))
+        self._byokUsage = PackedDouble(reader.number(.byokUsage))
+        self._byokUsageDaily = PackedDouble(reader.number(.byokUsageDaily))
+        self._byokUsageWeekly = PackedDouble(reader.number(.byokUsageWeekly))
+        self._byokUsageMonthly = PackedDouble(reader.number(.byokUsageMonthly))
+        self._createdAt = PackedDouble(reader.timestamp(.createdAt, required: true))
+        self._updatedAt = PackedDouble(reader.timestamp(.updatedAt))
+        self._expiresAt = PackedDouble(reader.timestamp(.expiresAt))
+        self._lastUsedAt = PackedDouble(reader.timestamp(.lastUsedAt))
+        self.creatorUserId = reader.string(.creatorUserId)
+        self.workspaceId = reader.string(.workspaceId)
+        self.externalUser = reader.string(.externalUser)
+        self.rotatedFromHash = reader.string(.rotatedFromHash)
         self.problems = reader.problems
         if let hash, !hash.isEmpty {
             self.identity = hash
         } else {
             // Sorts after every hex hash; stable for the same content.
-            if compact.isEmpty { JSONWriter.write(.object(raw), into: &compact, style: .compact) }
-            self.identity = Self.noHashPrefix + Checksum.sha256Hex(compact).prefix(16)
+            self.identity = Self.noHashPrefix + Checksum.sha256Hex(compact.isEmpty ? written() : compact).prefix(16)
         }
     }
 
@@ -259,8 +301,12 @@ public struct KeyRecord: Sendable {
 
     package static func isWellFormedHash(_ text: String) -> Bool {
         let utf8 = text.utf8
-        return utf8.count == 64
-            && utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) || ($0 >= 65 && $0 <= 70) }
+        guard utf8.count == 64 else { return false }
+        var hex = true
+        for byte in utf8 where !((byte >= 48 && byte <= 57) || (byte | 0x20 >= 97 && byte | 0x20 <= 102)) {
+            hex = false
+        }
+        return hex
     }
 }
 
@@ -289,41 +335,38 @@ private struct FieldReader {
     /// The first value of each known field, by its index in `KeyRecord.knownFields`.
     var slots: [JSONValue?]
     var extraFields: [(String, JSONValue)] = []
-    /// See `KeyRecord.configurationFingerprint`: the configuration members, names and values, byte-exact.
-    var configurationFingerprint: UInt64
     var problems: [FieldProblem] = []
 
     /// One pass over the members (the fields used to be looked up one by one, each a scan of the object).
     init(_ object: JSONObject) {
         slots = [JSONValue?](repeating: nil, count: KeyRecord.knownFields.count)
-        var hasher = Hasher()
         for (field, value) in zip(object.keys, object.values) {
             if let index = KeyRecord.knownFieldIndex[field] {
                 if slots[index] == nil { slots[index] = value }
-                if KeyRecord.volatileKnownFields[index] { continue }
             } else {
                 extraFields.append((field, value))
             }
-            JSONObject.hashUTF8(field, into: &hasher)
-            value.hash(into: &hasher)
         }
-        configurationFingerprint = UInt64(truncatingIfNeeded: hasher.finalize())
     }
 
-    func value(_ field: String) -> JSONValue? {
-        KeyRecord.knownFieldIndex[field].flatMap { slots[$0] }
+    /// Fields already sorted out (see ``KeyObjectScanner``).
+    init(slots: [JSONValue?], extraFields: [(String, JSONValue)]) {
+        self.slots = slots
+        self.extraFields = extraFields
     }
 
-    mutating func complain(_ field: String, _ problem: String, _ value: JSONValue?) {
+    func value(_ field: KeyRecord.Field) -> JSONValue? { slots[field.rawValue] }
+
+    mutating func complain(_ field: KeyRecord.Field, _ problem: String, _ value: JSONValue?) {
         var shown: String?
         if let value {
             let text = JSONWriter.string(value, style: .compact)
             shown = text.count > 80 ? String(text.prefix(80)) + "…" : text
         }
-        problems.append(FieldProblem(field: field, problem: problem, value: shown))
+        problems.append(FieldProblem(field: field.name, problem: problem, value: shown))
     }
 
-    mutating func string(_ field: String, required: Bool = false) -> String? {
+    mutating func string(_ field: KeyRecord.Field, required: Bool = false) -> String? {
         switch value(field) {
         case .none:
             if required { complain(field, "is missing", nil) }
@@ -339,7 +382,7 @@ private struct FieldReader {
         }
     }
 
-    mutating func bool(_ field: String, required: Bool = false) -> Bool? {
+    mutating func bool(_ field: KeyRecord.Field, required: Bool = false) -> Bool? {
         switch value(field) {
         case .none:
             if required { complain(field, "is missing", nil) }
@@ -357,7 +400,7 @@ private struct FieldReader {
         }
     }
 
-    mutating func number(_ field: String) -> Double? {
+    mutating func number(_ field: KeyRecord.Field) -> Double? {
         switch value(field) {
         case .none, .null?:
             return nil
@@ -384,7 +427,7 @@ private struct FieldReader {
 
     /// Every number of a key is an amount in USD: one beyond ``KeyRecord/largestAmount`` cannot be counted to
     /// the cent (or summed, or shown) and is kept as received, flagged, instead of being read.
-    mutating func inRange(_ field: String, _ value: Double, _ received: JSONValue) -> Double? {
+    mutating func inRange(_ field: KeyRecord.Field, _ value: Double, _ received: JSONValue) -> Double? {
         guard value.magnitude <= KeyRecord.largestAmount else {
             complain(field, "is too large to be an amount keyaudit can represent (over 90 trillion USD)", received)
             return nil
@@ -392,7 +435,7 @@ private struct FieldReader {
         return value
     }
 
-    mutating func timestamp(_ field: String, required: Bool = false) -> Double? {
+    mutating func timestamp(_ field: KeyRecord.Field, required: Bool = false) -> Double? {
         switch value(field) {
         case .none:
             if required { complain(field, "is missing", nil) }

@@ -196,21 +196,55 @@ public struct Snapshot: Sendable {
     /// second array of 100,000 keys would cost 30 MB.
     package static func sortedUnique<Item>(_ items: consuming [Item], by identity: (Item) -> String) -> [Item] {
         var items = items
-        if zip(items, items.dropFirst()).allSatisfy({ identity($0) < identity($1) }) { return items }
-        // Sorted through indices (a key is large); ties keep input order so the last occurrence wins below.
-        let order = items.indices.sorted { lhs, rhs in
-            let (a, b) = (identity(items[lhs]), identity(items[rhs]))
-            return a != b ? a < b : lhs < rhs
-        }
+        // The identities alone (a key is large: comparing through `identity` copied two keys per comparison).
+        let identities = items.map(identity)
+        if zip(identities, identities.dropFirst()).allSatisfy({ $0 < $1 }) { return items }
+        let order = sortedOrder(identities)
         items.permute(into: order)
         var kept = 0
         for index in items.indices {
-            if index + 1 < items.count, identity(items[index + 1]) == identity(items[index]) { continue }
+            if index + 1 < items.count, identities[order[index + 1]] == identities[order[index]] { continue }
             items.swapAt(kept, index)
             kept += 1
         }
         items.removeLast(items.count - kept)
         return items
+    }
+
+    /// The positions of `identities` in ascending order (`String`'s), equal ones in input order (so that the
+    /// last occurrence is the last of its run).
+    ///
+    /// Compared by their first eight bytes as one number where that decides (hashes differ there): a `String`
+    /// comparison per step was most of the sort. Only where both strings begin with nine ASCII bytes (or are
+    /// ASCII and shorter): `String` orders by Unicode scalars after normalisation, which equals byte order on
+    /// ASCII, and nothing after an ASCII ninth byte can change the first eight scalars.
+    static func sortedOrder(_ identities: [String]) -> [Int] {
+        struct Entry {
+            var prefix: UInt64
+            var exact: Bool
+            var index: Int
+        }
+        var entries: [Entry] = []
+        entries.reserveCapacity(identities.count)
+        for index in identities.indices {
+            var prefix: UInt64 = 0
+            var exact = true
+            var seen = 0
+            for byte in identities[index].utf8.prefix(9) {
+                if byte >= 0x80 { exact = false }
+                if seen < 8 { prefix |= UInt64(truncatingIfNeeded: byte) &<< UInt64(truncatingIfNeeded: 56 - 8 * seen) }
+                seen += 1
+            }
+            entries.append(Entry(prefix: prefix, exact: exact, index: index))
+        }
+        identities.withUnsafeBufferPointer { identities in
+            entries.sort { a, b in
+                if a.exact, b.exact, a.prefix != b.prefix { return a.prefix < b.prefix }
+                let (x, y) = (identities[a.index], identities[b.index])
+                return x == y ? a.index < b.index : x < y
+            }
+        }
+        return entries.map(\.index)
     }
 
     /// Drops each key's object as received (see ``KeyRecord/releaseRaw()``): call once the snapshot is written
@@ -274,19 +308,27 @@ public struct Snapshot: Sendable {
     /// array, or a bare JSON array of key objects.
     ///
     /// - Parameter origin: the path, for messages.
-    package static func decode(_ bytes: [UInt8], origin: String) throws(KeyAuditError) -> Snapshot {
+    package static func decode(
+        _ bytes: [UInt8], origin: String, scanKeys: Bool = true
+    ) throws(KeyAuditError)
+        -> Snapshot
+    {
         let result = bytes.withUnsafeBytes { buffer in
-            Result { () throws(KeyAuditError) -> Snapshot in try decode(buffer, origin: origin, progress: nil) }
+            Result { () throws(KeyAuditError) -> Snapshot in
+                try decode(buffer, origin: origin, progress: nil, scanKeys: scanKeys)
+            }
         }
         return try result.get()
     }
 
+    ///
+    /// - Parameter scanKeys: false reads every key as a tree (what the scanner must agree with; tests).
     static func decode(
-        _ bytes: UnsafeRawBufferPointer, origin: String, progress: ((Int) -> Void)?
+        _ bytes: UnsafeRawBufferPointer, origin: String, progress: ((Int) -> Void)?, scanKeys: Bool = true
     ) throws(KeyAuditError) -> Snapshot {
         var keys: [KeyRecord] = []
         let header = try read(
-            bytes, origin: origin, progress: progress, restart: { keys.removeAll() },
+            bytes, origin: origin, progress: progress, scanKeys: scanKeys, restart: { keys.removeAll() },
             key: { record, _ in keys.append(record) })
         var snapshot = Snapshot(
             takenAt: header.takenAt, source: header.source, toolVersion: header.toolVersion,
@@ -325,41 +367,60 @@ public struct Snapshot: Sendable {
     /// A document with both `keys` and `data` uses `keys`, as the stored snapshot format has it: when `keys`
     /// follows `data`, `restart` is called and the keys handed over so far are to be forgotten.
     ///
+    /// Each key is read straight from its bytes (``KeyObjectScanner``), without a tree; the rare key that holds
+    /// an escape, a line separator or anything ``Redaction`` removes is parsed into a tree, redacted and read
+    /// from that, as every key used to be. Both give the same record for the same object.
+    ///
     /// - Parameter keepObjects: true when the keys are kept (their objects go to one store for all of them);
-    ///   false when each is looked at and dropped (`key` gets the object alongside, and the record keeps none).
+    ///   false when each is looked at and dropped (`key` gets the object's configuration members as compact
+    ///   JSON alongside, see ``KeyRecord/configuration(of:)``, and the record keeps no object).
+    /// - Parameter scanKeys: false reads every key as a tree (tests compare the two).
     package static func read(
         _ bytes: UnsafeRawBufferPointer, origin: String, progress: ((Int) -> Void)?, keepObjects: Bool = true,
-        restart: () -> Void, key: (KeyRecord, JSONObject) -> Void
+        scanKeys: Bool = true, restart: () -> Void, key: (KeyRecord, [UInt8]) -> Void
     ) throws(KeyAuditError) -> Header {
         var member: String?
         var index = 0
         let store = RawKeyStore()
+        var scanner = KeyObjectScanner()
         var badItem: String?
         let document: JSONValue
         do {
-            document = try JSONParser.parse(bytes) { name, item, offset in
-                progress?(offset)
-                if member != name {
-                    // `data` after `keys` is ignored; a later `keys` array replaces `data` items (a bad one too).
-                    if member == "keys" { return }
-                    if member == "data" {
-                        restart()
-                        badItem = nil
+            document = try JSONParser.parse(
+                bytes,
+                streamingElementRanges: { name, range in
+                    progress?(range.upperBound)
+                    if member != name {
+                        // `data` after `keys` is ignored; a later `keys` array replaces `data` items (a bad one too).
+                        if member == "keys" { return }
+                        if member == "data" {
+                            restart()
+                            badItem = nil
+                        }
+                        member = name
+                        index = 0
                     }
-                    member = name
-                    index = 0
-                }
-                guard badItem == nil else { return }
-                defer { index += 1 }
-                guard case .object(let object) = item else {
-                    badItem =
-                        "\(origin): item \(index) of the key list is a JSON \(item.kindName), not a key object; the file is corrupt"
-                    return
-                }
-                // Redacted before anything sees it; the caller gets the redacted object too.
-                let (clean, secrets) = Redaction.redact(object)
-                key(KeyRecord(redacted: clean, secrets: secrets, store: keepObjects ? store : nil), clean)
-            }
+                    guard badItem == nil else { return }
+                    defer { index += 1 }
+                    let item = UnsafeRawBufferPointer(rebasing: bytes[range])
+                    if scanKeys, scanner.read(item) {
+                        key(KeyRecord(scanned: scanner, store: keepObjects ? store : nil), scanner.configuration)
+                        return
+                    }
+                    // Checked by the parser already: parsing it alone cannot fail.
+                    guard case .object(let object)? = try? JSONParser.parse(item) else {
+                        badItem =
+                            "\(origin): item \(index) of the key list is a JSON \(Self.kindName(startingWith: item.first)), not a key object; the file is corrupt"
+                        return
+                    }
+                    // Redacted before anything sees it.
+                    let (clean, secrets) = Redaction.redact(object)
+                    let configuration = KeyRecord.configuration(of: clean)
+                    key(
+                        KeyRecord(
+                            redacted: clean, secrets: secrets, configuration: configuration,
+                            store: keepObjects ? store : nil), configuration)
+                })
         } catch {
             throw .malformedData(
                 "\(origin) is not valid JSON (\(error)); point at a snapshot.json or a GET /keys response")
@@ -471,6 +532,20 @@ public struct Snapshot: Sendable {
             try decode(mapped.bytes, origin: file) { mapped.release(below: $0) }
         }
         return (snapshot, sha, file)
+    }
+}
+
+extension Snapshot {
+    /// "object", "array", … for the JSON value whose text starts with `byte` (valid JSON), for messages.
+    static func kindName(startingWith byte: UInt8?) -> String {
+        switch byte {
+        case UInt8(ascii: "{"): return "object"
+        case UInt8(ascii: "["): return "array"
+        case UInt8(ascii: "\""): return "string"
+        case UInt8(ascii: "t"), UInt8(ascii: "f"): return "boolean"
+        case UInt8(ascii: "n"): return "null"
+        default: return "number"
+        }
     }
 }
 

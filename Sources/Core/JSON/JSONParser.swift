@@ -169,6 +169,13 @@ struct _JSONParserState: ~Copyable {
     /// handed here one by one (with the member name, "" for a top-level array) and left out of the tree, with
     /// the offset just past each element.
     var elementSink: ((String, JSONValue, Int) -> Void)?
+    /// When set instead, those elements are validated exactly as they would be parsed but never built: each is
+    /// handed here as the member name and the byte range it spans.
+    var elementRangeSink: ((String, Range<Int>) -> Void)?
+    /// Inside an element handed to `elementRangeSink`: values are checked, not built.
+    private var skipping = false
+    /// Where that element started.
+    private var elementStart = 0
 
     private struct Shape {
         var hash: UInt64 = 0
@@ -510,9 +517,18 @@ struct _JSONParserState: ~Copyable {
             var value: JSONValue
             // A value starts at `pos`.
             guard pos < count else { throw error("unexpected end of input; expected a JSON value", at: pos) }
+            if elementRangeSink != nil, let frame = frames.last, frame.streamed {
+                skipping = true
+                elementStart = pos
+            }
             switch p[pos] {
             case UInt8(ascii: "\""):
-                value = .string(try parseStringValue())
+                if skipping {
+                    _ = try scanString()
+                    value = .null
+                } else {
+                    value = .string(try parseStringValue())
+                }
             case UInt8(ascii: "{"):
                 guard frames.count < JSONParser.maximumDepth else { throw tooDeep() }
                 pos += 1
@@ -536,7 +552,8 @@ struct _JSONParserState: ~Copyable {
                     frames.append(
                         Frame(
                             isObject: false, valueStart: valueCount, keyStart: keyCount,
-                            streamed: elementSink != nil && streamedMember(depth: frames.count) != nil))
+                            streamed: (elementSink != nil || elementRangeSink != nil)
+                                && streamedMember(depth: frames.count) != nil))
                     continue nextValue
                 }
             case UInt8(ascii: "t"):
@@ -549,7 +566,12 @@ struct _JSONParserState: ~Copyable {
                 try expectLiteral("null", word: 0x6C6C_756E)
                 value = .null
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-                value = .number(try parseNumber())
+                if skipping {
+                    try skipNumber()
+                    value = .null
+                } else {
+                    value = .number(try parseNumber())
+                }
             case UInt8(ascii: "]") where frames.last.map { !$0.isObject } ?? false:
                 throw error("trailing comma in array", at: pos)
             default:
@@ -562,7 +584,10 @@ struct _JSONParserState: ~Copyable {
                 if frame.streamed, let elementSink {
                     elementSink(streamedMember(depth: frames.count - 1) ?? "", value, pos)
                     value = .null
-                } else {
+                } else if frame.streamed, let elementRangeSink {
+                    skipping = false
+                    elementRangeSink(streamedMember(depth: frames.count - 1) ?? "", elementStart..<pos)
+                } else if !skipping {
                     pushValue(taking: &value)
                 }
                 skipWhitespace()
@@ -587,12 +612,16 @@ struct _JSONParserState: ~Copyable {
                     pos += 1
                     frames.removeLast()
                     let keys = popKeys(from: frame.keyStart, depth: frames.count)
-                    value = .object(JSONObject(uncheckedKeys: keys, values: popValues(from: frame.valueStart)))
+                    if skipping {
+                        value = .null
+                    } else {
+                        value = .object(JSONObject(uncheckedKeys: keys, values: popValues(from: frame.valueStart)))
+                    }
                 } else {
                     guard byte == UInt8(ascii: "]") else { throw error("expected ',' or ']' in array", at: pos) }
                     pos += 1
                     frames.removeLast()
-                    value = .array(popValues(from: frame.valueStart))
+                    value = skipping ? .null : .array(popValues(from: frame.valueStart))
                 }
             }
         }
@@ -696,6 +725,18 @@ struct _JSONParserState: ~Copyable {
             pos = end
             return JSONNumber(
                 uncheckedText: makeString(p + start, length: end - start, canOverread: start + 16 <= count))
+        case .failure(let failure):
+            throw error(
+                failure.offset == count ? "unexpected end of input; \(failure.reason)" : failure.reason,
+                at: failure.offset)
+        }
+    }
+
+    /// Checks the number at `pos` as ``parseNumber()`` does, without keeping it.
+    private mutating func skipNumber() throws(JSONParseError) {
+        switch JSONNumber.scan(p, count: count, from: pos) {
+        case .success(let end):
+            pos = end
         case .failure(let failure):
             throw error(
                 failure.offset == count ? "unexpected end of input; \(failure.reason)" : failure.reason,
@@ -994,6 +1035,27 @@ extension JSONParser {
             Result { () throws(JSONParseError) -> JSONValue in
                 var parser = _JSONParserState(base: base.assumingMemoryBound(to: UInt8.self), count: bytes.count)
                 parser.elementSink = sink
+                return try parser.parseDocument()
+            }
+        }
+        return try result.get()
+    }
+}
+
+extension JSONParser {
+    /// Parses one document as ``parse(_:streamingElements:)`` does, with the same checks and errors, but hands
+    /// over each element of the key list as the byte range it spans (`element(member, range)`), never building
+    /// it: the caller reads it from the bytes. Returns the document with those arrays empty.
+    package static func parse(
+        _ bytes: UnsafeRawBufferPointer, streamingElementRanges element: (String, Range<Int>) -> Void
+    ) throws(JSONParseError) -> JSONValue {
+        guard let base = bytes.baseAddress, bytes.count > 0 else {
+            throw JSONParseError(offset: 0, line: 1, column: 1, reason: "empty input; expected a JSON value")
+        }
+        let result = withoutActuallyEscaping(element) { sink in
+            Result { () throws(JSONParseError) -> JSONValue in
+                var parser = _JSONParserState(base: base.assumingMemoryBound(to: UInt8.self), count: bytes.count)
+                parser.elementRangeSink = sink
                 return try parser.parseDocument()
             }
         }

@@ -165,8 +165,9 @@ public struct JSONNumber: Sendable, Hashable {
     /// The lexeme, exactly as received or produced.
     public let text: String
 
-    /// Wraps text already known to match the grammar (parser and canonical initialisers only).
-    init(uncheckedText text: String) {
+    /// Wraps text already known to match the grammar (the parser, the canonical initialisers, and the snapshot
+    /// reader for lexemes the parser checked).
+    package init(uncheckedText text: String) {
         self.text = text
     }
 
@@ -207,8 +208,42 @@ public struct JSONNumber: Sendable, Hashable {
 
     /// The nearest `Double`, or `nil` when the magnitude is too large for a finite `Double` (`1e400`).
     public var double: Double? {
+        if let exact = Self.shortDecimal(text) { return exact }
         guard let value = Double(text), value.isFinite else { return nil }
         return value
+    }
+
+    /// The value of a lexeme without exponent and with at most 15 digits (most amounts: `53.65405236`),
+    /// computed exactly: the digits as an integer below 2^53 and a power of ten up to 10^15 are both exact
+    /// `Double`s, so one division rounds correctly and equals what `Double(text)` answers. nil otherwise.
+    @inline(__always)
+    static func shortDecimal(_ text: String) -> Double? {
+        var digits: UInt64 = 0
+        var count = 0
+        var fraction = -1
+        var negative = false
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                digits = digits &* 10 &+ UInt64(truncatingIfNeeded: byte &- UInt8(ascii: "0"))
+                count += 1
+                if fraction >= 0 { fraction += 1 }
+                if count > 15 { return nil }
+            case UInt8(ascii: "."):
+                fraction = 0
+            case UInt8(ascii: "-") where count == 0:
+                negative = true
+            default:
+                return nil  // an exponent
+            }
+        }
+        guard count > 0 else { return nil }
+        let magnitude = Double(digits) / Self.powersOfTen[max(0, fraction)]
+        return negative ? -magnitude : magnitude
+    }
+
+    private static let powersOfTen: [Double] = (0...15).map { exponent in
+        (0..<exponent).reduce(1.0) { value, _ in value * 10 }
     }
 
     /// The value as an `Int` when the lexeme is an integer (no fraction or exponent) that fits; otherwise `nil`.

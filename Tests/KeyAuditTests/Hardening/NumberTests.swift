@@ -185,6 +185,20 @@ struct NumberTests {
         #expect(HumanReadable.money(.nan) == "n/a")
         #expect(Timestamp.format(Date(timeIntervalSince1970: 1e300)) == "9999-12-31T23:59:59Z")
         #expect(Timestamp.format(Date(timeIntervalSince1970: -1e300)) == "0000-01-01T00:00:00Z")
+        // Written byte by byte: the same text as the zero-padded fields joined, and parsed back to the second.
+        var generator = SystemRandomNumberGenerator()
+        for seconds in [-62_167_219_200.0, -1, 0, 59.9, 951_782_400, 1_764_158_400, 253_402_300_799]
+            + (0..<2_000).map({ _ in Double.random(in: -62_167_219_200...253_402_300_799, using: &generator) })
+        {
+            let (y, mo, d, h, mi, s) = Timestamp.components(Date(timeIntervalSince1970: seconds))
+            let joined = [
+                Timestamp.digits(y, 4), "-", Timestamp.digits(mo, 2), "-", Timestamp.digits(d, 2), "T",
+                Timestamp.digits(h, 2), ":", Timestamp.digits(mi, 2), ":", Timestamp.digits(s, 2), "Z",
+            ].joined()
+            let text = Timestamp.format(Date(timeIntervalSince1970: seconds))
+            #expect(text == joined)
+            #expect(Timestamp.parse(text) == seconds.rounded(.down), "\(text)")
+        }
         #expect(Checked.int(exactly: 1e19) == nil && Checked.int(exactly: 2.5) == nil && Checked.int(exactly: 3) == 3)
         #expect(Checked.duration(seconds: 1e300) == nil && Checked.duration(seconds: .nan) == nil)
         #expect(Checked.duration(seconds: 1.5) == .milliseconds(1500))
