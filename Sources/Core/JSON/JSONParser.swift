@@ -1028,17 +1028,23 @@ extension JSONParser {
     package static func parse(
         _ bytes: UnsafeRawBufferPointer, streamingElements element: (String, JSONValue, Int) -> Void
     ) throws(JSONParseError) -> JSONValue {
+        try withoutActuallyEscaping(element) { sink in
+            Result { () throws(JSONParseError) -> JSONValue in
+                try parseDocument(bytes) { $0.elementSink = sink }
+            }
+        }.get()
+    }
+
+    /// One document, with the parser set up by `configure` (where its key list's elements go).
+    private static func parseDocument(
+        _ bytes: UnsafeRawBufferPointer, _ configure: (inout _JSONParserState) -> Void
+    ) throws(JSONParseError) -> JSONValue {
         guard let base = bytes.baseAddress, bytes.count > 0 else {
             throw JSONParseError(offset: 0, line: 1, column: 1, reason: "empty input; expected a JSON value")
         }
-        let result = withoutActuallyEscaping(element) { sink in
-            Result { () throws(JSONParseError) -> JSONValue in
-                var parser = _JSONParserState(base: base.assumingMemoryBound(to: UInt8.self), count: bytes.count)
-                parser.elementSink = sink
-                return try parser.parseDocument()
-            }
-        }
-        return try result.get()
+        var parser = _JSONParserState(base: base.assumingMemoryBound(to: UInt8.self), count: bytes.count)
+        configure(&parser)
+        return try parser.parseDocument()
     }
 }
 
@@ -1049,16 +1055,10 @@ extension JSONParser {
     package static func parse(
         _ bytes: UnsafeRawBufferPointer, streamingElementRanges element: (String, Range<Int>) -> Void
     ) throws(JSONParseError) -> JSONValue {
-        guard let base = bytes.baseAddress, bytes.count > 0 else {
-            throw JSONParseError(offset: 0, line: 1, column: 1, reason: "empty input; expected a JSON value")
-        }
-        let result = withoutActuallyEscaping(element) { sink in
+        try withoutActuallyEscaping(element) { sink in
             Result { () throws(JSONParseError) -> JSONValue in
-                var parser = _JSONParserState(base: base.assumingMemoryBound(to: UInt8.self), count: bytes.count)
-                parser.elementRangeSink = sink
-                return try parser.parseDocument()
+                try parseDocument(bytes) { $0.elementRangeSink = sink }
             }
-        }
-        return try result.get()
+        }.get()
     }
 }
