@@ -15,17 +15,20 @@ package final class ReportJob: @unchecked Sendable {
     private let templates: ReportTemplates
     private let folder: Folder
     private let handoff: ContextHandoff
-    private let workbook: WorkbookJob?
+    private let workbook: BackgroundJob<KeyAuditError>?
+    /// Opened once the workbook's rows are written, and when its job ends whatever happened.
+    private let rowsWritten: Latch
 
     private init(
         formats: [ReportFormat], templates: ReportTemplates, folder: Folder, handoff: ContextHandoff,
-        workbook: WorkbookJob?
+        workbook: BackgroundJob<KeyAuditError>?, rowsWritten: Latch
     ) {
         self.formats = formats
         self.templates = templates
         self.folder = folder
         self.handoff = handoff
         self.workbook = workbook
+        self.rowsWritten = rowsWritten
     }
 
     /// Starts the workbook (when xlsx is asked for) from `context`, which need not hold the diff yet. Every report
@@ -33,8 +36,9 @@ package final class ReportJob: @unchecked Sendable {
     package static func start(
         _ formats: [ReportFormat], context: ReportContext, templates: ReportTemplates, folder: Folder
     ) throws(KeyAuditError) -> ReportJob {
-        var workbook: WorkbookJob?
+        var workbook: BackgroundJob<KeyAuditError>?
         let handoff = ContextHandoff()
+        let rowsWritten = Latch()
         if formats.contains(.xlsx) {
             let layout: XLSXLayout
             if let loaded = templates.xlsxLayout {
@@ -54,9 +58,7 @@ package final class ReportJob: @unchecked Sendable {
             try folder.removeEntry(ReportFormat.xlsx.fileName)
             let path = (folder.descriptorPath as NSString).appendingPathComponent(ReportFormat.xlsx.fileName)
             let (hidden, shown) = (folder.descriptorPath, folder.path)
-            let job = WorkbookJob()
-            let rowsWritten = job.rowsWritten
-            job.start { () throws(KeyAuditError) in
+            workbook = BackgroundJob(whenDone: rowsWritten.open) { () throws(KeyAuditError) in
                 do throws(KeyAuditError) {
                     try XLSXReport.write(
                         context: context, complete: handoff.wait, rowsWritten: rowsWritten.open, layout: layout,
@@ -66,9 +68,10 @@ package final class ReportJob: @unchecked Sendable {
                     throw error.replacingInMessage(hidden, with: shown)
                 }
             }
-            workbook = job
         }
-        return ReportJob(formats: formats, templates: templates, folder: folder, handoff: handoff, workbook: workbook)
+        return ReportJob(
+            formats: formats, templates: templates, folder: folder, handoff: handoff, workbook: workbook,
+            rowsWritten: rowsWritten)
     }
 
     /// Hands `context` (now with the diff) to the workbook, for its last sheets.
@@ -77,7 +80,7 @@ package final class ReportJob: @unchecked Sendable {
     /// Blocks until the workbook's rows are all written (or it failed), when only compressing them is left: one
     /// core's work, while writing the rows took both. A run writes its other files from here on, so that they
     /// share the machine with zlib rather than with the rows. Returns at once without a workbook.
-    package func waitUntilRowsWritten() { workbook?.rowsWritten.wait() }
+    package func waitUntilRowsWritten() { if workbook != nil { rowsWritten.wait() } }
 
     /// Hands `context` (now with the diff) to the workbook, writes report.md and report.html, and waits for
     /// the workbook. The first error wins.
@@ -173,35 +176,32 @@ final class Latch: @unchecked Sendable {
     }
 }
 
-/// One background job with a typed error.
-final class WorkbookJob: @unchecked Sendable {
-    /// Opened by the workbook once its rows are written, and when the job ends whatever happened.
-    let rowsWritten = Latch()
-    // @unchecked: `error` is written by the job before `done` is signalled and read only after waiting on it;
-    // `waited` is used by the thread that started the job only.
+/// Work on a thread of its own, joined with ``wait()``: the workbook, and its second sheet thread. 8 MiB of
+/// stack, not a secondary thread's small default.
+final class BackgroundJob<Failure: Error>: @unchecked Sendable {
+    // @unchecked: `failure` is written by the thread before `done` is signalled and read only after waiting on
+    // it; `waited` is used by the thread that started the job only.
     private let done = DispatchSemaphore(value: 0)
-    private var error: KeyAuditError?
-    private var started = false
+    private var failure: Failure?
     private var waited = false
 
-    func start(_ work: @escaping @Sendable () throws(KeyAuditError) -> Void) {
-        started = true
+    /// Starts `work`; `whenDone` runs after it, however it ended.
+    init(whenDone: @escaping @Sendable () -> Void = {}, _ work: @escaping @Sendable () throws(Failure) -> Void) {
         let thread = Thread { [self] in
-            do throws(KeyAuditError) { try work() } catch { self.error = error }
-            rowsWritten.open()
+            do throws(Failure) { try work() } catch { failure = error }
+            whenDone()
             done.signal()
         }
         thread.stackSize = 8 << 20
         thread.start()
     }
 
-    /// Blocks until the job has finished (at once when it already was waited for); its error, if any.
-    func wait() -> KeyAuditError? {
-        guard started else { return nil }
+    /// Blocks until the work has ended (at once when it already was waited for); its error, if any.
+    func wait() -> Failure? {
         if !waited {
             done.wait()
             waited = true
         }
-        return error
+        return failure
     }
 }

@@ -71,9 +71,10 @@ enum XLSXReport {
                 for (_, format) in styles.severity { try workbook.registerConditionalFormat(format) }
             }
         }
-        let side = SheetThread(Unchecked((sideSheets, context, sources, styles))) { unchecked in
+        let input = Unchecked((sideSheets, context, sources, styles))
+        let side = BackgroundJob<any Error> {
             try writeSheets(
-                unchecked.value.0, context: unchecked.value.1, sources: unchecked.value.2, styles: unchecked.value.3,
+                input.value.0, context: input.value.1, sources: input.value.2, styles: input.value.3,
                 complete: complete)
         }
         do {
@@ -82,10 +83,10 @@ enum XLSXReport {
                 sources: sources, styles: styles, complete: complete)
         } catch {
             // The other thread still writes into this workbook: it must end before the workbook is freed.
-            _ = try? side.wait()
+            _ = side.wait()
             throw error
         }
-        try side.wait()
+        if let failure = side.wait() { throw failure }
         rowsWritten()
         try workbook.close()
     }
@@ -568,30 +569,4 @@ struct SheetSources {
 struct Unchecked<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }
-}
-
-/// Work on a thread of its own (8 MiB of stack, like the workbook's), joined with ``wait()``.
-final class SheetThread: @unchecked Sendable {
-    // @unchecked: `failure` is written by the thread before `done` is signalled and read only after waiting.
-    private let done = DispatchSemaphore(value: 0)
-    private var failure: (any Error)?
-    private var waited = false
-
-    init<Input>(_ input: Unchecked<Input>, _ work: @escaping @Sendable (Unchecked<Input>) throws -> Void) {
-        let thread = Thread { [self] in
-            do { try work(input) } catch { failure = error }
-            done.signal()
-        }
-        thread.stackSize = 8 << 20
-        thread.start()
-    }
-
-    /// Blocks until the work has ended (at once on a second call); rethrows its error.
-    func wait() throws {
-        if !waited {
-            done.wait()
-            waited = true
-        }
-        if let failure { throw failure }
-    }
 }
