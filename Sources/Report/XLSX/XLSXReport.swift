@@ -564,9 +564,3 @@ struct SheetSources {
         }
     }
 }
-
-/// A value handed to another thread that the type system cannot see is safe to share: see each use.
-struct Unchecked<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
-}
