@@ -26,11 +26,14 @@ package struct RotationIndex: Sendable {
     /// Only an enabled successor counts: a disabled one (a rotation rolled back) has not taken over, and its
     /// predecessor may be the key that works.
     package mutating func add(predecessor: String?, successor key: KeyRecord) {
-        guard key.isEnabled else { return }
-        add(
-            predecessor: predecessor,
-            successor: Successor(
-                identity: key.identity, name: key.name, createdAt: key.createdAt, expiresAt: key.expiresAt))
+        guard let successor = Self.successor(key) else { return }
+        add(predecessor: predecessor, successor: successor)
+    }
+
+    /// What `key` is as a successor: nil when it is disabled.
+    package static func successor(_ key: KeyRecord) -> Successor? {
+        guard key.isEnabled else { return nil }
+        return Successor(identity: key.identity, name: key.name, createdAt: key.createdAt, expiresAt: key.expiresAt)
     }
 
     package mutating func add(predecessor: String?, successor: Successor) {

@@ -67,7 +67,18 @@ package enum Redaction {
     /// included: a secret in a string is a secret in the text (a quote is neither a letter nor a digit, so a
     /// secret at a string's start is one in the text too). A match across strings only answers true more often.
     package static func mightRedact(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        let secrets = registry.secrets
+        mightRedact(bytes, secrets: registry.secrets)
+    }
+
+    /// The registered secrets as they are now, in storage of their own: a reader that checks many texts on
+    /// its own thread (``mightRedact(_:secrets:)``) takes them once instead of taking the registry's lock,
+    /// and retaining arrays every thread shares, for each text.
+    package static var registeredSecrets: [[UInt8]] {
+        registry.secrets.map { secret in secret.withUnsafeBufferPointer { Array($0) } }
+    }
+
+    /// ``mightRedact(_:)`` with the registered secrets taken beforehand (``registeredSecrets``).
+    package static func mightRedact(_ bytes: UnsafeBufferPointer<UInt8>, secrets: [[UInt8]]) -> Bool {
         guard mightHoldSecret(bytes, secrets: secrets), let base = bytes.baseAddress else { return false }
         for secret in secrets where contains(bytes, secret) { return true }
         // Each `sk-or-` is found by its first `-`.

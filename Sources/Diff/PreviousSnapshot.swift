@@ -59,8 +59,12 @@ package struct PreviousSnapshot: Sendable {
     ///
     /// With `current`, each key is compared with the current one as it is read and only the differences are
     /// kept (a few bytes a key instead of its configuration): the diff must then be taken against `current`.
+    ///
+    /// - Parameter threads, batchSize: see ``Snapshot/read(_:origin:progress:keepObjects:scanKeys:threads:batchSize:restart:transform:key:)``
+    ///   (tests).
     package static func load(
-        path: String, policy: Policy, now: Date, against current: Snapshot? = nil, rules: RulePositions = .catalog
+        path: String, policy: Policy, now: Date, against current: Snapshot? = nil, rules: RulePositions = .catalog,
+        threads: Int? = nil, batchSize: Int = KeyListReader<Condensed>.defaultBatchSize
     ) throws(KeyAuditError) -> (snapshot: PreviousSnapshot, sha256: String, path: String) {
         let (snapshot, sha, file) = try Snapshot.withMappedFile(at: path) { mapped throws(KeyAuditError) in
             // The rules run at the snapshot's own taken_at, which the header may state after the keys: read
@@ -68,18 +72,22 @@ package struct PreviousSnapshot: Sendable {
             let guess = Self.takenAtHint(mapped.bytes)
             var builder = Builder(
                 policy: policy, clock: (guess ?? now).timeIntervalSince1970, current: current, rules: rules)
+            let condenser = builder.condenser
             let header = try Snapshot.read(
                 mapped.bytes, origin: mapped.path, progress: mapped.release(below:), keepObjects: false,
-                restart: { builder.keys.removeAll() }
-            ) { builder.add($0, configuration: $1) }
+                threads: threads, batchSize: batchSize, restart: { builder.keys.removeAll() },
+                transform: { condenser.condense($0, configuration: $1) },
+                key: { builder.add($0) })
             if header.takenAt != guess {
                 builder = Builder(
                     policy: policy, clock: (header.takenAt ?? now).timeIntervalSince1970, current: current,
                     rules: rules)
+                let condenser = builder.condenser
                 _ = try Snapshot.read(
                     mapped.bytes, origin: mapped.path, progress: mapped.release(below:), keepObjects: false,
-                    restart: { builder.keys.removeAll() }
-                ) { builder.add($0, configuration: $1) }
+                    threads: threads, batchSize: batchSize, restart: { builder.keys.removeAll() },
+                    transform: { condenser.condense($0, configuration: $1) },
+                    key: { builder.add($0) })
             }
             return PreviousSnapshot(
                 takenAt: header.takenAt, previous: header.previous, keys: builder.finish(), rules: rules)
@@ -126,8 +134,16 @@ package struct PreviousSnapshot: Sendable {
         return Timestamp.date(String(decoding: text, as: UTF8.self))
     }
 
-    /// Collects condensed keys, evaluating the rules on each as it arrives.
-    private struct Builder {
+    /// One previous key as read: the key as kept, and what it is as a rotation's successor.
+    package struct Condensed: Sendable {
+        var key: Key
+        var predecessor: String?
+        var successor: RotationIndex.Successor?
+    }
+
+    /// What one previous key is read into: the part of reading that any thread may do (see
+    /// ``Snapshot/read(_:origin:progress:keepObjects:scanKeys:threads:batchSize:restart:transform:key:)``).
+    private struct Condenser: Sendable {
         let rules: [(position: Int, rule: Rule)]
         let thresholds: Policy.Thresholds
         let clock: Double
@@ -135,11 +151,6 @@ package struct PreviousSnapshot: Sendable {
         /// The current keys' positions by identity (one hash per previous key instead of a binary search of
         /// string comparisons).
         let currentPositions: [String: Int]
-        var keys: [Key] = []
-        /// Workspace ids repeat on every key: one string each.
-        var workspaces: [String: String] = [:]
-        /// Which key was rotated into which: known only once every key is read (see ``finish()``).
-        var rotations = RotationIndex()
 
         init(policy: Policy, clock: Double, current: Snapshot?, rules: RulePositions) {
             self.current = current?.keys
@@ -156,36 +167,62 @@ package struct PreviousSnapshot: Sendable {
             self.clock = clock
         }
 
-        mutating func add(_ record: KeyRecord) { add(record, configuration: KeyRecord.configuration(of: record.raw)) }
-
         /// `configuration`: the record's configuration members as compact JSON (the record may not keep its
         /// object).
-        mutating func add(_ record: KeyRecord, configuration: [UInt8]) {
+        func condense(_ record: KeyRecord, configuration: [UInt8]) -> Condensed {
             let input = RuleInput(key: record, previous: nil, thresholds: thresholds, now: clock)
             var matched = RuleSet()
             for (position, rule) in rules where rule.evaluate(input) != nil { matched.insert(position) }
-            rotations.add(predecessor: record.rotatedFromHash, successor: record)
-            var workspace = record.workspaceId
-            if let id = workspace {
-                if let shared = workspaces[id] { workspace = shared } else { workspaces[id] = id }
-            }
             var key = Key(
-                identity: record.identity, name: record.name, workspaceId: workspace, disabled: record.isDisabled,
-                usage: record.usage, byokUsage: record.byokUsage, configuration: [], changes: nil,
-                matchedRules: matched)
-            guard let current else {
+                identity: record.identity, name: record.name, workspaceId: record.workspaceId,
+                disabled: record.isDisabled, usage: record.usage, byokUsage: record.byokUsage, configuration: [],
+                changes: nil, matchedRules: matched)
+            if let current {
+                if let position = currentPositions[record.identity] {
+                    // Share the current key's strings where they are the same: no copy per key.
+                    key.identity = current[position].identity
+                    if key.name == current[position].name { key.name = current[position].name }
+                    if key.workspaceId == current[position].workspaceId {
+                        key.workspaceId = current[position].workspaceId
+                    }
+                    key.changes =
+                        record.configurationFingerprint == current[position].configurationFingerprint
+                        ? [] : SnapshotDiff.configurationChanges(configuration, current[position].raw)
+                }
+            } else {
                 key.configuration = configuration
-                keys.append(key)
-                return
             }
-            if let position = currentPositions[record.identity] {
-                // Share the current key's strings where they are the same: no copy per key.
-                key.identity = current[position].identity
-                if key.name == current[position].name { key.name = current[position].name }
-                if key.workspaceId == current[position].workspaceId { key.workspaceId = current[position].workspaceId }
-                key.changes =
-                    record.configurationFingerprint == current[position].configurationFingerprint
-                    ? [] : SnapshotDiff.configurationChanges(configuration, current[position].raw)
+            return Condensed(
+                key: key, predecessor: record.rotatedFromHash, successor: RotationIndex.successor(record))
+        }
+    }
+
+    /// Collects condensed keys in file order.
+    private struct Builder {
+        let condenser: Condenser
+        var keys: [Key] = []
+        /// Workspace ids repeat on every key: one string each.
+        var workspaces: [String: String] = [:]
+        /// Which key was rotated into which: known only once every key is read (see ``finish()``).
+        var rotations = RotationIndex()
+
+        var rules: [(position: Int, rule: Rule)] { condenser.rules }
+        var thresholds: Policy.Thresholds { condenser.thresholds }
+        var clock: Double { condenser.clock }
+
+        init(policy: Policy, clock: Double, current: Snapshot?, rules: RulePositions) {
+            condenser = Condenser(policy: policy, clock: clock, current: current, rules: rules)
+        }
+
+        mutating func add(_ record: KeyRecord) {
+            add(condenser.condense(record, configuration: KeyRecord.configuration(of: record.raw)))
+        }
+
+        mutating func add(_ read: Condensed) {
+            var key = read.key
+            if let successor = read.successor { rotations.add(predecessor: read.predecessor, successor: successor) }
+            if let id = key.workspaceId {
+                if let shared = workspaces[id] { key.workspaceId = shared } else { workspaces[id] = id }
             }
             keys.append(key)
         }

@@ -20,13 +20,47 @@ struct KeyObjectScanner {
     private(set) var slots: [JSONValue?] = .init(repeating: nil, count: KeyRecord.knownFields.count)
     private(set) var extraFields: [(String, JSONValue)] = []
 
-    private static let knownNames: [[UInt8]] = KeyRecord.knownFields.map { Array($0.utf8) }
-    /// The known fields' indices by the length of their names.
-    private static let byLength: [[Int]] = {
-        var table = [[Int]](repeating: [], count: 32)
-        for (index, name) in knownNames.enumerated() { table[name.count].append(index) }
-        return table
-    }()
+    /// The known fields' names and whether each is volatile, for ``knownIndex(_:length:)``, in memory that is
+    /// never freed. A Swift array read in this loop is retained and released: with two threads reading keys
+    /// at once (``KeyListReader``), its reference count would be one cache line both cores write for every
+    /// member of every key.
+    private struct NameTable: @unchecked Sendable {
+        // @unchecked: the memory is written once, in `init`, and only read after.
+        /// Per known field (by its index in ``KeyRecord/knownFields``): its name's UTF-8 bytes.
+        let names: UnsafeBufferPointer<UnsafeBufferPointer<UInt8>>
+        /// Per known field: whether it changes by itself (``KeyRecord/volatileFields``).
+        let volatile: UnsafeBufferPointer<Bool>
+        /// The known fields' indices ordered by the length of their names; those of length `n` are at
+        /// `byLength[lengthStart[n] ..< lengthStart[n + 1]]`.
+        let byLength: UnsafeBufferPointer<Int>
+        let lengthStart: UnsafeBufferPointer<Int>
+        static let longest = 32
+
+        init() {
+            func immortal<T>(_ values: [T]) -> UnsafeBufferPointer<T> {
+                let memory = UnsafeMutableBufferPointer<T>.allocate(capacity: values.count)
+                _ = memory.initialize(from: values)
+                return UnsafeBufferPointer(memory)
+            }
+            names = immortal(KeyRecord.knownFields.map { immortal(Array($0.utf8)) })
+            volatile = immortal(KeyRecord.knownFields.map { KeyRecord.volatileFields.contains($0) })
+            let ordered = KeyRecord.knownFields.indices.filter { KeyRecord.knownFields[$0].utf8.count < Self.longest }
+                .sorted { (KeyRecord.knownFields[$0].utf8.count, $0) < (KeyRecord.knownFields[$1].utf8.count, $1) }
+            byLength = immortal(ordered)
+            lengthStart = immortal(
+                (0...Self.longest).map { length in
+                    ordered.firstIndex { KeyRecord.knownFields[$0].utf8.count >= length } ?? ordered.count
+                })
+        }
+    }
+    private static let table = NameTable()
+
+    /// The registered secrets (``Redaction/registeredSecrets``), taken again with ``takeSecrets()``. They are
+    /// registered when the process starts, before any snapshot is read.
+    private var secrets: [[UInt8]] = Redaction.registeredSecrets
+
+    /// Takes the registered secrets again (a reader does before each batch of keys).
+    mutating func takeSecrets() { secrets = Redaction.registeredSecrets }
 
     init() {
         compact.reserveCapacity(1_024)
@@ -40,7 +74,7 @@ struct KeyObjectScanner {
         else { return false }
         let bytes = UnsafeBufferPointer(start: base, count: object.count)
         guard memchr(base, 0x5C, bytes.count) == nil, !Self.holdsLineSeparator(bytes),
-            !Redaction.mightRedact(bytes)
+            !Redaction.mightRedact(bytes, secrets: secrets)
         else { return false }
         stripWhitespace(bytes)
         for index in slots.indices { slots[index] = nil }
@@ -124,7 +158,7 @@ struct KeyObjectScanner {
                         Self.value(base, valueStart..<valueEnd)
                     ))
             }
-            if known.map({ !KeyRecord.volatileKnownFields[$0] }) ?? true {
+            if known.map({ !Self.table.volatile[$0] }) ?? true {
                 if !firstConfiguration { configuration.append(UInt8(ascii: ",")) }
                 firstConfiguration = false
                 configuration.append(contentsOf: UnsafeBufferPointer(start: base + index, count: valueEnd - index))
@@ -173,12 +207,11 @@ struct KeyObjectScanner {
 
     @inline(__always)
     private static func knownIndex(_ name: UnsafePointer<UInt8>, length: Int) -> Int? {
-        guard length < byLength.count else { return nil }
-        for candidate in byLength[length]
-        where knownNames[candidate].withUnsafeBufferPointer({
-            memcmp($0.baseAddress!, name, length) == 0
-        }) {
-            return candidate
+        let table = Self.table
+        guard length < NameTable.longest else { return nil }
+        for slot in table.lengthStart[length]..<table.lengthStart[length + 1] {
+            let candidate = table.byLength[slot]
+            if memcmp(table.names[candidate].baseAddress!, name, length) == 0 { return candidate }
         }
         return nil
     }

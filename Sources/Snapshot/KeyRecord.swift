@@ -121,8 +121,8 @@ public struct KeyRecord: Sendable {
         "usage", "usage_daily", "usage_weekly", "usage_monthly", "byok_usage", "byok_usage_daily",
         "byok_usage_weekly", "byok_usage_monthly", "limit_remaining", "updated_at", "last_used_at",
     ]
-    /// Whether each known field changes by itself (see ``volatileFields``).
-    static let volatileKnownFields = knownFields.map { volatileFields.contains($0) }
+    /// How many known fields there are (a plain number: reading it retains nothing, see ``KeyListReader``).
+    static let knownFieldCount = knownFields.count
 
     /// The configuration members of a key as compact JSON: what two snapshots compare to find changes.
     package static func configuration(of raw: JSONObject) -> [UInt8] {
@@ -204,7 +204,7 @@ public struct KeyRecord: Sendable {
         self.rawStore = store
         self.configurationFingerprint = Self.fingerprint(configuration)
         var bits: UInt64 = 0
-        for index in Self.knownFields.indices {
+        for index in 0..<Self.knownFieldCount {
             let state: Presence
             switch reader.slots[index] {
             case .none: state = .absent

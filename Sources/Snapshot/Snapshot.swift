@@ -309,13 +309,15 @@ public struct Snapshot: Sendable {
     ///
     /// - Parameter origin: the path, for messages.
     package static func decode(
-        _ bytes: [UInt8], origin: String, scanKeys: Bool = true
+        _ bytes: [UInt8], origin: String, scanKeys: Bool = true, threads: Int? = nil,
+        batchSize: Int = KeyListReader<KeyRecord>.defaultBatchSize
     ) throws(KeyAuditError)
         -> Snapshot
     {
         let result = bytes.withUnsafeBytes { buffer in
             Result { () throws(KeyAuditError) -> Snapshot in
-                try decode(buffer, origin: origin, progress: nil, scanKeys: scanKeys)
+                try decode(
+                    buffer, origin: origin, progress: nil, scanKeys: scanKeys, threads: threads, batchSize: batchSize)
             }
         }
         return try result.get()
@@ -323,13 +325,15 @@ public struct Snapshot: Sendable {
 
     ///
     /// - Parameter scanKeys: false reads every key as a tree (what the scanner must agree with; tests).
+    /// - Parameter threads, batchSize: see ``read(_:origin:progress:keepObjects:scanKeys:threads:batchSize:restart:transform:key:)``.
     static func decode(
-        _ bytes: UnsafeRawBufferPointer, origin: String, progress: ((Int) -> Void)?, scanKeys: Bool = true
+        _ bytes: UnsafeRawBufferPointer, origin: String, progress: ((Int) -> Void)?, scanKeys: Bool = true,
+        threads: Int? = nil, batchSize: Int = KeyListReader<KeyRecord>.defaultBatchSize
     ) throws(KeyAuditError) -> Snapshot {
         var keys: [KeyRecord] = []
         let header = try read(
-            bytes, origin: origin, progress: progress, scanKeys: scanKeys, restart: { keys.removeAll() },
-            key: { record, _ in keys.append(record) })
+            bytes, origin: origin, progress: progress, scanKeys: scanKeys, threads: threads, batchSize: batchSize,
+            restart: { keys.removeAll() }, transform: { record, _ in record }, key: { keys.append($0) })
         var snapshot = Snapshot(
             takenAt: header.takenAt, source: header.source, toolVersion: header.toolVersion,
             workspaces: header.workspaces, coverage: header.coverage, previous: header.previous, keys: consume keys)
@@ -371,60 +375,140 @@ public struct Snapshot: Sendable {
     /// an escape, a line separator or anything ``Redaction`` removes is parsed into a tree, redacted and read
     /// from that, as every key used to be. Both give the same record for the same object.
     ///
-    /// - Parameter keepObjects: true when the keys are kept (their objects go to one store for all of them);
-    ///   false when each is looked at and dropped (`key` gets the object's configuration members as compact
-    ///   JSON alongside, see ``KeyRecord/configuration(of:)``, and the record keeps no object).
+    /// A large file is read on two threads (``KeyListReader``): `transform` turns each record into what the
+    /// caller keeps, on whichever thread read it; `key` gets the results on the calling thread, in file order.
+    ///
+    /// - Parameter keepObjects: true when the keys are kept (their objects go to a store shared by all of them);
+    ///   false when each is looked at and dropped (`transform` gets the object's configuration members as
+    ///   compact JSON alongside, see ``KeyRecord/configuration(of:)``, and the record keeps no object).
     /// - Parameter scanKeys: false reads every key as a tree (tests compare the two).
-    package static func read(
+    /// - Parameter threads: how many threads read keys (1 or 2); nil chooses by the file's size and the cores.
+    /// - Parameter batchSize: keys per batch handed between threads (tests make it small).
+    package static func read<Item: Sendable>(
         _ bytes: UnsafeRawBufferPointer, origin: String, progress: ((Int) -> Void)?, keepObjects: Bool = true,
-        scanKeys: Bool = true, restart: () -> Void, key: (KeyRecord, [UInt8]) -> Void
+        scanKeys: Bool = true, threads: Int? = nil, batchSize: Int = KeyListReader<Item>.defaultBatchSize,
+        restart: () -> Void, transform: @escaping @Sendable (KeyRecord, [UInt8]) -> Item,
+        key: (consuming Item) -> Void
     ) throws(KeyAuditError) -> Header {
+        typealias Reader = KeyListReader<Item>
+        let twoThreads =
+            threads.map { $0 > 1 }
+            ?? (bytes.count >= Reader.twoThreadsFrom && ProcessInfo.processInfo.activeProcessorCount > 1)
+        func worker() -> Reader.Worker {
+            Reader.Worker(
+                bytes: Unchecked(bytes), store: keepObjects ? RawKeyStore() : nil, scanKeys: scanKeys,
+                transform: transform)
+        }
+        let queue = Reader.Queue()
+        var mine = worker()
+        let second: BackgroundJob<KeyAuditError>?
+        if twoThreads {
+            let theirs = worker()
+            second = BackgroundJob { [queue] () throws(KeyAuditError) in
+                var worker = theirs
+                while let batch = queue.take(waiting: true) { queue.finish(batch.sequence, worker.read(batch)) }
+            }
+        } else {
+            second = nil
+        }
+        // However this ends, the second thread is done with the file before it is unmapped.
+        defer {
+            queue.close()
+            _ = second?.wait()
+        }
+
+        var submitted: [Reader.Submitted] = []
+        var handedBack = 0
+        var badItem: String?
         var member: String?
         var index = 0
-        let store = RawKeyStore()
-        var scanner = KeyObjectScanner()
-        var badItem: String?
+        var batch: [Range<Int>] = []
+        var batchFirstIndex = 0
+        var batchRestartsList = false
+        var furthest = 0
+
+        /// Hands back, in order, the batches read so far; with `waiting`, all of them.
+        func handBack(waiting: Bool) {
+            while handedBack < submitted.count,
+                var outcomes = queue.outcomes(of: handedBack, waiting: waiting)
+            {
+                let batch = submitted[handedBack]
+                handedBack += 1
+                if batch.restartsList {
+                    restart()
+                    badItem = nil
+                }
+                if badItem == nil {
+                    // Moved out, not copied: a copy of a record read on the other thread would retain and
+                    // release its store, which that thread is retaining for each record it makes.
+                    outcomes.reverse()
+                    var offset = 0
+                    while let outcome = outcomes.popLast() {
+                        defer { offset += 1 }
+                        switch consume outcome {
+                        case .key(let item):
+                            key(item)
+                        case .notAnObject(let first):
+                            badItem =
+                                "\(origin): item \(batch.firstIndex + offset) of the key list is a JSON \(Self.kindName(startingWith: first)), not a key object; the file is corrupt"
+                        }
+                        if badItem != nil { break }
+                    }
+                }
+                progress?(batch.end)
+            }
+        }
+        func submit() {
+            guard !batch.isEmpty || batchRestartsList else { return }
+            submitted.append(
+                Reader.Submitted(
+                    firstIndex: batchFirstIndex, restartsList: batchRestartsList, end: batch.last?.upperBound ?? 0))
+            queue.submit(Reader.Batch(sequence: submitted.count - 1, ranges: batch))
+            batch.removeAll(keepingCapacity: true)
+            batchFirstIndex = index
+            batchRestartsList = false
+            // Alone, read every batch at once; with a second thread, read one whenever it falls behind.
+            while queue.backlog > (second == nil ? 0 : Reader.maximumBacklog), let next = queue.take(waiting: false) {
+                queue.finish(next.sequence, mine.read(next))
+            }
+            handBack(waiting: false)
+        }
+
         let document: JSONValue
         do {
             document = try JSONParser.parse(
                 bytes,
                 streamingElementRanges: { name, range in
-                    progress?(range.upperBound)
+                    furthest = range.upperBound
                     if member != name {
                         // `data` after `keys` is ignored; a later `keys` array replaces `data` items (a bad one too).
                         if member == "keys" { return }
-                        if member == "data" {
-                            restart()
-                            badItem = nil
-                        }
+                        submit()
+                        batchRestartsList = member == "data"
                         member = name
                         index = 0
+                        batchFirstIndex = 0
                     }
-                    guard badItem == nil else { return }
-                    defer { index += 1 }
-                    let item = UnsafeRawBufferPointer(rebasing: bytes[range])
-                    if scanKeys, scanner.read(item) {
-                        key(KeyRecord(scanned: scanner, store: keepObjects ? store : nil), scanner.configuration)
-                        return
-                    }
-                    // Checked by the parser already: parsing it alone cannot fail.
-                    guard case .object(let object)? = try? JSONParser.parse(item) else {
-                        badItem =
-                            "\(origin): item \(index) of the key list is a JSON \(Self.kindName(startingWith: item.first)), not a key object; the file is corrupt"
-                        return
-                    }
-                    // Redacted before anything sees it.
-                    let (clean, secrets) = Redaction.redact(object)
-                    let configuration = KeyRecord.configuration(of: clean)
-                    key(
-                        KeyRecord(
-                            redacted: clean, secrets: secrets, configuration: configuration,
-                            store: keepObjects ? store : nil), configuration)
+                    batch.append(range)
+                    index += 1
+                    if batch.count >= batchSize { submit() }
                 })
         } catch {
             throw .malformedData(
                 "\(origin) is not valid JSON (\(error)); point at a snapshot.json or a GET /keys response")
         }
+        // An empty `keys` array after a `data` one hands over no element, but replaces `data` all the same.
+        submit()
+        if member == "data", document["keys"]?.arrayValue != nil {
+            batchRestartsList = true
+            submit()
+        }
+        while let next = queue.take(waiting: false) {
+            queue.finish(next.sequence, mine.read(next))
+            handBack(waiting: false)
+        }
+        handBack(waiting: true)
+        progress?(furthest)
         var header: JSONObject?
         switch document {
         case .array:
@@ -520,7 +604,7 @@ public struct Snapshot: Sendable {
         let (header, sha, _) = try withMappedFile(at: path) { mapped throws(KeyAuditError) in
             try read(
                 mapped.bytes, origin: mapped.path, progress: mapped.release(below:), keepObjects: false, restart: {},
-                key: { _, _ in })
+                transform: { _, _ in () }, key: { _ in })
         }
         return (header, sha)
     }
