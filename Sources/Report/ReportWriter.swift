@@ -84,7 +84,12 @@ package final class ReportJob: @unchecked Sendable {
 
     /// Hands `context` (now with the diff) to the workbook, writes report.md and report.html, and waits for
     /// the workbook. The first error wins.
-    package func finish(_ context: ReportContext) throws(KeyAuditError) {
+    ///
+    /// - Parameter whileCompressing: runs once Markdown and HTML are written, before waiting for the workbook
+    ///   (which by then is compressing its sheets on one core).
+    package func finish(
+        _ context: ReportContext, whileCompressing: () -> Void = {}
+    ) throws(KeyAuditError) {
         handoff.fulfil(context)
         var failure: KeyAuditError?
         let textFormats = formats.filter { $0 != .xlsx }
@@ -102,6 +107,7 @@ package final class ReportJob: @unchecked Sendable {
                 failure = error
             }
         }
+        if failure == nil { whileCompressing() }
         if let error = workbook?.wait() { failure = failure ?? error }
         if let failure { throw failure }
     }

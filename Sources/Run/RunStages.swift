@@ -261,7 +261,8 @@ struct RunStages {
         }
         // This run's numbers, for the trend of the runs after it (listed in SHA256SUMS like every file).
         try folder.write(RunSummary(context).encoded(), as: RunSummary.fileName)
-        try reports.finish(context)
+        // Every file but the workbook is written: checksummed now, while the workbook is compressed.
+        try reports.finish(context) { folder.checksumWrittenFiles(except: [ReportFormat.xlsx.fileName]) }
         return context.diff
     }
 
