@@ -72,7 +72,8 @@ package enum Redaction {
 
     /// The registered secrets as they are now, in storage of their own: a reader that checks many texts on
     /// its own thread (``mightRedact(_:secrets:)``) takes them once instead of taking the registry's lock,
-    /// and retaining arrays every thread shares, for each text.
+    /// and retaining arrays every thread shares, for each text. (Two copies per snapshot read, like the
+    /// registry's own never zeroed: core dumps are off, see ``ProcessHardening``.)
     package static var registeredSecrets: [[UInt8]] {
         registry.secrets.map { secret in secret.withUnsafeBufferPointer { Array($0) } }
     }

@@ -75,7 +75,7 @@ package struct PreviousSnapshot: Sendable {
             let condenser = builder.condenser
             let header = try Snapshot.read(
                 mapped.bytes, origin: mapped.path, progress: mapped.release(below:), keepObjects: false,
-                threads: threads, batchSize: batchSize, restart: { builder.keys.removeAll() },
+                threads: threads, batchSize: batchSize, restart: { builder.restart() },
                 transform: { condenser.condense($0, configuration: $1) },
                 key: { builder.add($0) })
             if header.takenAt != guess {
@@ -85,7 +85,7 @@ package struct PreviousSnapshot: Sendable {
                 let condenser = builder.condenser
                 _ = try Snapshot.read(
                     mapped.bytes, origin: mapped.path, progress: mapped.release(below:), keepObjects: false,
-                    threads: threads, batchSize: batchSize, restart: { builder.keys.removeAll() },
+                    threads: threads, batchSize: batchSize, restart: { builder.restart() },
                     transform: { condenser.condense($0, configuration: $1) },
                     key: { builder.add($0) })
             }
@@ -212,6 +212,12 @@ package struct PreviousSnapshot: Sendable {
 
         init(policy: Policy, clock: Double, current: Snapshot?, rules: RulePositions) {
             condenser = Condenser(policy: policy, clock: clock, current: current, rules: rules)
+        }
+
+        /// Forgets the keys read so far (a `keys` list after a `data` one replaces it).
+        mutating func restart() {
+            keys.removeAll()
+            rotations = RotationIndex()
         }
 
         mutating func add(_ record: KeyRecord) {

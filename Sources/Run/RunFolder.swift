@@ -61,12 +61,15 @@ package final class RunFolder: @unchecked Sendable {
     /// the workbook is compressed, one core's work with the other idle; ``seal(signingKey:)`` then reads back
     /// only the files that are new or not the same file since (device, inode, size, modification and change
     /// time): what SHA256SUMS lists is still what the folder holds, about 0.2 s sooner at 100,000 keys. (A file
-    /// rewritten to the same size within the same tick of the kernel's file clock keeps its early sum: the sum
-    /// of what the run wrote, which `verify` then reports as altered; never a sum of bytes the run did not write.)
+    /// rewritten in place to the same size within the same tick of the kernel's file clock keeps its early sum,
+    /// which `verify` then reports as not matching: an alteration is found, never vouched for.)
     package func checksumWrittenFiles(except: Set<String>) {
-        for name in staging.names() where !Self.unlisted.contains(name) && !except.contains(name) {
-            guard let before = FileStamp(staging, name), let sum = staging.sha256(of: name),
-                FileStamp(staging, name) == before
+        for name in Self.listable(staging.names()) where !except.contains(name) {
+            // One descriptor: the stamp and the sum are of the same file, unchanged while it was read.
+            guard let file = staging.openForReading(name) else { continue }
+            defer { close(file) }
+            guard let before = FileStamp(open: file), let sum = Folder.sha256(ofOpen: file),
+                FileStamp(open: file) == before
             else { continue }
             earlySums[name] = (sum, before)
         }
@@ -113,6 +116,15 @@ package final class RunFolder: @unchecked Sendable {
     /// Files of a run folder that SHA256SUMS does not list: itself, and the signature over it.
     static let unlisted: Set<String> = [checksumFile, RunSignature.fileName]
 
+    /// The names SHA256SUMS may list: not itself or its signature, and not a name with a control character or
+    /// a backslash, which cannot be one line of it (keyaudit never makes one: left out, and `verify` reports it
+    /// as a file added after the run).
+    static func listable(_ names: [String]) -> [String] {
+        names.filter { name in
+            !unlisted.contains(name) && !name.unicodeScalars.contains { $0.value < 0x20 || $0 == "\\" }
+        }
+    }
+
     /// Writes `sha256sum -c`-compatible lines for every regular file in `folder` except SHA256SUMS and its
     /// signature, sorted by name (links and other entries are never read through); returns the bytes written.
     ///
@@ -122,12 +134,7 @@ package final class RunFolder: @unchecked Sendable {
         in folder: Folder, known: [String: (sum: String, stamp: FileStamp)] = [:]
     ) throws(KeyAuditError) -> [UInt8] {
         var text = ""
-        // A name with a control character cannot be one line of SHA256SUMS (keyaudit never makes one): left out,
-        // and `verify` reports it as a file added after the run.
-        let names = folder.names().filter { name in
-            !unlisted.contains(name) && !name.unicodeScalars.contains { $0.value < 0x20 || $0 == "\\" }
-        }
-        for name in names.sorted() where folder.kind(of: name) == .file {
+        for name in listable(folder.names()).sorted() where folder.kind(of: name) == .file {
             if let early = known[name], FileStamp(folder, name) == early.stamp {
                 text += "\(early.sum)  \(name)\n"
                 continue
@@ -153,12 +160,29 @@ struct FileStamp: Equatable {
 
     /// The stamp of the regular file `name` in `folder` (a link is not followed); nil for anything else.
     init?(_ folder: Folder, _ name: String) {
-        guard let info = folder.status(of: name), (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        guard let info = folder.status(of: name) else { return nil }
+        self.init(info)
+    }
+
+    /// The stamp of the file open as `file`; nil when it is not a regular file.
+    init?(open file: Int32) {
+        var info = stat()
+        guard fstat(file, &info) == 0 else { return nil }
+        self.init(info)
+    }
+
+    private init?(_ info: stat) {
+        guard (info.st_mode & S_IFMT) == S_IFREG else { return nil }
         device = UInt64(truncatingIfNeeded: info.st_dev)
         inode = UInt64(truncatingIfNeeded: info.st_ino)
         size = Int64(truncatingIfNeeded: info.st_size)
-        modified = info.st_mtim
-        changed = info.st_ctim
+        #if canImport(Darwin)
+            modified = info.st_mtimespec
+            changed = info.st_ctimespec
+        #else
+            modified = info.st_mtim
+            changed = info.st_ctim
+        #endif
     }
 
     static func == (a: FileStamp, b: FileStamp) -> Bool {

@@ -50,7 +50,6 @@ package struct KeyListReader<Item: Sendable> {
         mutating func read(_ batch: Batch) -> [Outcome] {
             var outcomes: [Outcome] = []
             outcomes.reserveCapacity(batch.ranges.count)
-            scanner.takeSecrets()
             for range in batch.ranges {
                 let item = UnsafeRawBufferPointer(rebasing: bytes.value[range])
                 if scanKeys, scanner.read(item) {
@@ -145,6 +144,8 @@ package struct KeyListReader<Item: Sendable> {
     package static var defaultBatchSize: Int { 512 }
     /// Batches allowed to wait before the calling thread reads one itself.
     static var maximumBacklog: Int { 2 }
+    /// Batches allowed to be submitted and not yet handed back before the calling thread waits for the oldest.
+    static var maximumUnreturned: Int { 8 }
     /// Files from this size are read on two threads (when there are two cores): below it a thread is not worth
     /// starting.
     static var twoThreadsFrom: Int { 1 << 20 }

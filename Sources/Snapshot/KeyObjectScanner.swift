@@ -55,12 +55,9 @@ struct KeyObjectScanner {
     }
     private static let table = NameTable()
 
-    /// The registered secrets (``Redaction/registeredSecrets``), taken again with ``takeSecrets()``. They are
-    /// registered when the process starts, before any snapshot is read.
-    private var secrets: [[UInt8]] = Redaction.registeredSecrets
-
-    /// Takes the registered secrets again (a reader does before each batch of keys).
-    mutating func takeSecrets() { secrets = Redaction.registeredSecrets }
+    /// The registered secrets (``Redaction/registeredSecrets``), taken when the scanner is made: one scanner per
+    /// thread per snapshot read, and secrets are registered when the process starts, before any is read.
+    private let secrets: [[UInt8]] = Redaction.registeredSecrets
 
     init() {
         compact.reserveCapacity(1_024)

@@ -378,7 +378,7 @@ public struct Snapshot: Sendable {
     /// A large file is read on two threads (``KeyListReader``): `transform` turns each record into what the
     /// caller keeps, on whichever thread read it; `key` gets the results on the calling thread, in file order.
     ///
-    /// - Parameter keepObjects: true when the keys are kept (their objects go to a store shared by all of them);
+    /// - Parameter keepObjects: true when the keys are kept (their objects go to a store, one per thread reading);
     ///   false when each is looked at and dropped (`transform` gets the object's configuration members as
     ///   compact JSON alongside, see ``KeyRecord/configuration(of:)``, and the record keeps no object).
     /// - Parameter scanKeys: false reads every key as a tree (tests compare the two).
@@ -455,7 +455,7 @@ public struct Snapshot: Sendable {
                         if badItem != nil { break }
                     }
                 }
-                progress?(batch.end)
+                if batch.end > 0 { progress?(batch.end) }
             }
         }
         func submit() {
@@ -471,7 +471,9 @@ public struct Snapshot: Sendable {
             while queue.backlog > (second == nil ? 0 : Reader.maximumBacklog), let next = queue.take(waiting: false) {
                 queue.finish(next.sequence, mine.read(next))
             }
-            handBack(waiting: false)
+            // And wait for it when it is stuck on one batch (descheduled, or a batch of large objects) while this
+            // thread read on: the batches read but not handed back keep their pages of the file and their records.
+            handBack(waiting: submitted.count - handedBack > Reader.maximumUnreturned)
         }
 
         let document: JSONValue

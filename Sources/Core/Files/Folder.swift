@@ -150,6 +150,11 @@ package final class Folder: @unchecked Sendable {
     package func sha256(of name: String) -> String? {
         guard let file = openForReading(name) else { return nil }
         defer { close(file) }
+        return Self.sha256(ofOpen: file)
+    }
+
+    /// SHA-256 of what is left to read from `file` (a descriptor open for reading); nil when a read fails.
+    package static func sha256(ofOpen file: Int32) -> String? {
         var stream = Checksum.Stream()
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
         while true {
