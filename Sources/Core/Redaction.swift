@@ -62,14 +62,6 @@ package enum Redaction {
     /// Whether `text` holds anything ``redact(_:)`` would remove.
     package static func holdsSecret(_ text: String) -> Bool { !redactReporting(text).kinds.isEmpty }
 
-    /// Whether ``redact(_:)`` would remove anything from `bytes` (the same rule, without building the text):
-    /// false means it would not. Over a JSON text without escapes this covers each string in it, member names
-    /// included: a secret in a string is a secret in the text (a quote is neither a letter nor a digit, so a
-    /// secret at a string's start is one in the text too). A match across strings only answers true more often.
-    package static func mightRedact(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        mightRedact(bytes, secrets: registry.secrets)
-    }
-
     /// The registered secrets as they are now, in storage of their own: a reader that checks many texts on
     /// its own thread (``mightRedact(_:secrets:)``) takes them once instead of taking the registry's lock,
     /// and retaining arrays every thread shares, for each text. (Two copies per snapshot read, like the
@@ -78,7 +70,12 @@ package enum Redaction {
         registry.secrets.map { secret in secret.withUnsafeBufferPointer { Array($0) } }
     }
 
-    /// ``mightRedact(_:)`` with the registered secrets taken beforehand (``registeredSecrets``).
+    /// Whether ``redact(_:)`` would remove anything from `bytes` (the same rule, without building the text):
+    /// false means it would not. Over a JSON text without escapes this covers each string in it, member names
+    /// included: a secret in a string is a secret in the text (a quote is neither a letter nor a digit, so a
+    /// secret at a string's start is one in the text too). A match across strings only answers true more often.
+    ///
+    /// - Parameter secrets: the registered secrets, taken beforehand (``registeredSecrets``).
     package static func mightRedact(_ bytes: UnsafeBufferPointer<UInt8>, secrets: [[UInt8]]) -> Bool {
         guard mightHoldSecret(bytes, secrets: secrets), let base = bytes.baseAddress else { return false }
         for secret in secrets where contains(bytes, secret) { return true }

@@ -68,7 +68,7 @@ package final class RunFolder: @unchecked Sendable {
             // One descriptor: the stamp and the sum are of the same file, unchanged while it was read.
             guard let file = staging.openForReading(name) else { continue }
             defer { close(file) }
-            guard let before = FileStamp(open: file), let sum = Folder.sha256(ofOpen: file),
+            guard let before = FileStamp(open: file), let sum = Checksum.sha256Hex(readingFrom: file),
                 FileStamp(open: file) == before
             else { continue }
             earlySums[name] = (sum, before)

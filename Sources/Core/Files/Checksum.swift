@@ -12,19 +12,27 @@ package enum Checksum {
     package static func sha256Hex(fileAt path: String) throws(KeyAuditError) -> String {
         let descriptor = try InputFile.open(path, what: "file", kind: .data)
         defer { close(descriptor) }
-        var hasher = SHA256()
+        guard let sum = sha256Hex(readingFrom: descriptor) else {
+            throw .malformedData(
+                "cannot read \(Escaping.oneLine(path)) to checksum it: \(String(cString: strerror(errno)))")
+        }
+        return sum
+    }
+
+    /// SHA-256 of what is left to read from `descriptor` (open for reading; the caller closes it); nil when a
+    /// read fails (`errno` says why).
+    package static func sha256Hex(readingFrom descriptor: Int32) -> String? {
+        var stream = Stream()
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
         while true {
             let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
             if count < 0 {
                 if errno == EINTR { continue }
-                throw .malformedData(
-                    "cannot read \(Escaping.oneLine(path)) to checksum it: \(String(cString: strerror(errno)))")
+                return nil
             }
-            if count == 0 { break }
-            chunk.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+            if count == 0 { return stream.finalize() }
+            chunk.withUnsafeBytes { stream.update(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
         }
-        return hex(hasher.finalize())
     }
 
     /// SHA-256 fed in pieces, for files written in chunks.

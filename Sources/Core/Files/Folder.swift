@@ -150,22 +150,7 @@ package final class Folder: @unchecked Sendable {
     package func sha256(of name: String) -> String? {
         guard let file = openForReading(name) else { return nil }
         defer { close(file) }
-        return Self.sha256(ofOpen: file)
-    }
-
-    /// SHA-256 of what is left to read from `file` (a descriptor open for reading); nil when a read fails.
-    package static func sha256(ofOpen file: Int32) -> String? {
-        var stream = Checksum.Stream()
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { Foundation.read(file, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                return nil
-            }
-            if count == 0 { return stream.finalize() }
-            chunk.withUnsafeBytes { stream.update(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
-        }
+        return Checksum.sha256Hex(readingFrom: file)
     }
 
     // MARK: Creating
