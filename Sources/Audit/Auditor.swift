@@ -87,6 +87,14 @@ package protocol PreviousKeys: Sendable {
     func state(of identity: String) -> PreviousKeyState?
     /// Whether rule `id` matched the key `identity` in the previous snapshot.
     func matched(rule id: String, identity: String) -> Bool
+    /// For each of `keys` in order, the position of the previous key with the same identity, or -1 when there is
+    /// none: found once for all keys (one walk of two sorted lists, when both are) instead of a search per key
+    /// and again per finding. The positions are for ``state(at:)`` and ``matched(rule:at:)``.
+    func positions(of keys: [KeyRecord]) -> [Int]
+    /// The state of the previous key at `position` (from ``positions(of:)``).
+    func state(at position: Int) -> PreviousKeyState
+    /// Whether rule `id` matched the previous key at `position` (from ``positions(of:)``).
+    func matched(rule id: String, at position: Int) -> Bool
 }
 
 /// What is known of the run before this one, for first_seen/status and for the chain check.
@@ -138,7 +146,9 @@ package enum Auditor {
         -> AuditResult
     {
         let previous = history.keys
-        var findings = evaluate(snapshot, previous: previous, policy: policy, now: now, rules: rules)
+        let positions = previous?.positions(of: snapshot.keys)
+        var findings = evaluate(
+            snapshot, previous: previous, positions: positions, policy: policy, now: now, rules: rules)
         findings.append(contentsOf: snapshotFindings(snapshot, history: history, policy: policy, now: now))
 
         // first_seen and status: from the previous findings.json, else from the previous snapshot re-audited
@@ -150,10 +160,13 @@ package enum Auditor {
                     findings[index].status = .persisting
                 }
             }
-        } else if let previous {
+        } else if let previous, let positions {
             let seenAt = previous.takenAt ?? now
             for index in findings.indices {
-                if let hash = findings[index].keyHash, previous.matched(rule: findings[index].rule, identity: hash) {
+                // Every finding of `evaluate` has its key's position; the snapshot-wide ones have no key.
+                guard let key = findings[index].keyIndex else { continue }
+                let position = positions[key]
+                if position >= 0, previous.matched(rule: findings[index].rule, at: position) {
                     findings[index].firstSeen = seenAt
                     findings[index].status = .persisting
                 }
@@ -198,15 +211,18 @@ package enum Auditor {
     ///
     /// - Parameter parts: how many parts the keys are cut into, evaluated at once; nil: one per core from 20,000
     ///   keys, else one.
+    ///
+    /// - Parameter positions: `previous.positions(of: snapshot.keys)`, when the caller has it already.
     static func evaluate(
-        _ snapshot: Snapshot, previous: (any PreviousKeys)?, policy: Policy, now: Date, rules: [Rule],
-        parts: Int? = nil
+        _ snapshot: Snapshot, previous: (any PreviousKeys)?, positions: [Int]? = nil, policy: Policy, now: Date,
+        rules: [Rule], parts: Int? = nil
     ) -> [Finding] {
         let rules = rules.filter { $0.scope == .key && policy.setting(for: $0.id).enabled }
         let clock = now.timeIntervalSince1970
         let severities = rules.map { policy.setting(for: $0.id).severity }
         let rotations = RotationIndex(snapshot.keys)
         let keys = snapshot.keys
+        let positions = previous.map { positions ?? $0.positions(of: keys) } ?? []
         let thresholds = policy.thresholds
         // Every key is evaluated on its own, so the keys are cut in parts evaluated at once (one per core, from
         // 20,000 keys: below that a thread costs more than it saves) and the parts' matches joined in key order:
@@ -218,7 +234,7 @@ package enum Auditor {
             let range = (keys.count * part / parts)..<(keys.count * (part + 1) / parts)
             var evaluated = Evaluated()
             for index in range {
-                let before = previous?.state(of: keys[index].identity)
+                let before = previous.flatMap { positions[index] < 0 ? nil : $0.state(at: positions[index]) }
                 let input = RuleInput(
                     key: keys[index], previous: before, thresholds: thresholds, now: clock, rotations: rotations)
                 for (position, rule) in rules.enumerated() {

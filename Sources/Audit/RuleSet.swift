@@ -31,6 +31,15 @@ package struct RuleSet: Sendable, Hashable {
         return word < high.count && high[word] & (1 << (position % 64)) != 0
     }
 
+    /// Adds every position of `other`.
+    package mutating func formUnion(_ other: RuleSet) {
+        low |= other.low
+        if high.count < other.high.count {
+            high.append(contentsOf: repeatElement(0, count: other.high.count - high.count))
+        }
+        for (word, bits) in other.high.enumerated() { high[word] |= bits }
+    }
+
     /// The positions in the set, ascending.
     package var positions: [Int] {
         var result: [Int] = []

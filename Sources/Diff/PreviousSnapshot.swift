@@ -255,6 +255,35 @@ package struct PreviousSnapshot: Sendable {
 extension PreviousSnapshot: PreviousKeys {
     package func state(of identity: String) -> PreviousKeyState? { key(identity)?.state }
 
+    package func positions(of current: [KeyRecord]) -> [Int] {
+        var positions = [Int](repeating: -1, count: current.count)
+        // A snapshot's keys are sorted by identity, and so are these: one merge walk. Keys built otherwise (not
+        // strictly ascending) are searched for one by one.
+        var next = 0
+        for index in current.indices {
+            let identity = current[index].identity
+            guard index == 0 || current[index - 1].identity < identity else {
+                return current.map { key in
+                    let low = Snapshot.firstIndex(atOrAfter: key.identity, in: keys, by: \.identity)
+                    return low < keys.count && keys[low].identity == key.identity ? low : -1
+                }
+            }
+            while next < keys.count && keys[next].identity < identity { next += 1 }
+            if next < keys.count && keys[next].identity == identity { positions[index] = next }
+        }
+        return positions
+    }
+
+    package func state(at position: Int) -> PreviousKeyState {
+        PreviousKeyState(
+            disabled: keys[position].disabled, usage: keys[position].usage, byokUsage: keys[position].byokUsage)
+    }
+
+    package func matched(rule id: String, at position: Int) -> Bool {
+        guard let rule = rules.position(of: id) else { return false }
+        return keys[position].matchedRules.contains(rule)
+    }
+
     package func matched(rule id: String, identity: String) -> Bool {
         guard let position = rules.position(of: id), let key = key(identity) else { return false }
         return key.matchedRules.contains(position)

@@ -175,32 +175,55 @@ public struct SnapshotDiff: Sendable {
     ) -> SnapshotDiff {
         var new: [String] = []
         var persisting: [String] = []
-        var currentRules: [String: RuleSet] = [:]
-        var snapshotFindings = Set<String>()
         let rules = previous.rules
+        let positions = previous.positions(of: current.keys)
+        // The rules that matched each current key now, by its position in `current` (the audit's findings know
+        // it); by identity for a finding whose key is not found there (an audit of other keys: tests).
+        var rulesByKey = [RuleSet](repeating: RuleSet(), count: current.keys.count)
+        var rulesByIdentity: [String: RuleSet] = [:]
+        var snapshotFindings = Set<String>()
         for finding in audit.findings {
             if finding.status == .persisting { persisting.append(finding.id) } else { new.append(finding.id) }
             if let hash = finding.keyHash, let position = rules.position(of: finding.rule) {
-                currentRules[hash, default: RuleSet()].insert(position)
+                if let index = finding.keyIndex, index < current.keys.count, current.keys[index].identity == hash {
+                    rulesByKey[index].insert(position)
+                } else {
+                    rulesByIdentity[hash, default: RuleSet()].insert(position)
+                }
             } else {
                 snapshotFindings.insert(finding.id)
             }
         }
         var resolved: [String] = []
         if let previousFirstSeen {
+            // Ids from a findings.json: looked up by identity.
+            for (index, key) in current.keys.enumerated() where !rulesByKey[index].isEmpty {
+                rulesByIdentity[key.identity, default: RuleSet()].formUnion(rulesByKey[index])
+            }
             for id in previousFirstSeen.keys {
                 let (rule, hash) = (id.prefix { $0 != ":" }, id.drop { $0 != ":" }.dropFirst())
                 if let position = rules.position(of: String(rule)) {
-                    if !(currentRules[String(hash)]?.contains(position) ?? false) { resolved.append(id) }
+                    if !(rulesByIdentity[String(hash)]?.contains(position) ?? false) { resolved.append(id) }
                 } else if !snapshotFindings.contains(id) {
                     resolved.append(id)
                 }
             }
         } else {
-            for key in previous.keys where !key.matchedRules.isEmpty {
-                let still = currentRules[key.identity] ?? RuleSet()
-                for position in key.matchedRules.positions where !still.contains(position) {
-                    resolved.append(rules.rules[position].id + ":" + key.identity)
+            var currentOf = [Int](repeating: -1, count: previous.keys.count)
+            for index in positions.indices where positions[index] >= 0 {
+                let position = positions[index]
+                if currentOf[position] < 0 {
+                    currentOf[position] = index
+                } else {
+                    // The same identity twice among the current keys (not in a snapshot, whose keys are unique).
+                    rulesByIdentity[current.keys[index].identity, default: RuleSet()].formUnion(rulesByKey[index])
+                }
+            }
+            for (position, key) in previous.keys.enumerated() where !key.matchedRules.isEmpty {
+                var still = rulesByIdentity.isEmpty ? RuleSet() : rulesByIdentity[key.identity] ?? RuleSet()
+                if currentOf[position] >= 0 { still.formUnion(rulesByKey[currentOf[position]]) }
+                for rule in key.matchedRules.positions where !still.contains(rule) {
+                    resolved.append(rules.rules[rule].id + ":" + key.identity)
                 }
             }
         }
@@ -209,41 +232,45 @@ public struct SnapshotDiff: Sendable {
         resolved.sort()
         return compare(
             previous: previous, from: from, current: current, to: to,
-            findings: FindingChanges(new: new, resolved: resolved, persisting: persisting))
+            findings: FindingChanges(new: new, resolved: resolved, persisting: persisting), positions: positions)
     }
 
+    /// - Parameter positions: `previous.positions(of: current.keys)`, when the caller has it already.
     static func compare(
-        previous: PreviousSnapshot, from: Endpoint, current: Snapshot, to: Endpoint, findings: FindingChanges
+        previous: PreviousSnapshot, from: Endpoint, current: Snapshot, to: Endpoint, findings: FindingChanges,
+        positions: [Int]? = nil
     ) -> SnapshotDiff {
         var added: [KeyRef] = []
         var changed: [KeyChange] = []
         var spends: [KeySpend] = []
         var usageGrowth = 0.0
         var byokGrowth = 0.0
-        var seen = Set<String>()
-        seen.reserveCapacity(current.keys.count)
-        for key in current.keys {
-            seen.insert(key.identity)
-            guard let old = previous.key(key.identity) else {
+        let positions = positions ?? previous.positions(of: current.keys)
+        let before = previous.keys
+        var kept = [Bool](repeating: false, count: before.count)
+        for (index, key) in current.keys.enumerated() {
+            let position = positions[index]
+            guard position >= 0 else {
                 added.append(KeyRef(hash: key.identity, name: key.name, workspaceId: key.workspaceId))
                 continue
             }
-            let changes = old.changes ?? configurationChanges(old.configuration, key.raw)
+            kept[position] = true
+            let changes = before[position].changes ?? configurationChanges(before[position].configuration, key.raw)
             if !changes.isEmpty {
                 changed.append(
                     KeyChange(hash: key.identity, name: key.name, workspaceId: key.workspaceId, changes: changes))
             }
             let spend = KeySpend(
-                hash: key.identity, name: key.name, usageFrom: old.usage ?? 0, usageTo: key.usage ?? 0,
-                byokFrom: old.byokUsage ?? 0, byokTo: key.byokUsage ?? 0)
+                hash: key.identity, name: key.name, usageFrom: before[position].usage ?? 0, usageTo: key.usage ?? 0,
+                byokFrom: before[position].byokUsage ?? 0, byokTo: key.byokUsage ?? 0)
             if spend.usageFrom != spend.usageTo || spend.byokFrom != spend.byokTo {
                 spends.append(spend)
                 usageGrowth += max(0, spend.usageTo - spend.usageFrom)
                 byokGrowth += max(0, spend.byokTo - spend.byokFrom)
             }
         }
-        let removed = previous.keys.filter { !seen.contains($0.identity) }.map {
-            KeyRef(hash: $0.identity, name: $0.name, workspaceId: $0.workspaceId)
+        let removed = before.indices.filter { !kept[$0] }.map {
+            KeyRef(hash: before[$0].identity, name: before[$0].name, workspaceId: before[$0].workspaceId)
         }
         var elapsed: Double?
         if let start = from.takenAt, let end = to.takenAt { elapsed = end.timeIntervalSince(start) }
