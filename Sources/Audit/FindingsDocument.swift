@@ -87,9 +87,53 @@ package enum FindingsDocument {
                 if finding.firstSeen != lastSeen.date {
                     lastSeen = (finding.firstSeen, Timestamp.format(finding.firstSeen))
                 }
-                writer.value(findingJSON(finding, firstSeen: lastSeen.text), style: .compact)
+                write(finding, firstSeen: lastSeen.text, to: &writer)
             }
         }
+    }
+
+    /// `finding` as ``findingJSON(_:firstSeen:)`` is written compact, byte for byte (FindingsDocumentTests
+    /// compares them), without building the tree: at 170,000 findings the trees and their strings cost about a
+    /// second of the run's CPU time.
+    static func write<E: Error>(_ finding: Finding, firstSeen: String, to writer: inout ChunkedJSONWriter<E>) {
+        let (message, evidence) = finding.text
+        let keyHash = finding.keyHash
+        func optional(_ value: String?, _ writer: inout ChunkedJSONWriter<E>) {
+            if let value { writer.string(value) } else { writer.text("null" as StaticString) }
+        }
+        writer.text(#"{"id":"# as StaticString)
+        writer.string(finding.id)
+        writer.text(#","rule":"# as StaticString)
+        writer.string(finding.rule)
+        writer.text(#","severity":"# as StaticString)
+        writer.string(finding.severity.rawValue)
+        writer.text(#","key_hash":"# as StaticString)
+        optional(keyHash, &writer)
+        writer.text(#","key_name":"# as StaticString)
+        optional(finding.keyName, &writer)
+        writer.text(#","workspace_id":"# as StaticString)
+        optional(finding.workspaceId, &writer)
+        writer.text(#","title":"# as StaticString)
+        writer.string(finding.title)
+        writer.text(#","message":"# as StaticString)
+        writer.string(message)
+        writer.text(#","evidence":"# as StaticString)
+        writer.value(.object(evidence), style: .compact)
+        writer.text(#","remediation":"# as StaticString)
+        writer.string(finding.remediation)
+        let suppression = finding.suppression
+        writer.text(suppression == nil ? #","suppressed":false"# as StaticString : #","suppressed":true"#)
+        writer.text(#","suppression":"# as StaticString)
+        if let suppression {
+            writer.value(suppressionJSON(suppression), style: .compact)
+        } else {
+            writer.text("null" as StaticString)
+        }
+        writer.text(#","first_seen":"# as StaticString)
+        writer.string(firstSeen)
+        writer.text(#","status":"# as StaticString)
+        writer.string(finding.status.rawValue)
+        writer.text("}" as StaticString)
     }
 
     static func findingJSON(_ finding: Finding, firstSeen: String? = nil) -> JSONValue {

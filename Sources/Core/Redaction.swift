@@ -48,9 +48,21 @@ package enum Redaction {
         redactReporting(text).text
     }
 
+    /// `text` redacted with the registered secrets taken beforehand (``secrets``): for a writer of many texts.
+    package static func redact(_ text: String, secrets: [[UInt8]]) -> String {
+        redactReporting(text, secrets: secrets).text
+    }
+
+    /// The registered secrets as they are now (the registry's own storage, shared): what ``redact(_:secrets:)``
+    /// takes. Secrets are registered as the process starts, before anything is written.
+    package static var secrets: [[UInt8]] { registry.secrets }
+
     /// `text` redacted, and the kinds of secret removed (empty when nothing was).
     package static func redactReporting(_ text: String) -> (text: String, kinds: [Kind]) {
-        let secrets = registry.secrets
+        redactReporting(text, secrets: registry.secrets)
+    }
+
+    private static func redactReporting(_ text: String, secrets: [[UInt8]]) -> (text: String, kinds: [Kind]) {
         var copy = text
         let found: (String, [Kind])? = copy.withUTF8 { bytes in
             guard mightHoldSecret(bytes, secrets: secrets) else { return nil }

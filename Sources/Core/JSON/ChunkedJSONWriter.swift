@@ -7,10 +7,14 @@
 package struct ChunkedJSONWriter<Failure: Error> {
     private var out: [UInt8] = []
     private let emit: ([UInt8]) throws(Failure) -> Void
+    /// The registered secrets, taken once for the whole document (``Redaction/secrets``): every string written
+    /// is redacted with them.
+    package let secrets: [[UInt8]]
     static var chunkSize: Int { 1 << 20 }
 
     private init(emit: @escaping ([UInt8]) throws(Failure) -> Void) {
         self.emit = emit
+        secrets = Redaction.secrets
         out.reserveCapacity(Self.chunkSize + 65_536)
     }
 
@@ -19,17 +23,25 @@ package struct ChunkedJSONWriter<Failure: Error> {
 
     package mutating func bytes(_ bytes: UnsafeRawBufferPointer) { out.append(contentsOf: bytes) }
 
+    /// Appends fixed text (member names and punctuation of a layout written by hand).
+    package mutating func text(_ text: StaticString) {
+        out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    /// Appends `string` quoted, escaped and redacted, as ``JSONWriter`` writes a string.
+    package mutating func string(_ string: String) { JSONWriter.writeString(string, into: &out, secrets: secrets) }
+
     package mutating func value(_ value: JSONValue, style: JSONWriter.Style) {
-        JSONWriter.write(value, into: &out, style: style)
+        JSONWriter.write(value, into: &out, style: style, secrets: secrets)
     }
 
     /// `  "name": <value, pretty at level 1>,` and a line break: a member of the top-level object that is not
     /// its last.
     package mutating func member(_ name: String, _ value: JSONValue) {
         text("  ")
-        JSONWriter.writeString(name, into: &out)
+        string(name)
         text(": ")
-        JSONWriter.write(value, into: &out, style: .pretty(indent: 2, level: 1))
+        JSONWriter.write(value, into: &out, style: .pretty(indent: 2, level: 1), secrets: secrets)
         text(",\n")
     }
 
@@ -39,7 +51,7 @@ package struct ChunkedJSONWriter<Failure: Error> {
         _ name: String, count: Int, element: (Int, inout ChunkedJSONWriter) -> Void
     ) throws(Failure) {
         text("  ")
-        JSONWriter.writeString(name, into: &out)
+        string(name)
         text(": [")
         for index in 0..<count {
             text(index == 0 ? "\n    " : ",\n    ")

@@ -26,14 +26,23 @@ package struct JSONWriter: Sendable {
 
     /// Appends the JSON text of `value` to `buffer`.
     package static func write(_ value: JSONValue, into buffer: inout [UInt8], style: Style = .compact) {
+        write(value, into: &buffer, style: style, secrets: Redaction.secrets)
+    }
+
+    /// The same, with the registered secrets taken beforehand (``Redaction/secrets``), by a writer of many values:
+    /// the registry's lock once, not once per string.
+    package static func write(
+        _ value: JSONValue, into buffer: inout [UInt8], style: Style = .compact, secrets: [[UInt8]]
+    ) {
         _JSONOutput.withOutput(appendingTo: &buffer) { output in
             switch style {
             case .compact:
-                writeCompact(value, into: &output)
+                writeCompact(value, into: &output, secrets: secrets)
             case .pretty(let indent, let level):
                 // Clamped so absurd arguments cannot overflow the indentation arithmetic.
                 writePretty(
-                    value, indent: min(max(0, indent), 1024), level: min(max(0, level), 1 << 20), into: &output)
+                    value, indent: min(max(0, indent), 1024), level: min(max(0, level), 1 << 20), into: &output,
+                    secrets: secrets)
             }
         }
     }
@@ -52,15 +61,20 @@ package struct JSONWriter: Sendable {
 
     /// Appends `string` as a quoted, escaped JSON string to `buffer` (for streaming keys and values).
     package static func writeString(_ string: String, into buffer: inout [UInt8]) {
-        _JSONOutput.withOutput(appendingTo: &buffer) { output in writeString(string, into: &output) }
+        writeString(string, into: &buffer, secrets: Redaction.secrets)
+    }
+
+    /// The same, with the registered secrets taken beforehand (``Redaction/secrets``).
+    package static func writeString(_ string: String, into buffer: inout [UInt8], secrets: [[UInt8]]) {
+        _JSONOutput.withOutput(appendingTo: &buffer) { output in writeString(string, into: &output, secrets: secrets) }
     }
 
     /// Every string keyaudit writes as JSON (member names included) passes ``Redaction`` here: whatever reached a
     /// value unnoticed (a policy's text, a path, an old snapshot read back), no JSON file, log line or JSON
     /// output carries a secret.
     @inline(__always)
-    private static func writeString(_ string: String, into output: inout _JSONOutput) {
-        let string = Redaction.redact(string)
+    private static func writeString(_ string: String, into output: inout _JSONOutput, secrets: [[UInt8]]) {
+        let string = Redaction.redact(string, secrets: secrets)
         output.append(UInt8(ascii: "\""))
         let done: Void? = string.utf8.withContiguousStorageIfAvailable { escape($0, into: &output) }
         if done == nil {
@@ -71,7 +85,7 @@ package struct JSONWriter: Sendable {
 
     // MARK: - Layouts
 
-    private static func writeCompact(_ value: JSONValue, into output: inout _JSONOutput) {
+    private static func writeCompact(_ value: JSONValue, into output: inout _JSONOutput, secrets: [[UInt8]]) {
         switch value {
         case .null:
             output.append("null")
@@ -80,13 +94,13 @@ package struct JSONWriter: Sendable {
         case .number(let number):
             output.appendUTF8(number.text)
         case .string(let string):
-            writeString(string, into: &output)
+            writeString(string, into: &output, secrets: secrets)
         case .array(let elements):
             output.append(UInt8(ascii: "["))
             elements.withUnsafeBufferPointer { elements in
                 for index in elements.indices {
                     if index > 0 { output.append(UInt8(ascii: ",")) }
-                    writeCompact(elements[index], into: &output)
+                    writeCompact(elements[index], into: &output, secrets: secrets)
                 }
             }
             output.append(UInt8(ascii: "]"))
@@ -96,9 +110,9 @@ package struct JSONWriter: Sendable {
                 object.values.withUnsafeBufferPointer { values in
                     for index in keys.indices {
                         if index > 0 { output.append(UInt8(ascii: ",")) }
-                        writeString(keys[index], into: &output)
+                        writeString(keys[index], into: &output, secrets: secrets)
                         output.append(UInt8(ascii: ":"))
-                        writeCompact(values[index], into: &output)
+                        writeCompact(values[index], into: &output, secrets: secrets)
                     }
                 }
             }
@@ -106,7 +120,9 @@ package struct JSONWriter: Sendable {
         }
     }
 
-    private static func writePretty(_ value: JSONValue, indent: Int, level: Int, into output: inout _JSONOutput) {
+    private static func writePretty(
+        _ value: JSONValue, indent: Int, level: Int, into output: inout _JSONOutput, secrets: [[UInt8]]
+    ) {
         switch value {
         case .array(let elements) where !elements.isEmpty:
             output.append(UInt8(ascii: "["))
@@ -114,7 +130,7 @@ package struct JSONWriter: Sendable {
                 for index in elements.indices {
                     if index > 0 { output.append(UInt8(ascii: ",")) }
                     output.newline(indent * (level + 1))
-                    writePretty(elements[index], indent: indent, level: level + 1, into: &output)
+                    writePretty(elements[index], indent: indent, level: level + 1, into: &output, secrets: secrets)
                 }
             }
             output.newline(indent * level)
@@ -126,16 +142,16 @@ package struct JSONWriter: Sendable {
                     for index in keys.indices {
                         if index > 0 { output.append(UInt8(ascii: ",")) }
                         output.newline(indent * (level + 1))
-                        writeString(keys[index], into: &output)
+                        writeString(keys[index], into: &output, secrets: secrets)
                         output.append(": ")
-                        writePretty(values[index], indent: indent, level: level + 1, into: &output)
+                        writePretty(values[index], indent: indent, level: level + 1, into: &output, secrets: secrets)
                     }
                 }
             }
             output.newline(indent * level)
             output.append(UInt8(ascii: "}"))
         default:
-            writeCompact(value, into: &output)
+            writeCompact(value, into: &output, secrets: secrets)
         }
     }
 

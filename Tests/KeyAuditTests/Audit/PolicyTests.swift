@@ -676,6 +676,50 @@ struct PolicyTests {
         return (bytes, audit)
     }
 
+    @Test("a finding of findings.json is its tree written compact, byte for byte, hostile and secret text included")
+    func findingWrittenWithoutTree() throws {
+        let secret = "sk-or-v1-" + String(repeating: "0123456789abcdef", count: 4)
+        var keys = [
+            PolicyFixtures.noLimit(2, "ci-runner-b"), PolicyFixtures.stale(5, "svc-old"),
+            PolicyFixtures.disabled(9, "retired"), PolicyFixtures.expiring(6, "trial"),
+            PolicyFixtures.noLimit(7, "quote\" back\\slash\nline\u{2028}sep\u{01}ctl é ☃"),
+            PolicyFixtures.noLimit(8, "leaked \(secret) in the name"),
+        ]
+        var nameless = PolicyFixtures.noLimit(10, "x").raw
+        nameless["name"] = nil
+        nameless["workspace_id"] = nil
+        keys.append(KeyRecord(nameless))
+        let policy = try PolicyFixtures.parse(
+            PolicyFixtures.suppressionsYAML([("ci-runner-*", "no-limit", "2027-06-30")]), name: "conf/policy.yml")
+        var findings = Auditor.audit(PolicyFixtures.snapshot(keys), policy: policy, now: PolicyFixtures.now).findings
+        findings.append(
+            Finding(
+                rule: "broken-chain", severity: .critical, keyHash: nil, keyName: nil, workspaceId: nil,
+                title: "Broken evidence chain", message: "\"hostile\" \(secret)",
+                evidence: JSONObject([("path", "a\u{0}b"), ("n", .number(JSONNumber(validating: "1e400")!))]),
+                suppression: nil, firstSeen: PolicyFixtures.now, status: .new))
+        findings.append(
+            Finding(
+                id: "custom:id", rule: "no-limit", severity: .high, keyHash: "stored-hash", keyName: "stored ☃",
+                workspaceId: "ws", title: "Not the rule's title", message: "m", evidence: JSONObject(),
+                remediation: "do \(secret)", suppression: findings.first { $0.suppression != nil }?.suppression,
+                firstSeen: PolicyFixtures.now.addingTimeInterval(-86_400), status: .persisting))
+        #expect(findings.contains { $0.suppression != nil }, "no suppressed finding to compare")
+        #expect(findings.contains { $0.keyName == nil && $0.keyHash != nil }, "no finding of a nameless key")
+        for finding in findings {
+            let firstSeen = Timestamp.format(finding.firstSeen)
+            var written: [UInt8] = []
+            ChunkedJSONWriter<Never>.write(
+                to: { written += $0 }, { writer in FindingsDocument.write(finding, firstSeen: firstSeen, to: &writer) })
+            let tree = JSONWriter.bytes(FindingsDocument.findingJSON(finding, firstSeen: firstSeen), style: .compact)
+            #expect(written == tree, "\(String(decoding: written, as: UTF8.self))")
+            let text = String(decoding: written, as: UTF8.self)
+            #expect(!text.contains(secret))
+            // As the management key when another test registered this one (the registry is the process's).
+            if finding.keyHash == PolicyFixtures.hash(8) { #expect(text.contains("leaked [REDACTED:")) }
+        }
+    }
+
     @Test("findings.json parses back with the documented fields, sorted by severity, rule, hash")
     func findingsDocument() throws {
         let (bytes, _) = try documentFixture()
