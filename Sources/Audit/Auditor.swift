@@ -83,10 +83,6 @@ package struct PreviousKeyState: Sendable {
 package protocol PreviousKeys: Sendable {
     /// When the previous snapshot was taken (first_seen of findings it already had).
     var takenAt: Date? { get }
-    /// The key with this identity as the previous snapshot had it; nil when it had no such key.
-    func state(of identity: String) -> PreviousKeyState?
-    /// Whether rule `id` matched the key `identity` in the previous snapshot.
-    func matched(rule id: String, identity: String) -> Bool
     /// For each of `keys` in order, the position of the previous key with the same identity, or -1 when there is
     /// none: found once for all keys (one walk of two sorted lists, when both are) instead of a search per key
     /// and again per finding. The positions are for ``state(at:)`` and ``matched(rule:at:)``.
@@ -211,7 +207,6 @@ package enum Auditor {
     ///
     /// - Parameter parts: how many parts the keys are cut into, evaluated at once; nil: one per core from 20,000
     ///   keys, else one.
-    ///
     /// - Parameter positions: `previous.positions(of: snapshot.keys)`, when the caller has it already.
     static func evaluate(
         _ snapshot: Snapshot, previous: (any PreviousKeys)?, positions: [Int]? = nil, policy: Policy, now: Date,

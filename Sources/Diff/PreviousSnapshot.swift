@@ -103,9 +103,12 @@ package struct PreviousSnapshot: Sendable {
     }
 
     /// The key with this identity, if the previous snapshot had it.
-    package func key(_ identity: String) -> Key? {
+    package func key(_ identity: String) -> Key? { index(of: identity).map { keys[$0] } }
+
+    /// Where the key with this identity is in ``keys`` (a binary search), if the previous snapshot had it.
+    private func index(of identity: String) -> Int? {
         let low = Snapshot.firstIndex(atOrAfter: identity, in: keys, by: \.identity)
-        return low < keys.count && keys[low].identity == identity ? keys[low] : nil
+        return low < keys.count && keys[low].identity == identity ? low : nil
     }
 
     /// The ids (`<rule>:<hash>`) of the key findings the previous snapshot had.
@@ -253,8 +256,6 @@ package struct PreviousSnapshot: Sendable {
 }
 
 extension PreviousSnapshot: PreviousKeys {
-    package func state(of identity: String) -> PreviousKeyState? { key(identity)?.state }
-
     package func positions(of current: [KeyRecord]) -> [Int] {
         var positions = [Int](repeating: -1, count: current.count)
         // A snapshot's keys are sorted by identity, and so are these: one merge walk. Keys built otherwise (not
@@ -263,10 +264,7 @@ extension PreviousSnapshot: PreviousKeys {
         for index in current.indices {
             let identity = current[index].identity
             guard index == 0 || current[index - 1].identity < identity else {
-                return current.map { key in
-                    let low = Snapshot.firstIndex(atOrAfter: key.identity, in: keys, by: \.identity)
-                    return low < keys.count && keys[low].identity == key.identity ? low : -1
-                }
+                return current.map { self.index(of: $0.identity) ?? -1 }
             }
             while next < keys.count && keys[next].identity < identity { next += 1 }
             if next < keys.count && keys[next].identity == identity { positions[index] = next }
@@ -274,19 +272,16 @@ extension PreviousSnapshot: PreviousKeys {
         return positions
     }
 
-    package func state(at position: Int) -> PreviousKeyState {
-        PreviousKeyState(
-            disabled: keys[position].disabled, usage: keys[position].usage, byokUsage: keys[position].byokUsage)
-    }
+    package func state(at position: Int) -> PreviousKeyState { keys[position].state }
 
     package func matched(rule id: String, at position: Int) -> Bool {
         guard let rule = rules.position(of: id) else { return false }
         return keys[position].matchedRules.contains(rule)
     }
 
+    /// Whether rule `id` matched the key `identity` (a search; the audit goes by ``positions(of:)``).
     package func matched(rule id: String, identity: String) -> Bool {
-        guard let position = rules.position(of: id), let key = key(identity) else { return false }
-        return key.matchedRules.contains(position)
+        index(of: identity).map { matched(rule: id, at: $0) } ?? false
     }
 }
 

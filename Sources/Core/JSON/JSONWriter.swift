@@ -71,7 +71,8 @@ package struct JSONWriter: Sendable {
 
     /// Every string keyaudit writes as JSON (member names included) passes ``Redaction`` here: whatever reached a
     /// value unnoticed (a policy's text, a path, an old snapshot read back), no JSON file, log line or JSON
-    /// output carries a secret.
+    /// output carries a secret. The one exception is fixed text in the source, written as a `StaticString`
+    /// (`ChunkedJSONWriter.text(_: StaticString)`: findings.json's member names), which holds no secret.
     @inline(__always)
     private static func writeString(_ string: String, into output: inout _JSONOutput, secrets: [[UInt8]]) {
         let string = Redaction.redact(string, secrets: secrets)
