@@ -15,6 +15,9 @@ package struct XLSXLayout: Sendable {
         /// Whether the sheet shows the diff (written once it is known).
         var needsDiff: Bool { self == .summary || self == .changes || self == .trend }
 
+        /// Whether writing the sheet adds charts to the workbook (so one thread writes all such sheets).
+        var addsCharts: Bool { self == .trend }
+
         /// Sheets laid out by keyaudit (no `columns`).
         var isFixed: Bool { self == .summary || self == .owners || self == .trend }
     }

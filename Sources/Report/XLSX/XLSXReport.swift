@@ -15,8 +15,9 @@ enum XLSXReport {
     }
 
     /// - Parameters:
-    ///   - complete: called once the Findings and Keys sheets are written; may block until the run's context is
-    ///     complete (the diff known); nil: write the rest from `context`.
+    ///   - complete: called by each of the workbook's two threads when it first reaches a sheet that shows the
+    ///     diff (so up to twice, from either thread); may block until the run's context is complete (the diff
+    ///     known); nil: write those sheets from `context`.
     ///   - rowsWritten: called when every row is written, before the workbook is compressed.
     static func write(
         context: ReportContext, complete: @escaping @Sendable () -> ReportContext?, rowsWritten: () -> Void,
@@ -57,30 +58,24 @@ enum XLSXReport {
         // streams its rows to a file of its own, so the sheets that need the diff can be written last.
         let worksheets = try layout.sheets.map { try workbook.addWorksheet(named: $0.name) }
         let sources = SheetSources(context: context)
-        // The Keys and Changes sheets are written on a thread of its own while this one writes Findings and the
-        // rest: at 100,000 keys each side is about a core's worth of Swift and libxlsxwriter, and only zlib (in
-        // close) needs them all done. Safe because each worksheet is one thread's, and every format the other
-        // thread's sheets use is created (and registered with libxlsxwriter) here, before it starts, so that
-        // the workbook's style numbering never depends on which thread gets somewhere first (see XLSXWorkbook's
-        // formatLock).
-        let sideSources: Set<XLSXLayout.Source> = [.keys, .changes]
-        let sideSheets = zip(layout.sheets, worksheets).filter { sideSources.contains($0.0.source) }
-        for (sheet, _) in sideSheets {
-            for column in sheet.columns { _ = try workbook.dateFormat(for: try styles.format(for: column)) }
-            if sheet.columns.contains(where: \.severityColours) {
-                for (_, format) in styles.severity { try workbook.registerConditionalFormat(format) }
-            }
-        }
-        let input = Unchecked((sideSheets, context, sources, styles))
+        // Two threads write the sheets, each taking the next one from a queue as it finishes the last (see
+        // ``SheetQueue``): at 100,000 keys the Findings and Keys sheets are each about a core's worth of Swift and
+        // libxlsxwriter, and only zlib (in close) needs them all done. Safe because each worksheet is one
+        // thread's, and every format any sheet uses is created (and registered with libxlsxwriter) here, before
+        // either starts, so that the workbook's style numbering never depends on which thread gets somewhere
+        // first (see XLSXWorkbook's formatLock and freezeFormats()).
+        let all = Array(zip(layout.sheets, worksheets))
+        try registerFormats(of: all.map(\.0), workbook: workbook, styles: styles)
+        workbook.freezeFormats()
+        let queue = SheetQueue(all, context: context)
+        let input = Unchecked((queue, context, sources, styles))
         let side = BackgroundJob<any Error> {
             try writeSheets(
-                input.value.0, context: input.value.1, sources: input.value.2, styles: input.value.3,
+                from: input.value.0, context: input.value.1, sources: input.value.2, styles: input.value.3,
                 complete: complete)
         }
         do {
-            try writeSheets(
-                zip(layout.sheets, worksheets).filter { !sideSources.contains($0.0.source) }, context: context,
-                sources: sources, styles: styles, complete: complete)
+            try writeSheets(from: queue, context: context, sources: sources, styles: styles, complete: complete)
         } catch {
             // The other thread still writes into this workbook: it must end before the workbook is freed.
             _ = side.wait()
@@ -91,20 +86,51 @@ enum XLSXReport {
         try workbook.close()
     }
 
-    /// `sheets` in order: first those that need only the audit, then (once `complete` gives the whole context)
-    /// those that need the diff.
-    private static func writeSheets(
-        _ sheets: [(XLSXLayout.Sheet, XLSXWorksheet)], context: ReportContext, sources: SheetSources,
-        styles: Styles, complete: () -> ReportContext?
+    /// Creates every format the sheets' columns use, in a fixed order: the Changes and Keys sheets' first, then
+    /// the other sheets' in the layout's order (the order the workbook has always numbered them in). The severity
+    /// colours' conditional formats (dxf) are numbered now for the Changes and Keys sheets, as before; elsewhere
+    /// at their first use, which is deterministic anyway: every sheet registers the same list in the same order.
+    private static func registerFormats(
+        of sheets: [XLSXLayout.Sheet], workbook: XLSXWorkbook, styles: Styles
     ) throws {
-        for (sheet, worksheet) in sheets where !sheet.source.needsDiff {
-            try write(sheet, to: worksheet, context: context, sources: sources, styles: styles)
+        let first: Set<XLSXLayout.Source> = [.keys, .changes]
+        for sheet in sheets.filter({ first.contains($0.source) }) {
+            for column in sheet.columns { _ = try workbook.dateFormat(for: try styles.format(for: column)) }
+            if sheet.columns.contains(where: \.severityColours) {
+                for (_, format) in styles.severity { try workbook.registerConditionalFormat(format) }
+            }
         }
-        guard sheets.contains(where: { $0.0.source.needsDiff }) else { return }
-        let finished = complete() ?? context
-        let sources = SheetSources(context: finished, findingsPerKey: sources.findingsPerKey)
-        for (sheet, worksheet) in sheets where sheet.source.needsDiff {
-            try write(sheet, to: worksheet, context: finished, sources: sources, styles: styles)
+        for sheet in sheets where !first.contains(sheet.source) {
+            for column in sheet.columns { _ = try workbook.dateFormat(for: try styles.format(for: column)) }
+        }
+    }
+
+    /// Takes sheets from `queue` until it is empty or the other thread failed. Sheets that show the diff come
+    /// last in the queue; the first of them waits for the whole context (`complete`).
+    private static func writeSheets(
+        from queue: SheetQueue, context: ReportContext, sources: SheetSources, styles: Styles,
+        complete: () -> ReportContext?
+    ) throws {
+        var finished: (context: ReportContext, sources: SheetSources)?
+        while let group = queue.next() {
+            do {
+                for (sheet, worksheet) in group {
+                    if sheet.source.needsDiff {
+                        if finished == nil {
+                            let whole = complete() ?? context
+                            finished = (whole, SheetSources(context: whole, findingsPerKey: sources.findingsPerKey))
+                        }
+                        try write(
+                            sheet, to: worksheet, context: finished!.context, sources: finished!.sources,
+                            styles: styles)
+                    } else {
+                        try write(sheet, to: worksheet, context: context, sources: sources, styles: styles)
+                    }
+                }
+            } catch {
+                queue.stop()
+                throw error
+            }
         }
     }
 
@@ -296,6 +322,78 @@ enum XLSXReport {
             case .text: return text
             case .bool: return bool
             }
+        }
+    }
+}
+
+/// The workbook's sheets in the order its two threads take them: the largest of those that need only the audit
+/// first (the Findings and Keys sheets, one per thread, then the small ones to whichever thread is free), then
+/// those that show the diff, in the layout's order. Fixed shares left one thread idle for up to a second and a
+/// half at 100,000 keys, the other still writing Findings, Owners and Summary.
+///
+/// A thread takes a group of sheets, written in order. Every sheet that adds charts (`trend`) is in one group,
+/// at the place of the first: adding a chart (`workbook_add_chart`, and the strings the workbook keeps for it)
+/// changes the workbook itself, not only the sheet, so charts are one thread's, and numbered in the layout's
+/// order every time.
+final class SheetQueue: @unchecked Sendable {
+    typealias Item = (XLSXLayout.Sheet, XLSXWorksheet)
+
+    // @unchecked: `pending` and `stopped` are guarded by `lock`; the worksheets are each written by the one
+    // thread that took them.
+    private let lock = NSLock()
+    /// Groups, the next one last.
+    private var pending: [[Item]]
+    private var stopped = false
+
+    init(_ sheets: [Item], context: ReportContext) {
+        let size = sheets.map { Self.estimatedCells($0.0, context: context) }
+        let order = sheets.indices.sorted {
+            let (a, b) = (sheets[$0].0.source.needsDiff, sheets[$1].0.source.needsDiff)
+            if a != b { return !a }
+            return a ? $0 < $1 : (size[$0], $1) > (size[$1], $0)
+        }
+        var groups: [[Item]] = []
+        var charts: Int?
+        for index in order {
+            let item = sheets[index]
+            guard item.0.source.addsCharts else {
+                groups.append([item])
+                continue
+            }
+            if let charts {
+                groups[charts].append(item)
+            } else {
+                charts = groups.count
+                groups.append([item])
+            }
+        }
+        pending = groups.reversed()
+    }
+
+    /// The next group of sheets to write, in order; nil when there is none, or once a thread failed.
+    func next() -> [Item]? {
+        lock.lock()
+        defer { lock.unlock() }
+        return stopped ? nil : pending.popLast()
+    }
+
+    /// No sheet is handed out any more (a thread failed: the workbook is abandoned).
+    func stop() {
+        lock.lock()
+        defer { lock.unlock() }
+        stopped = true
+    }
+
+    /// Roughly what writing `sheet` costs, in cells; only the order matters.
+    static func estimatedCells(_ sheet: XLSXLayout.Sheet, context: ReportContext) -> Int {
+        let columns = max(sheet.columns.count, 1)
+        switch sheet.source {
+        case .findings: return context.audit.findings.count * columns
+        case .keys: return context.snapshot.keys.count * columns
+        case .suppressions: return context.audit.suppressions.count * columns
+        // Its facts walk every key and finding.
+        case .owners: return context.snapshot.keys.count + context.audit.findings.count
+        case .summary, .changes, .trend: return 0
         }
     }
 }

@@ -111,9 +111,12 @@ package final class XLSXWorkbook {
     /// Guards the format tables above and libxlsxwriter's own (xf and dxf indices), so that in constant-memory
     /// mode two worksheets can be written on two threads (`XLSXReport` does). Everything else a worksheet touches
     /// while its rows are written is its own: in that mode each streams to a temporary file of its own and text
-    /// is written inline (there is no shared string table). Adding worksheets, properties and `close()` stay
-    /// one thread's.
+    /// is written inline (there is no shared string table). Adding worksheets, properties, charts (with the
+    /// strings `retainCString` keeps for them) and `close()` are not guarded: each must stay one thread's at a
+    /// time (`XLSXReport` gives every sheet that adds charts to one thread).
     private let formatLock = NSLock()
+    /// Set once the sheets start on two threads (``freezeFormats()``); guarded by `formatLock`.
+    private var formatsFrozen = false
 
     /// Runs `body` (a libxlsxwriter call that may register a format, e.g. a conditional format's dxf) with the
     /// format tables locked.
@@ -249,6 +252,15 @@ package final class XLSXWorkbook {
         return try format(spec, in: workbook)
     }
 
+    /// Declares that every cell format is created: from now on two threads write sheets, and a format created by
+    /// one of them would be numbered by whichever got there first. Creating one anyway still works (the numbering
+    /// may then vary from run to run) but stops a debug build, so that tests catch the code that does it.
+    package func freezeFormats() {
+        formatLock.lock()
+        defer { formatLock.unlock() }
+        formatsFrozen = true
+    }
+
     /// Numbers `format` among the workbook's conditional formats (dxf) now, as its first use would.
     package func registerConditionalFormat(_ format: XLSXCellFormat) throws {
         _ = try live("registering a conditional format")
@@ -341,6 +353,7 @@ package final class XLSXWorkbook {
                 )
             }
         }
+        assert(!formatsFrozen, "a cell format was created after freezeFormats(): create it before the sheets start")
         guard let pointer = workbook_add_format(workbook) else {
             throw XLSXError(
                 kind: .library(code: -1), message: "workbook_add_format returned NULL",
