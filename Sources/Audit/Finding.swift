@@ -118,11 +118,23 @@ public struct Finding: Sendable {
         }
     }
 
-    /// What was found on this key, in one sentence with the values the rule saw.
-    public var message: String { text.message }
+    /// What was found on this key, in one sentence with the values the rule saw. (Only the message: the
+    /// workbook asks it of every finding, and the evidence would be built for nothing.)
+    public var message: String {
+        switch source {
+        case .key(let keys, let index): return keys.match(rule: rule, index: Int(index))?.message ?? ""
+        case .stored(let stored): return stored.message
+        }
+    }
 
     /// What the rule looked at, in a fixed order.
-    public var evidence: JSONObject { text.evidence }
+    public var evidence: JSONObject {
+        switch source {
+        case .key(let keys, let index):
+            return keys.match(rule: rule, index: Int(index)).map { JSONObject($0.evidence) } ?? JSONObject()
+        case .stored(let stored): return stored.evidence
+        }
+    }
 
     /// `<rule>:<key hash>` (`<rule>:snapshot` for snapshot findings): stable across runs, so findings can be
     /// followed from night to night.

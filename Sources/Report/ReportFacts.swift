@@ -150,9 +150,12 @@ struct ReportFacts {
                 row.bySeverity[severity] += Int(perKeySeverity[index * severities + severity])
             }
         }
-        for (index, key) in keys.enumerated() {
-            add(index, to: &workspaceRows[key.workspaceId ?? noWorkspace, default: Owners.Row()])
-            if let creator = key.creatorUserId { add(index, to: &creatorRows[creator, default: Owners.Row()]) }
+        // By index, reading the two fields in place: `enumerated()` would copy every key (a dozen retains each).
+        for index in keys.indices {
+            add(index, to: &workspaceRows[keys[index].workspaceId ?? noWorkspace, default: Owners.Row()])
+            if let creator = keys[index].creatorUserId {
+                add(index, to: &creatorRows[creator, default: Owners.Row()])
+            }
         }
         func ordered(_ rows: [String: Owners.Row]) -> [Owners.Row] {
             rows.map { id, row in

@@ -230,7 +230,15 @@ package struct CoverageVerdict: Sendable, Equatable {
         let pages = "\(HumanReadable.count(coverage.pages)) page\(coverage.pages == 1 ? "" : "s")"
         func workspaces(_ count: Int) -> String { "\(HumanReadable.count(count)) workspace\(count == 1 ? "" : "s")" }
         if coverage.mode == .file {
-            let named = Set(snapshot.keys.compactMap(\.workspaceId)).count
+            // Without an array of 100,000 ids first; neighbours mostly share a workspace, compared before hashing.
+            var ids = Set<String>()
+            var last: String?
+            for index in snapshot.keys.indices {
+                guard let id = snapshot.keys[index].workspaceId, id != last else { continue }
+                ids.insert(id)
+                last = id
+            }
+            let named = ids.count
             self.init(
                 status: .file,
                 sentence:

@@ -57,7 +57,7 @@ enum XLSXReport {
         // Every sheet is added first, in the layout's order (the tabs' order); in constant-memory mode each
         // streams its rows to a file of its own, so the sheets that need the diff can be written last.
         let worksheets = try layout.sheets.map { try workbook.addWorksheet(named: $0.name) }
-        let sources = SheetSources(context: context)
+        let sources = SheetSources(context: context, layout: layout)
         // Two threads write the sheets, each taking the next one from a queue as it finishes the last (see
         // ``SheetQueue``): at 100,000 keys the Findings and Keys sheets are each about a core's worth of Swift and
         // libxlsxwriter, and only zlib (in close) needs them all done. Safe because each worksheet is one
@@ -118,7 +118,11 @@ enum XLSXReport {
                     if sheet.source.needsDiff {
                         if finished == nil {
                             let whole = complete() ?? context
-                            finished = (whole, SheetSources(context: whole, findingsPerKey: sources.findingsPerKey))
+                            finished = (
+                                whole,
+                                SheetSources(
+                                    context: whole, layout: sources.layout, findingsPerKey: sources.findingsPerKey)
+                            )
                         }
                         try write(
                             sheet, to: worksheet, context: finished!.context, sources: finished!.sources,
@@ -214,6 +218,8 @@ enum XLSXReport {
         let autoWidth = layout.columns.map { $0.width == nil }
         // One row for the header, one for the note about the rest.
         let room = maxRows - 2
+        // Taken once for the sheet, not per cell (every text is still redacted).
+        let secrets = Redaction.secrets
         for (index, item) in rows.prefix(room).enumerated() {
             let row = index + 1
             for column in cells.indices {
@@ -221,7 +227,7 @@ enum XLSXReport {
                 // An empty cell is no cell: written with its column's format it would cost ~20 bytes of XML each
                 // (a 170,000-row sheet has hundreds of thousands of them) and show nothing.
                 if case .blank = cell { continue }
-                try sheet.write(cell, row: row, column: column, format: formats[column])
+                try sheet.write(cell, row: row, column: column, format: formats[column], secrets: secrets)
                 if autoWidth[column] { widths[column] = max(widths[column], estimatedWidth(cell)) }
             }
         }
@@ -401,6 +407,7 @@ final class SheetQueue: @unchecked Sendable {
 /// The rows of each sheet and the value of each field, typed for the workbook.
 struct SheetSources {
     let context: ReportContext
+    let layout: XLSXLayout
     let workspaces: [String: String]
     let findingsPerKey: [String: Int]
     var findings: [Finding] { context.audit.findings }
@@ -417,10 +424,14 @@ struct SheetSources {
             )
         })
 
-    init(context: ReportContext, findingsPerKey: [String: Int]? = nil) {
+    /// - Parameter findingsPerKey: the unsuppressed findings of each key, if already counted; else counted now
+    ///   when `layout` shows them (a Keys sheet's `findings` column), and left empty when it does not.
+    init(context: ReportContext, layout: XLSXLayout, findingsPerKey: [String: Int]? = nil) {
         self.context = context
+        self.layout = layout
         workspaces = context.workspaceNames()
-        self.findingsPerKey = findingsPerKey ?? context.audit.unsuppressedCountByKey()
+        let shown = layout.sheets.contains { $0.source == .keys && $0.columns.contains { $0.field == "findings" } }
+        self.findingsPerKey = findingsPerKey ?? (shown ? context.audit.unsuppressedCountByKey() : [:])
     }
 
     static func text(_ value: String?) -> XLSXValue { value.map { .string($0) } ?? .blank }
@@ -451,56 +462,50 @@ struct SheetSources {
         finding.auditedKey ?? finding.keyHash.flatMap { ReportFacts.key($0, in: context.snapshot.keys) }
     }
 
-    /// The cell of `field` for any finding, resolved once per column rather than matched per cell.
+    /// The cell of `field` for any finding, resolved once per column rather than matched per cell (a switch over
+    /// field names per cell compared up to 20 strings each time).
     func findingCell(_ field: String) -> (Finding) -> XLSXValue {
         switch field {
+        case "id": return { .string($0.id) }
         case "severity": return { .string($0.severity.rawValue) }
         case "rule": return { .string($0.rule) }
+        case "title": return { .string($0.title) }
         case "key_name": return { Self.text($0.keyName) }
         case "key_hash": return { Self.text($0.keyHash) }
         case "workspace": return { [workspaces] in Self.text($0.workspaceId.map { workspaces[$0] ?? $0 }) }
+        case "workspace_id": return { Self.text($0.workspaceId) }
         case "message": return { .string($0.message) }
+        case "remediation": return { .string($0.remediation) }
         case "status": return { .string($0.status.rawValue) }
         case "first_seen": return { .date($0.firstSeen) }
         case "suppressed": return { .bool($0.suppressed) }
+        case "suppression_reason": return { Self.text($0.suppression?.reason) }
+        case "suppression_owner": return { Self.text($0.suppression?.owner) }
+        case "suppression_ticket": return { Self.text($0.suppression?.ticket) }
+        case "suppression_expires": return { Self.day($0.suppression) }
         case "owner": return { Self.text(owner(of: $0)) }
         case "call": return { Self.text(call(for: $0)) }
-        default: return { value(of: $0, field) }
+        default: return { _ in .blank }
         }
     }
 
-    func value(of finding: Finding, _ field: String) -> XLSXValue {
-        switch field {
-        case "id": return .string(finding.id)
-        case "severity": return .string(finding.severity.rawValue)
-        case "rule": return .string(finding.rule)
-        case "title": return .string(finding.title)
-        case "key_name": return Self.text(finding.keyName)
-        case "key_hash": return Self.text(finding.keyHash)
-        case "workspace": return Self.text(finding.workspaceId.map { workspaces[$0] ?? $0 })
-        case "workspace_id": return Self.text(finding.workspaceId)
-        case "message": return .string(finding.message)
-        case "remediation": return .string(finding.remediation)
-        case "status": return .string(finding.status.rawValue)
-        case "first_seen": return .date(finding.firstSeen)
-        case "suppressed": return .bool(finding.suppressed)
-        case "suppression_reason": return Self.text(finding.suppression?.reason)
-        case "suppression_owner": return Self.text(finding.suppression?.owner)
-        case "suppression_ticket": return Self.text(finding.suppression?.ticket)
-        case "suppression_expires": return Self.day(finding.suppression)
-        case "owner": return Self.text(owner(of: finding))
-        case "call": return Self.text(call(for: finding))
-        default: return .blank
-        }
-    }
+    func value(of finding: Finding, _ field: String) -> XLSXValue { findingCell(field)(finding) }
 
     /// The cell of `field` for any key, resolved once per column rather than matched per cell.
     func keyCell(_ field: String) -> (KeyRecord) -> XLSXValue {
         switch field {
         case "name": return { Self.text($0.name) }
         case "hash": return { .string($0.identity) }
+        case "label": return { Self.text($0.label) }
+        case "workspace": return { [workspaces] in Self.text($0.workspaceId.map { workspaces[$0] ?? $0 }) }
+        case "workspace_id": return { Self.text($0.workspaceId) }
+        case "disabled": return { $0.disabled.map { .bool($0) } ?? .blank }
+        case "status":
+            return { .string($0.disabled == nil ? "unknown" : ($0.isDisabled ? "disabled" : "enabled")) }
         case "limit": return { Self.money($0.limit) }
         case "limit_remaining": return { Self.money($0.limitRemaining) }
+        case "limit_reset": return { Self.text($0.limitReset) }
+        case "include_byok_in_limit": return { $0.includeByokInLimit.map { .bool($0) } ?? .blank }
         case "usage": return { Self.money($0.usage) }
         case "usage_daily": return { Self.money($0.usageDaily) }
         case "usage_weekly": return { Self.money($0.usageWeekly) }
@@ -513,48 +518,25 @@ struct SheetSources {
         case "updated_at": return { Self.time($0.updatedAt) }
         case "expires_at": return { Self.time($0.expiresAt) }
         case "last_used_at": return { Self.time($0.lastUsedAt) }
-        default: return { value(of: $0, field) }
+        case "creator_user_id": return { Self.text($0.creatorUserId) }
+        case "external_user": return { Self.text($0.externalUser) }
+        case "rotated_from_hash": return { Self.text($0.rotatedFromHash) }
+        case "findings": return { [findingsPerKey] in .integer(findingsPerKey[$0.identity] ?? 0) }
+        case "problems":
+            return {
+                $0.problems.isEmpty
+                    ? .blank : .string($0.problems.map { "\($0.field) \($0.problem)" }.joined(separator: "; "))
+            }
+        case "extra":
+            return {
+                let extra = $0.extraFields
+                return extra.isEmpty ? .blank : .string(JSONWriter.string(.object(JSONObject(extra)), style: .compact))
+            }
+        default: return { _ in .blank }
         }
     }
 
-    func value(of key: KeyRecord, _ field: String) -> XLSXValue {
-        switch field {
-        case "name": return Self.text(key.name)
-        case "hash": return .string(key.identity)
-        case "label": return Self.text(key.label)
-        case "workspace": return Self.text(key.workspaceId.map { workspaces[$0] ?? $0 })
-        case "workspace_id": return Self.text(key.workspaceId)
-        case "disabled": return key.disabled.map { .bool($0) } ?? .blank
-        case "status": return .string(key.disabled == nil ? "unknown" : (key.isDisabled ? "disabled" : "enabled"))
-        case "limit": return Self.money(key.limit)
-        case "limit_remaining": return Self.money(key.limitRemaining)
-        case "limit_reset": return Self.text(key.limitReset)
-        case "include_byok_in_limit": return key.includeByokInLimit.map { .bool($0) } ?? .blank
-        case "usage": return Self.money(key.usage)
-        case "usage_daily": return Self.money(key.usageDaily)
-        case "usage_weekly": return Self.money(key.usageWeekly)
-        case "usage_monthly": return Self.money(key.usageMonthly)
-        case "byok_usage": return Self.money(key.byokUsage)
-        case "byok_usage_daily": return Self.money(key.byokUsageDaily)
-        case "byok_usage_weekly": return Self.money(key.byokUsageWeekly)
-        case "byok_usage_monthly": return Self.money(key.byokUsageMonthly)
-        case "created_at": return Self.time(key.createdAt)
-        case "updated_at": return Self.time(key.updatedAt)
-        case "expires_at": return Self.time(key.expiresAt)
-        case "last_used_at": return Self.time(key.lastUsedAt)
-        case "creator_user_id": return Self.text(key.creatorUserId)
-        case "external_user": return Self.text(key.externalUser)
-        case "rotated_from_hash": return Self.text(key.rotatedFromHash)
-        case "findings": return .integer(findingsPerKey[key.identity] ?? 0)
-        case "problems":
-            return key.problems.isEmpty
-                ? .blank : .string(key.problems.map { "\($0.field) \($0.problem)" }.joined(separator: "; "))
-        case "extra":
-            let extra = key.extraFields
-            return extra.isEmpty ? .blank : .string(JSONWriter.string(.object(JSONObject(extra)), style: .compact))
-        default: return .blank
-        }
-    }
+    func value(of key: KeyRecord, _ field: String) -> XLSXValue { keyCell(field)(key) }
 
     /// One row per change of the diff: added, removed, each changed field, each spender, each finding change.
     struct ChangeRow {

@@ -56,6 +56,8 @@ package final class XLSXWorksheet {
     private let workbookToken: UInt64
     /// Constant-memory mode: the row being written; earlier rows are already on disk.
     private var currentRow = 0
+    /// The date variants of the formats this sheet wrote dates with, by format index (-1: no format); a few.
+    private var dateFormats: [(key: Int, pointer: UnsafeMutablePointer<lxw_format>)] = []
 
     init(workbook: XLSXWorkbook, pointer: UnsafeMutablePointer<lxw_worksheet>, name: String) {
         self.workbook = workbook
@@ -83,7 +85,16 @@ package final class XLSXWorksheet {
     /// Writes text, redacted (``Redaction``), never as a formula (see the type's documentation for truncation and
     /// escaping).
     package func write(_ value: String, row: Int, column: Int, format: XLSXCellFormat? = nil) throws {
-        let value = Redaction.redact(value)
+        try write(value, row: row, column: column, format: format, secrets: Redaction.secrets)
+    }
+
+    /// ``write(_:row:column:format:)-(String,_,_,_)`` with the registered secrets taken beforehand
+    /// (``Redaction/secrets``): for a writer of many cells, which would otherwise take the registry's lock per
+    /// cell (two sheets' threads contending for it).
+    package func write(
+        _ value: String, row: Int, column: Int, format: XLSXCellFormat? = nil, secrets: [[UInt8]]
+    ) throws {
+        let value = Redaction.redact(value, secrets: secrets)
         let cFormat = try prepare(row, column, format, "a string")
         let err: lxw_error
         if Self.isWritableAsIs(value) {
@@ -135,7 +146,7 @@ package final class XLSXWorksheet {
                 context: cellContext("a date", row, column)
             )
         }
-        let cFormat = try workbook.dateFormat(for: format)
+        let cFormat = try dateFormat(for: format)
         let err = worksheet_write_number(pointer, lxw_row_t(row), lxw_col_t(column), serial, cFormat)
         if err != LXW_NO_ERROR { throw libraryError(err, "a date", row, column) }
     }
@@ -148,10 +159,29 @@ package final class XLSXWorksheet {
         if err != LXW_NO_ERROR { throw libraryError(err, "a blank cell", row, column) }
     }
 
+    /// `XLSXWorkbook.dateFormat(for:)`, remembered by this sheet: a sheet is one thread's, so a date cell takes
+    /// neither the workbook's format lock nor a dictionary lookup.
+    private func dateFormat(for format: XLSXCellFormat?) throws -> UnsafeMutablePointer<lxw_format> {
+        let key = format?.index ?? -1
+        if let known = dateFormats.first(where: { $0.key == key }) { return known.pointer }
+        let pointer = try workbook.dateFormat(for: format)
+        // Formats of another workbook are refused above, so `key` names one format of this workbook.
+        dateFormats.append((key, pointer))
+        return pointer
+    }
+
     /// Writes any `XLSXValue` with the matching method above.
     package func write(_ value: XLSXValue, row: Int, column: Int, format: XLSXCellFormat? = nil) throws {
+        try write(value, row: row, column: column, format: format, secrets: Redaction.secrets)
+    }
+
+    /// ``write(_:row:column:format:)-(XLSXValue,_,_,_)`` with the registered secrets taken beforehand (see
+    /// ``write(_:row:column:format:secrets:)-(String,_,_,_,_)``).
+    package func write(
+        _ value: XLSXValue, row: Int, column: Int, format: XLSXCellFormat? = nil, secrets: [[UInt8]]
+    ) throws {
         switch value {
-        case .string(let text): try write(text, row: row, column: column, format: format)
+        case .string(let text): try write(text, row: row, column: column, format: format, secrets: secrets)
         case .number(let number): try write(number, row: row, column: column, format: format)
         case .integer(let integer): try write(integer, row: row, column: column, format: format)
         case .bool(let flag): try write(flag, row: row, column: column, format: format)

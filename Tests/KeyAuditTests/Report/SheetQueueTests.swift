@@ -201,4 +201,55 @@ struct SheetQueueTests {
         #expect(context.audit.suppressions.isEmpty == false)
         #expect(try format("Suppressions", 1) == "mmm d, yyyy")
     }
+
+    @Test("a layout naming every field: each column has cells, and `findings` counts each key's unsuppressed findings")
+    func everyFieldResolved() throws {
+        let templates = try GoldenReportFixture.scratchFolder("sheet-every-field")
+        defer { try? FileManager.default.removeItem(at: templates) }
+        func columns(_ source: XLSXLayout.Source) -> String {
+            (XLSXLayout.fields[source] ?? []).map { "          - { header: \($0.0), field: \($0.0) }" }
+                .joined(separator: "\n")
+        }
+        let layout = """
+            sheets:
+              - name: Findings
+                source: findings
+                columns:
+            \(columns(.findings))
+              - name: Keys
+                source: keys
+                columns:
+            \(columns(.keys))
+            """
+        try Data(layout.utf8).write(to: templates.appendingPathComponent(XLSXLayout.fileName))
+        let context = GoldenReportFixture.context()
+        let folder = try GoldenReportFixture.render(
+            context, formats: [.xlsx], overrides: templates.path, label: "sheet-every-field")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let book = try XLSXReader.read(folder.appendingPathComponent(ReportFormat.xlsx.fileName))
+        // The fixture leaves a few fields empty everywhere; every other field must reach its column (a field
+        // that fell through to "no such field" would be an empty column).
+        let emptyInFixture: Set<String> = ["external_user", "rotated_from_hash", "problems"]
+        let keysOfFixture = context.snapshot.keys
+        #expect(keysOfFixture.allSatisfy { $0.problems.isEmpty })
+        #expect(keysOfFixture.allSatisfy { $0.externalUser == nil && $0.rotatedFromHash == nil })
+        for (sheetName, source) in [("Findings", XLSXLayout.Source.findings), ("Keys", .keys)] {
+            let sheet = try book.sheet(named: sheetName)
+            let headers = Dictionary(uniqueKeysWithValues: (sheet.rows.first ?? []).map { ($0.text, $0.column) })
+            for (field, _) in XLSXLayout.fields[source] ?? [] where !emptyInFixture.contains(field) {
+                let column = try #require(headers[field], "\(sheetName) has no column \(field)")
+                let filled = sheet.rows.dropFirst().count { row in row.contains { $0.column == column } }
+                #expect(filled > 0, "\(sheetName).\(field) is empty in every row")
+            }
+        }
+        let keys = try book.sheet(named: "Keys")
+        let headers = Dictionary(uniqueKeysWithValues: (keys.rows.first ?? []).map { ($0.text, $0.column) })
+        let counts = context.audit.unsuppressedCountByKey()
+        #expect(counts.values.contains { $0 > 1 }, "the fixture should have a key with several findings")
+        for row in keys.rows.dropFirst() {
+            let hash = try #require(row.first { $0.column == headers["hash"] }?.text)
+            let shown = row.first { $0.column == headers["findings"] }?.number
+            #expect(shown == Double(counts[hash] ?? 0), "findings of \(hash)")
+        }
+    }
 }
