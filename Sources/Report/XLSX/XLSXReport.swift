@@ -57,7 +57,7 @@ enum XLSXReport {
         // Every sheet is added first, in the layout's order (the tabs' order); in constant-memory mode each
         // streams its rows to a file of its own, so the sheets that need the diff can be written last.
         let worksheets = try layout.sheets.map { try workbook.addWorksheet(named: $0.name) }
-        let sources = SheetSources(context: context, layout: layout)
+        let sources = SheetSources(context: context)
         // Two threads write the sheets, each taking the next one from a queue as it finishes the last (see
         // ``SheetQueue``): at 100,000 keys the Findings and Keys sheets are each about a core's worth of Swift and
         // libxlsxwriter, and only zlib (in close) needs them all done. Safe because each worksheet is one
@@ -118,11 +118,7 @@ enum XLSXReport {
                     if sheet.source.needsDiff {
                         if finished == nil {
                             let whole = complete() ?? context
-                            finished = (
-                                whole,
-                                SheetSources(
-                                    context: whole, layout: sources.layout, findingsPerKey: sources.findingsPerKey)
-                            )
+                            finished = (whole, SheetSources(context: whole))
                         }
                         try write(
                             sheet, to: worksheet, context: finished!.context, sources: finished!.sources,
@@ -158,9 +154,12 @@ enum XLSXReport {
                 cells: sheet.columns.map { sources.findingCell($0.field) }, what: "findings", whereRest: "findings.json"
             )
         case .keys:
+            let perKey =
+                sheet.columns.contains { $0.field == "findings" } ? context.audit.unsuppressedCountByKey() : [:]
             try writeTable(
                 worksheet, sheet: sheet, rows: context.snapshot.keys, styles: styles,
-                cells: sheet.columns.map { column in sources.keyCell(column.field) }, what: "keys",
+                cells: sheet.columns.map { column in sources.keyCell(column.field, findingsPerKey: perKey) },
+                what: "keys",
                 whereRest: "snapshot.json")
         case .suppressions:
             let rows = context.audit.suppressions
@@ -407,9 +406,7 @@ final class SheetQueue: @unchecked Sendable {
 /// The rows of each sheet and the value of each field, typed for the workbook.
 struct SheetSources {
     let context: ReportContext
-    let layout: XLSXLayout
     let workspaces: [String: String]
-    let findingsPerKey: [String: Int]
     var findings: [Finding] { context.audit.findings }
 
     /// Rule id → the API calls of its remediation, each cut at `{hash}` (joined with the key's hash per row:
@@ -424,14 +421,9 @@ struct SheetSources {
             )
         })
 
-    /// - Parameter findingsPerKey: the unsuppressed findings of each key, if already counted; else counted now
-    ///   when `layout` shows them (a Keys sheet's `findings` column), and left empty when it does not.
-    init(context: ReportContext, layout: XLSXLayout, findingsPerKey: [String: Int]? = nil) {
+    init(context: ReportContext) {
         self.context = context
-        self.layout = layout
         workspaces = context.workspaceNames()
-        let shown = layout.sheets.contains { $0.source == .keys && $0.columns.contains { $0.field == "findings" } }
-        self.findingsPerKey = findingsPerKey ?? (shown ? context.audit.unsuppressedCountByKey() : [:])
     }
 
     static func text(_ value: String?) -> XLSXValue { value.map { .string($0) } ?? .blank }
@@ -489,10 +481,11 @@ struct SheetSources {
         }
     }
 
-    func value(of finding: Finding, _ field: String) -> XLSXValue { findingCell(field)(finding) }
-
     /// The cell of `field` for any key, resolved once per column rather than matched per cell.
-    func keyCell(_ field: String) -> (KeyRecord) -> XLSXValue {
+    ///
+    /// - Parameter findingsPerKey: the unsuppressed findings of each key, for the `findings` field: counted by
+    ///   the thread that writes a Keys sheet with that column, not before the sheets start.
+    func keyCell(_ field: String, findingsPerKey: [String: Int] = [:]) -> (KeyRecord) -> XLSXValue {
         switch field {
         case "name": return { Self.text($0.name) }
         case "hash": return { .string($0.identity) }
@@ -535,8 +528,6 @@ struct SheetSources {
         default: return { _ in .blank }
         }
     }
-
-    func value(of key: KeyRecord, _ field: String) -> XLSXValue { keyCell(field)(key) }
 
     /// One row per change of the diff: added, removed, each changed field, each spender, each finding change.
     struct ChangeRow {
