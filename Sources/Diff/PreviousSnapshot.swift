@@ -89,6 +89,10 @@ package struct PreviousSnapshot: Sendable {
                     transform: { condenser.condense($0, configuration: $1) },
                     key: { builder.add($0) })
             }
+            return (header, builder)
+        } finishing: { (read: consuming (header: Snapshot.Header, builder: Builder)) in
+            // Sorted while the file is hashed on another thread.
+            let (header, builder) = read
             return PreviousSnapshot(
                 takenAt: header.takenAt, previous: header.previous, keys: builder.finish(), rules: rules)
         }
@@ -238,7 +242,8 @@ package struct PreviousSnapshot: Sendable {
 
         /// The keys sorted, with the rules that need the whole snapshot marked (a rotated key's successor may come
         /// after it in the file).
-        func finish() -> [Key] {
+        /// Consuming: the keys are sorted in place, not copied first.
+        consuming func finish() -> [Key] {
             var sorted = Snapshot.sortedUnique(keys, by: \.identity)
             guard !rotations.isEmpty,
                 let position = rules.first(where: { $0.rule.id == RuleCatalog.rotatedPredecessorActive.id })?.position
