@@ -212,9 +212,18 @@ package enum FindingsDocument {
 
     /// Finding id → first_seen (and the ids) of a findings.json; nil when unreadable (the caller recomputes).
     package static func firstSeen(fileAt path: String) -> [String: Date]? {
+        firstSeenAndHash(fileAt: path)?.firstSeen
+    }
+
+    /// ``firstSeen(fileAt:)``, and the sha256 of the file that was read (parsed first, hashed after, as a snapshot
+    /// is): what a run recorded for it in its SHA256SUMS must match before anything read from it is used. nil:
+    /// no such regular file.
+    package static func firstSeenAndHash(fileAt path: String) -> (firstSeen: [String: Date]?, sha256: String)? {
         // Mapped, and given back as it is read: at 100,000 keys the file is 150 MB.
         guard let mapped = MappedFile(path: path) else { return nil }
-        return firstSeenByLine(mapped.bytes, release: mapped.release(below:)) ?? firstSeenByParsing(mapped.bytes)
+        let firstSeen =
+            firstSeenByLine(mapped.bytes, release: mapped.release(below:)) ?? firstSeenByParsing(mapped.bytes)
+        return (firstSeen, mapped.sha256Hex())
     }
 
     /// The usual case, a findings.json this tool wrote: the header is indented and each finding is one

@@ -400,7 +400,7 @@ public enum RuleCatalog {
         id: "broken-chain", scope: .snapshot, defaultSeverity: .critical, severityNote: nil,
         title: "Evidence chain broken",
         risk:
-            "The previous run's snapshot no longer matches the checksum recorded when the following run read it, its signature does not match, or a newer run folder had to be skipped as unusable so the chain passes over it: an earlier run was altered, replaced or corrupted after the fact.",
+            "The previous run's snapshot no longer matches the checksum recorded when the following run read it, its findings.json no longer matches its SHA256SUMS (so its first_seen dates were not used), its signature does not match, or a newer run folder had to be skipped as unusable so the chain passes over it: an earlier run was altered, replaced or corrupted after the fact.",
         remediation:
             "Run `keyaudit verify` on the run folders to find the altered one, restore it from backup, and find out who changed it.",
         evidenceFields: ["snapshot", "recorded_sha256", "actual_sha256", "reason"],

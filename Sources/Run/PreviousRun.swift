@@ -32,13 +32,69 @@ package struct PreviousRun: Sendable {
     ) throws(KeyAuditError) -> PreviousRun {
         let (snapshot, sha, file) = try PreviousSnapshot.load(path: path, policy: policy, now: now, against: current)
         let folder = (file as NSString).deletingLastPathComponent
+        let opened = try? Folder(opening: folder)
+        let findings = previousFindings(folder: folder, opened: opened)
         return PreviousRun(
             snapshot: snapshot, reference: Snapshot.Reference(path: relative(file, to: output), sha256: sha),
-            file: file,
-            firstSeen: FindingsDocument.firstSeen(
-                fileAt: (folder as NSString).appendingPathComponent(FindingsDocument.fileName)),
-            brokenChain: chainCheck(
-                snapshot.previous, output: output, folder: folder, opened: try? Folder(opening: folder)))
+            file: file, firstSeen: findings.firstSeen,
+            brokenChain: chainCheck(snapshot.previous, output: output, folder: folder, opened: opened)
+                ?? findings.broken)
+    }
+
+    /// first_seen by finding id from the findings.json beside the previous snapshot, checked against that run's
+    /// SHA256SUMS when it has one: a findings.json altered, removed or added after its run would otherwise move
+    /// first_seen dates and put made-up ids among the diff's resolved findings without a word. Such a file is not
+    /// used (first_seen then comes from the previous snapshot, re-audited) and is reported as a broken link of
+    /// the chain. Without a SHA256SUMS (a snapshot file given with `--previous`, not a run folder) there is
+    /// nothing to check it against, and it is read as it is.
+    static func previousFindings(
+        folder: String, opened: Folder?
+    ) -> (firstSeen: [String: Date]?, broken: BrokenChain?) {
+        let name = (folder as NSString).lastPathComponent
+        let path = (folder as NSString).appendingPathComponent(FindingsDocument.fileName)
+        let shown = "\(name)/\(FindingsDocument.fileName)"
+        let fallback = "first_seen dates and resolved findings come from the previous snapshot instead"
+        guard let sums = opened?.read(RunFolder.checksumFile, limit: 1 << 20) else {
+            return (FindingsDocument.firstSeen(fileAt: path), nil)
+        }
+        let recorded = recordedSum(of: FindingsDocument.fileName, in: sums)
+        guard let read = FindingsDocument.firstSeenAndHash(fileAt: path) else {
+            // A snapshot-only run has none; one its run listed is missing, or no longer a regular file.
+            guard let recorded else { return (nil, nil) }
+            return (
+                nil,
+                BrokenChain(
+                    path: shown, recorded: recorded, actual: "none",
+                    reason: "listed in the run's SHA256SUMS but missing or not a regular file; \(fallback)")
+            )
+        }
+        guard let recorded else {
+            return (
+                nil,
+                BrokenChain(
+                    path: shown, recorded: "not listed", actual: read.sha256,
+                    reason: "not listed in the run's SHA256SUMS, so not written by that run; \(fallback)")
+            )
+        }
+        guard recorded == read.sha256 else {
+            return (
+                nil,
+                BrokenChain(
+                    path: shown, recorded: recorded, actual: read.sha256,
+                    reason:
+                        "does not match the run's SHA256SUMS (recorded \(recorded.prefix(12))…, now \(read.sha256.prefix(12))…): it was altered after the run; \(fallback)"
+                )
+            )
+        }
+        return (read.firstSeen, nil)
+    }
+
+    /// What SHA256SUMS (`<64 hex>  <name>` lines) records for `name`; nil when it lists no such file.
+    static func recordedSum(of name: String, in sums: [UInt8]) -> String? {
+        let suffix = "  " + name
+        // The first such line, whatever stands before the name: a malformed sum matches no file.
+        let lines = String(decoding: sums, as: UTF8.self).split(separator: "\n")
+        return lines.first { $0.hasSuffix(suffix) }.map { String($0.dropLast(suffix.count)) }
     }
 
     /// The newest complete run folder whose snapshot can be read. Newer ones that cannot (corrupt, unreadable,
@@ -78,13 +134,13 @@ package struct PreviousRun: Sendable {
             do {
                 let (snapshot, sha, _) = try PreviousSnapshot.load(
                     path: file, policy: policy, now: now, against: current)
+                let opened = output.folder.openFolder(name)
+                let findings = previousFindings(folder: folder, opened: opened)
                 let run = PreviousRun(
                     snapshot: snapshot, reference: Snapshot.Reference(path: snapshotPath, sha256: sha),
-                    file: file,
-                    firstSeen: FindingsDocument.firstSeen(
-                        fileAt: (folder as NSString).appendingPathComponent(FindingsDocument.fileName)),
-                    brokenChain: chainCheck(
-                        snapshot.previous, output: output, folder: folder, opened: output.folder.openFolder(name)))
+                    file: file, firstSeen: findings.firstSeen,
+                    brokenChain: chainCheck(snapshot.previous, output: output, folder: folder, opened: opened)
+                        ?? findings.broken)
                 search.run = run
                 search.brokenChain = search.brokenChain ?? run.brokenChain
                 return search
@@ -124,11 +180,10 @@ package struct PreviousRun: Sendable {
     ) -> BrokenChain? {
         let name = (folder as NSString).lastPathComponent
         if let runFolder, let sums = runFolder.read(RunFolder.checksumFile, limit: 1 << 20) {
-            let text = String(decoding: sums, as: UTF8.self)
-            if let line = text.split(separator: "\n").first(where: { $0.hasSuffix("  snapshot.json") }),
-                let actual = runFolder.sha256(of: "snapshot.json"), actual != String(line.prefix(64))
+            if let recorded = recordedSum(of: "snapshot.json", in: sums),
+                let actual = runFolder.sha256(of: "snapshot.json"), actual != recorded
             {
-                return BrokenChain(path: "\(name)/snapshot.json", recorded: String(line.prefix(64)), actual: actual)
+                return BrokenChain(path: "\(name)/snapshot.json", recorded: recorded, actual: actual)
             }
             if runFolder.kind(of: RunSignature.fileName) != nil {
                 let signature = runFolder.read(RunSignature.fileName, limit: RunSignature.readLimit) ?? []

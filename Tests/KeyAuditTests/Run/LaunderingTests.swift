@@ -174,6 +174,78 @@ extension OutputFolderDefences {
             }
         }
 
+        @Test(
+            "a previous findings.json altered, removed or never listed is not trusted: first_seen from the snapshot, broken-chain"
+        )
+        func previousFindingsChecked() async throws {
+            let made = "stale-key:made-up-by-hand"
+            let cases: [(String, (TemporaryFolder) throws -> Void, String)] = [
+                (
+                    "altered",
+                    { output in
+                        // Every first_seen moved back to 2001, and a finding that never was.
+                        let file = output.url("20261125T030000Z/findings.json")
+                        var text = Evidence.text(file)
+                        text = text.replacingOccurrences(
+                            of: #""first_seen":"2026-11-2\dT\d\d:\d\d:\d\dZ""#,
+                            with: "\"first_seen\":\"2001-01-01T00:00:00Z\"", options: .regularExpression)
+                        let line = text.range(of: "    {\"id\":")!.lowerBound
+                        text.insert(
+                            contentsOf: "    {\"id\":\"\(made)\",\"first_seen\":\"2001-01-01T00:00:00Z\"},\n", at: line)
+                        chmod(file, 0o640)
+                        try Data(text.utf8).write(to: URL(fileURLWithPath: file))
+                    }, "does not match the run's SHA256SUMS"
+                ),
+                (
+                    "removed",
+                    { output in try FileManager.default.removeItem(atPath: output.url("20261125T030000Z/findings.json"))
+                    },
+                    "missing"
+                ),
+                (
+                    "not listed",
+                    { output in
+                        let sums = output.url("20261125T030000Z/SHA256SUMS")
+                        let kept = Evidence.text(sums).split(separator: "\n").filter {
+                            !$0.hasSuffix("  findings.json")
+                        }
+                        chmod(sums, 0o640)
+                        try Data((kept.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: sums))
+                    }, "not listed"
+                ),
+            ]
+            for (label, corrupt, reason) in cases {
+                let output = TemporaryFolder("launder-findings")
+                for day in [24, 25] {
+                    #expect(try await Evidence.demo(output, now: "2026-11-\(day)T03:00:00Z").status == 0)
+                }
+                try corrupt(output)
+                let next = try await Evidence.demo(output)
+                #expect(next.status == 0, "\(label): \(next.stderr)")
+                #expect(next.stderr.contains("20261125T030000Z/findings.json"), "\(label): \(next.stderr)")
+                #expect(next.stderr.contains(reason), "\(label): \(next.stderr)")
+                let findings = Evidence.text(output.url("20261126T030000Z/findings.json"))
+                #expect(findings.contains("\"broken-chain:snapshot\""), "\(label)")
+                #expect(findings.contains("20261125T030000Z/findings.json"), "\(label)")
+                // Nothing read from the untrusted file: first_seen of what persists is the previous run's time
+                // (or earlier, carried by that run's snapshot), never the altered date; no made-up id resolved.
+                #expect(!findings.contains("2001-01-01"), "\(label)")
+                #expect(findings.contains("\"first_seen\":\"2026-11-25T03:00:00Z\""), "\(label)")
+                #expect(!Evidence.text(output.url("20261126T030000Z/diff.json")).contains(made), "\(label)")
+            }
+            // The same run folder, untouched: its findings.json is used and nothing is reported.
+            let output = TemporaryFolder("launder-findings-intact")
+            for day in [24, 25] {
+                #expect(try await Evidence.demo(output, now: "2026-11-\(day)T03:00:00Z").status == 0)
+            }
+            let next = try await Evidence.demo(output)
+            #expect(next.status == 0 && !next.stderr.contains("findings.json"), "\(next.stderr)")
+            let findings = Evidence.text(output.url("20261126T030000Z/findings.json"))
+            #expect(!findings.contains("\"broken-chain:snapshot\""))
+            #expect(
+                findings.contains("\"first_seen\":\"2026-11-24T03:00:00Z\""), "first_seen carried from the first run")
+        }
+
         @Test("verify sees every run folder: a deleted run, an unlinked copy and a missing tail are gaps")
         func verifyFindsGaps() async throws {
             let output = TemporaryFolder("launder-gaps")
