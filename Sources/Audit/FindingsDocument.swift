@@ -212,18 +212,101 @@ package enum FindingsDocument {
 
     /// Finding id → first_seen (and the ids) of a findings.json; nil when unreadable (the caller recomputes).
     package static func firstSeen(fileAt path: String) -> [String: Date]? {
-        firstSeenAndHash(fileAt: path)?.firstSeen
-    }
-
-    /// ``firstSeen(fileAt:)``, and the sha256 of the file that was read (parsed first, hashed after, as a snapshot
-    /// is): what a run recorded for it in its SHA256SUMS must match before anything read from it is used. nil:
-    /// no such regular file.
-    package static func firstSeenAndHash(fileAt path: String) -> (firstSeen: [String: Date]?, sha256: String)? {
         // Mapped, and given back as it is read: at 100,000 keys the file is 150 MB.
         guard let mapped = MappedFile(path: path) else { return nil }
-        let firstSeen =
-            firstSeenByLine(mapped.bytes, release: mapped.release(below:)) ?? firstSeenByParsing(mapped.bytes)
-        return (firstSeen, mapped.sha256Hex())
+        return firstSeenByLine(mapped.bytes, release: mapped.release(below:)) ?? firstSeenByParsing(mapped.bytes)
+    }
+
+    /// The most a findings.json checked against its run's SHA256SUMS may hold (about 50 times the file of a
+    /// 100,000-key account): a larger one, or a sparse one claiming terabytes, is not read to the end.
+    package static let verifiedReadLimit = 8 << 30
+    /// The longest line of such a file (a finding is a few kilobytes).
+    static let verifiedLineLimit = 16 << 20
+
+    /// ``firstSeen(fileAt:)`` of the open regular file `descriptor`, in this tool's layout only (one finding per
+    /// line), and the sha256 of exactly the bytes parsed: each chunk is read once into memory, hashed and parsed
+    /// there, so what is checked against SHA256SUMS is what is used. nil: not in that layout, a line over
+    /// ``verifiedLineLimit``, more than ``verifiedReadLimit`` bytes, or a read error (nothing is hashed past
+    /// the point where reading stopped).
+    package static func firstSeenAndHash(descriptor: Int32) -> (firstSeen: [String: Date], sha256: String)? {
+        var stream = Checksum.Stream()
+        var lines = FirstSeenLines()
+        var carry: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        var total = 0
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                return nil
+            }
+            if count == 0 { break }
+            total += count
+            guard total <= verifiedReadLimit else { return nil }
+            let ok = chunk.withUnsafeBytes { raw -> Bool in
+                let bytes = UnsafeRawBufferPointer(rebasing: raw[0..<count])
+                stream.update(bytes)
+                var start = 0
+                while let newline = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                    if carry.isEmpty {
+                        guard lines.consume(UnsafeRawBufferPointer(rebasing: bytes[start..<newline])) else {
+                            return false
+                        }
+                    } else {
+                        carry.append(contentsOf: bytes[start..<newline])
+                        let whole = carry.withUnsafeBytes { lines.consume($0) }
+                        carry.removeAll(keepingCapacity: true)
+                        guard whole else { return false }
+                    }
+                    start = newline + 1
+                }
+                carry.append(contentsOf: bytes[start...])
+                return carry.count <= verifiedLineLimit
+            }
+            guard ok else { return nil }
+        }
+        if !carry.isEmpty {
+            guard carry.withUnsafeBytes({ lines.consume($0) }) else { return nil }
+        }
+        guard let firstSeen = lines.finish() else { return nil }
+        return (firstSeen, stream.finalize())
+    }
+
+    /// The lines of a findings.json in this tool's layout, one at a time: the header is indented and each finding
+    /// is one compact line.
+    struct FirstSeenLines {
+        private static let versionPrefix = Array("  \"schema_version\": ".utf8)
+        private static let findingPrefix = Array("    {\"id\":".utf8)
+        private var result: [String: Date] = [:]
+        private var sawVersion = false
+
+        /// False: not in that layout (stop reading).
+        mutating func consume(_ line: UnsafeRawBufferPointer) -> Bool {
+            if !sawVersion, line.starts(with: Self.versionPrefix) {
+                let digits = line.dropFirst(Self.versionPrefix.count).prefix { $0 >= 48 && $0 <= 57 }
+                guard let version = Int(String(decoding: digits, as: UTF8.self)),
+                    version <= FindingsDocument.schemaVersion
+                else {
+                    return false
+                }
+                sawVersion = true
+                return true
+            }
+            guard sawVersion, line.starts(with: Self.findingPrefix) else { return true }
+            var object = line.dropFirst(4)
+            if object.last == UInt8(ascii: ",") { object = object.dropLast() }
+            guard let finding = try? JSONParser.parse(UnsafeRawBufferPointer(rebasing: object)),
+                let id = finding["id"]?.stringValue
+            else {
+                return false
+            }
+            result[id] =
+                finding["first_seen"]?.stringValue.flatMap(Timestamp.date) ?? Date(timeIntervalSince1970: 0)
+            return true
+        }
+
+        /// first_seen by id; nil when the file never said its schema version.
+        func finish() -> [String: Date]? { sawVersion ? result : nil }
     }
 
     /// The usual case, a findings.json this tool wrote: the header is indented and each finding is one
@@ -232,36 +315,15 @@ package enum FindingsDocument {
     static func firstSeenByLine(
         _ bytes: UnsafeRawBufferPointer, release: (Int) -> Void = { _ in }
     ) -> [String: Date]? {
-        let versionPrefix = Array("  \"schema_version\": ".utf8)
-        let findingPrefix = Array("    {\"id\":".utf8)
-        var result: [String: Date] = [:]
-        var sawVersion = false
+        var lines = FirstSeenLines()
         var start = 0
         while start < bytes.count {
             let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
-            let line = bytes[start..<end]
+            guard lines.consume(UnsafeRawBufferPointer(rebasing: bytes[start..<end])) else { return nil }
             start = end + 1
             release(start)
-            if !sawVersion, line.starts(with: versionPrefix) {
-                let digits = line.dropFirst(versionPrefix.count).prefix { $0 >= 48 && $0 <= 57 }
-                guard let version = Int(String(decoding: digits, as: UTF8.self)), version <= schemaVersion else {
-                    return nil
-                }
-                sawVersion = true
-                continue
-            }
-            guard sawVersion, line.starts(with: findingPrefix) else { continue }
-            var object = line.dropFirst(4)
-            if object.last == UInt8(ascii: ",") { object = object.dropLast() }
-            guard let finding = try? JSONParser.parse(UnsafeRawBufferPointer(rebasing: object)),
-                let id = finding["id"]?.stringValue
-            else {
-                return nil
-            }
-            result[id] =
-                finding["first_seen"]?.stringValue.flatMap(Timestamp.date) ?? Date(timeIntervalSince1970: 0)
         }
-        return sawVersion ? result : nil
+        return lines.finish()
     }
 
     static func firstSeenByLine(_ bytes: [UInt8]) -> [String: Date]? {

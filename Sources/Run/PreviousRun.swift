@@ -14,6 +14,8 @@ package struct PreviousRun: Sendable {
     package var file: String
     package var firstSeen: [String: Date]?
     package var brokenChain: BrokenChain?
+    /// Why its findings.json was not used, when it was not (see ``check(_:output:folder:opened:isRunFolder:)``).
+    package var untrustedFindings: BrokenChain?
 
     /// What the search for the previous run found: the run (nil on a first run, or when none could be read), the
     /// newer run folders it had to pass over, and the first broken link, which the audit reports as
@@ -31,70 +33,145 @@ package struct PreviousRun: Sendable {
         _ path: String, output: OutputDirectory, policy: Policy, now: Date, against current: Snapshot
     ) throws(KeyAuditError) -> PreviousRun {
         let (snapshot, sha, file) = try PreviousSnapshot.load(path: path, policy: policy, now: now, against: current)
-        let folder = (file as NSString).deletingLastPathComponent
-        let opened = try? Folder(opening: folder)
-        let findings = previousFindings(folder: folder, opened: opened)
+        let parent = (file as NSString).deletingLastPathComponent
+        // A relative file in the working folder has no parent in its path: its folder is still there to check.
+        let folder = parent.isEmpty ? "." : parent
+        let name = ((folder as NSString).standardizingPath as NSString).lastPathComponent
+        let check = check(
+            snapshot.previous, output: output, folder: folder, opened: try? Folder(opening: folder),
+            isRunFolder: OutputDirectory.isRunFolderName(name))
         return PreviousRun(
             snapshot: snapshot, reference: Snapshot.Reference(path: relative(file, to: output), sha256: sha),
-            file: file, firstSeen: findings.firstSeen,
-            brokenChain: chainCheck(snapshot.previous, output: output, folder: folder, opened: opened)
-                ?? findings.broken)
+            file: file, firstSeen: check.firstSeen, brokenChain: check.brokenChain,
+            untrustedFindings: check.untrustedFindings)
     }
 
-    /// first_seen by finding id from the findings.json beside the previous snapshot, checked against that run's
-    /// SHA256SUMS when it has one: a findings.json altered, removed or added after its run would otherwise move
-    /// first_seen dates and put made-up ids among the diff's resolved findings without a word. Such a file is not
-    /// used (first_seen then comes from the previous snapshot, re-audited) and is reported as a broken link of
-    /// the chain. Without a SHA256SUMS (a snapshot file given with `--previous`, not a run folder) there is
-    /// nothing to check it against, and it is read as it is.
-    static func previousFindings(
-        folder: String, opened: Folder?
-    ) -> (firstSeen: [String: Date]?, broken: BrokenChain?) {
-        let name = (folder as NSString).lastPathComponent
-        let path = (folder as NSString).appendingPathComponent(FindingsDocument.fileName)
-        let shown = "\(name)/\(FindingsDocument.fileName)"
-        let fallback = "first_seen dates and resolved findings come from the previous snapshot instead"
-        guard let sums = opened?.read(RunFolder.checksumFile, limit: 1 << 20) else {
-            return (FindingsDocument.firstSeen(fileAt: path), nil)
-        }
-        let recorded = recordedSum(of: FindingsDocument.fileName, in: sums)
-        guard let read = FindingsDocument.firstSeenAndHash(fileAt: path) else {
-            // A snapshot-only run has none; one its run listed is missing, or no longer a regular file.
-            guard let recorded else { return (nil, nil) }
-            return (
-                nil,
-                BrokenChain(
-                    path: shown, recorded: recorded, actual: "none",
-                    reason: "listed in the run's SHA256SUMS but missing or not a regular file; \(fallback)")
-            )
-        }
-        guard let recorded else {
-            return (
-                nil,
-                BrokenChain(
-                    path: shown, recorded: "not listed", actual: read.sha256,
-                    reason: "not listed in the run's SHA256SUMS, so not written by that run; \(fallback)")
-            )
-        }
-        guard recorded == read.sha256 else {
-            return (
-                nil,
-                BrokenChain(
-                    path: shown, recorded: recorded, actual: read.sha256,
+    /// What the previous run folder's own records say, each read once: whether its snapshot and signature still
+    /// match its SHA256SUMS, whether the snapshot its `previous` names still has the recorded sha256, and first_seen
+    /// by finding id from its findings.json.
+    struct FolderCheck {
+        var firstSeen: [String: Date]?
+        /// The first link that does not hold (raised as `broken-chain`).
+        var brokenChain: BrokenChain?
+        /// Why findings.json was not used, when it was not; it may also be `brokenChain`.
+        var untrustedFindings: BrokenChain?
+    }
+
+    /// The previous run's findings.json is used only when it matches that run's SHA256SUMS, and that only when
+    /// the SHA256SUMS itself holds (its snapshot matches it, its signature if any verifies): a findings.json
+    /// altered, removed or added after its run would otherwise move first_seen dates and put made-up ids among
+    /// the diff's resolved findings without a word. When it is not used, first_seen comes from the previous
+    /// snapshot, re-audited, and the reason is raised. A run folder without a readable SHA256SUMS is a broken
+    /// link (keyaudit always writes one); a snapshot file given with `--previous` outside a run folder has
+    /// nothing to be checked against, and the findings.json beside it is read as it is.
+    static func check(
+        _ predecessor: Snapshot.Reference?, output: OutputDirectory, folder: String, opened: Folder?, isRunFolder: Bool
+    ) -> FolderCheck {
+        let name = Escaping.oneLine((folder as NSString).lastPathComponent, limit: 80)
+        guard let opened, let sums = opened.read(RunFolder.checksumFile, limit: 1 << 20) else {
+            guard isRunFolder else {
+                let path = (folder as NSString).appendingPathComponent(FindingsDocument.fileName)
+                return FolderCheck(
+                    firstSeen: FindingsDocument.firstSeen(fileAt: path),
+                    brokenChain: predecessorCheck(predecessor, output: output, folder: folder))
+            }
+            return FolderCheck(
+                brokenChain: BrokenChain(
+                    path: "\(name)/\(RunFolder.checksumFile)", recorded: "a SHA256SUMS", actual: "none",
                     reason:
-                        "does not match the run's SHA256SUMS (recorded \(recorded.prefix(12))…, now \(read.sha256.prefix(12))…): it was altered after the run; \(fallback)"
-                )
-            )
+                        "missing or unreadable (a link, not a regular file, or over 1 MiB): nothing the run wrote can be checked, so its findings.json is not used"
+                ))
         }
-        return (read.firstSeen, nil)
+        if let broken = ownRecords(sums: sums, opened: opened, name: name) { return FolderCheck(brokenChain: broken) }
+        let (firstSeen, untrusted) = findings(sums: sums, opened: opened, name: name)
+        return FolderCheck(
+            firstSeen: firstSeen,
+            brokenChain: predecessorCheck(predecessor, output: output, folder: folder) ?? untrusted,
+            untrustedFindings: untrusted)
     }
 
-    /// What SHA256SUMS (`<64 hex>  <name>` lines) records for `name`; nil when it lists no such file.
-    static func recordedSum(of name: String, in sums: [UInt8]) -> String? {
-        let suffix = "  " + name
-        // The first such line, whatever stands before the name: a malformed sum matches no file.
-        let lines = String(decoding: sums, as: UTF8.self).split(separator: "\n")
-        return lines.first { $0.hasSuffix(suffix) }.map { String($0.dropLast(suffix.count)) }
+    /// Whether the run's snapshot.json still matches its SHA256SUMS, and its signature (if it has one) that
+    /// SHA256SUMS: the first link that does not hold.
+    private static func ownRecords(sums: [UInt8], opened: Folder, name: String) -> BrokenChain? {
+        switch RunFolder.recorded("snapshot.json", in: sums) {
+        case .sum(let recorded):
+            if let actual = opened.sha256(of: "snapshot.json"), actual != recorded {
+                return BrokenChain(path: "\(name)/snapshot.json", recorded: recorded, actual: actual)
+            }
+        case .malformed:
+            return BrokenChain(
+                path: "\(name)/\(RunFolder.checksumFile)", recorded: "one line for snapshot.json", actual: "malformed",
+                reason: "its line for snapshot.json is not `<sha256>  snapshot.json`, or there are several")
+        case .notListed:
+            return BrokenChain(
+                path: "\(name)/\(RunFolder.checksumFile)", recorded: "a line for snapshot.json", actual: "none",
+                reason: "does not list snapshot.json, which every run writes")
+        }
+        if opened.kind(of: RunSignature.fileName) != nil {
+            let signature = opened.read(RunSignature.fileName, limit: RunSignature.readLimit) ?? []
+            if case .invalid(let problem) = RunSignature.check(signature: signature, sums: sums) {
+                return BrokenChain(
+                    path: "\(name)/\(RunSignature.fileName)", recorded: "a signature of SHA256SUMS", actual: "no match",
+                    reason: "the signature does not match the run's SHA256SUMS (\(problem))")
+            }
+        }
+        return nil
+    }
+
+    /// first_seen from the run's findings.json if SHA256SUMS lists it and it matches, byte for byte as parsed;
+    /// else why not (nothing, for a run that wrote none: `keyaudit snapshot`).
+    private static func findings(
+        sums: [UInt8], opened: Folder, name: String
+    ) -> (firstSeen: [String: Date]?, untrusted: BrokenChain?) {
+        let file = FindingsDocument.fileName
+        let shown = "\(name)/\(file)"
+        let instead = "first_seen dates and resolved findings come from the previous snapshot instead"
+        switch RunFolder.recorded(file, in: sums) {
+        case .malformed:
+            return (
+                nil,
+                BrokenChain(
+                    path: "\(name)/\(RunFolder.checksumFile)", recorded: "one line for \(file)", actual: "malformed",
+                    reason: "its line for \(file) is not `<sha256>  \(file)`, or there are several; \(instead)")
+            )
+        case .notListed:
+            guard opened.kind(of: file) != nil else { return (nil, nil) }
+            return (
+                nil,
+                BrokenChain(
+                    path: shown, recorded: "not listed", actual: opened.sha256(of: file) ?? "unreadable",
+                    reason: "present but not listed in the run's SHA256SUMS (added after the run); \(instead)")
+            )
+        case .sum(let recorded):
+            guard let descriptor = opened.openForReading(file) else {
+                return (
+                    nil,
+                    BrokenChain(
+                        path: shown, recorded: recorded, actual: "none",
+                        reason: "listed in the run's SHA256SUMS but missing, a link or not a regular file; \(instead)")
+                )
+            }
+            defer { close(descriptor) }
+            guard let read = FindingsDocument.firstSeenAndHash(descriptor: descriptor) else {
+                return (
+                    nil,
+                    BrokenChain(
+                        path: shown, recorded: recorded, actual: "unreadable",
+                        reason: "listed in the run's SHA256SUMS but not a findings.json this tool wrote; \(instead)")
+                )
+            }
+            guard read.sha256 == recorded else {
+                return (
+                    nil,
+                    BrokenChain(
+                        path: shown, recorded: recorded, actual: read.sha256,
+                        reason:
+                            "does not match the run's SHA256SUMS (recorded \(recorded.prefix(12))…, now \(read.sha256.prefix(12))…), altered after the run; \(instead)"
+                    )
+                )
+            }
+            return (read.firstSeen, nil)
+        }
     }
 
     /// The newest complete run folder whose snapshot can be read. Newer ones that cannot (corrupt, unreadable,
@@ -134,13 +211,13 @@ package struct PreviousRun: Sendable {
             do {
                 let (snapshot, sha, _) = try PreviousSnapshot.load(
                     path: file, policy: policy, now: now, against: current)
-                let opened = output.folder.openFolder(name)
-                let findings = previousFindings(folder: folder, opened: opened)
+                let check = check(
+                    snapshot.previous, output: output, folder: folder, opened: output.folder.openFolder(name),
+                    isRunFolder: true)
                 let run = PreviousRun(
                     snapshot: snapshot, reference: Snapshot.Reference(path: snapshotPath, sha256: sha),
-                    file: file, firstSeen: findings.firstSeen,
-                    brokenChain: chainCheck(snapshot.previous, output: output, folder: folder, opened: opened)
-                        ?? findings.broken)
+                    file: file, firstSeen: check.firstSeen, brokenChain: check.brokenChain,
+                    untrustedFindings: check.untrustedFindings)
                 search.run = run
                 search.brokenChain = search.brokenChain ?? run.brokenChain
                 return search
@@ -170,32 +247,6 @@ package struct PreviousRun: Sendable {
                     "skipped when looking for the previous run (\(reason)); the chain passes over it, so nothing it recorded is checked against this run"
             )
         }
-    }
-
-    /// Whether the previous run's own snapshot still matches its SHA256SUMS, its signature (if it has one) still
-    /// matches its SHA256SUMS, and the file its `previous` names still has the recorded sha256: the links a new
-    /// run can check.
-    static func chainCheck(
-        _ predecessor: Snapshot.Reference?, output: OutputDirectory, folder: String, opened runFolder: Folder?
-    ) -> BrokenChain? {
-        let name = (folder as NSString).lastPathComponent
-        if let runFolder, let sums = runFolder.read(RunFolder.checksumFile, limit: 1 << 20) {
-            if let recorded = recordedSum(of: "snapshot.json", in: sums),
-                let actual = runFolder.sha256(of: "snapshot.json"), actual != recorded
-            {
-                return BrokenChain(path: "\(name)/snapshot.json", recorded: recorded, actual: actual)
-            }
-            if runFolder.kind(of: RunSignature.fileName) != nil {
-                let signature = runFolder.read(RunSignature.fileName, limit: RunSignature.readLimit) ?? []
-                if case .invalid(let problem) = RunSignature.check(signature: signature, sums: sums) {
-                    return BrokenChain(
-                        path: "\(name)/\(RunSignature.fileName)", recorded: "a signature of SHA256SUMS",
-                        actual: "no match",
-                        reason: "the signature does not match the run's SHA256SUMS (\(problem))")
-                }
-            }
-        }
-        return predecessorCheck(predecessor, output: output, folder: folder)
     }
 
     static func predecessorCheck(

@@ -113,6 +113,37 @@ package final class RunFolder: @unchecked Sendable {
 
     package static let checksumFile = "SHA256SUMS"
 
+    /// What a run's SHA256SUMS records for one file.
+    enum Recorded: Equatable {
+        case sum(String)
+        case notListed
+        /// A line names the file but is not `<64 hex digits>  <name>`, or more than one does.
+        case malformed
+    }
+
+    /// What `sums` (SHA256SUMS's bytes: `<64 hex>  <name>` lines, as keyaudit and `sha256sum` write them)
+    /// records for `name`. One parser for every reader that trusts a file because SHA256SUMS lists it: a line
+    /// ending in CR is read without it, hex is compared lower-cased, and two lines for one name are malformed
+    /// (which one would count?).
+    static func recorded(_ name: String, in sums: [UInt8]) -> Recorded {
+        let suffix = Array("  \(name)".utf8)
+        var found: Recorded = .notListed
+        for var line in sums.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
+            if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+            guard line.count > suffix.count, line.suffix(suffix.count).elementsEqual(suffix) else { continue }
+            let hex = line.prefix(line.count - suffix.count)
+            guard found == .notListed, hex.count == 64, hex.allSatisfy({ Self.isHexDigit($0) }) else {
+                return .malformed
+            }
+            found = .sum(String(decoding: hex, as: UTF8.self).lowercased())
+        }
+        return found
+    }
+
+    private static func isHexDigit(_ byte: UInt8) -> Bool {
+        (48...57).contains(byte) || (65...70).contains(byte) || (97...102).contains(byte)
+    }
+
     /// Files of a run folder that SHA256SUMS does not list: itself, and the signature over it.
     static let unlisted: Set<String> = [checksumFile, RunSignature.fileName]
 

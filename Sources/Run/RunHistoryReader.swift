@@ -51,14 +51,12 @@ enum RunHistoryReader {
     /// The sha256 the folder's SHA256SUMS records for summary.json.
     static func recordedSHA256(in folder: Folder) -> String? { recordedSHA256(of: RunSummary.fileName, in: folder) }
 
-    /// The sha256 the folder's SHA256SUMS records for `file`.
+    /// The sha256 the folder's SHA256SUMS records for `file`; nil when it lists none, or no well-formed one (see
+    /// ``RunFolder/recorded(_:in:)``).
     static func recordedSHA256(of file: String, in folder: Folder) -> String? {
-        guard let bytes = folder.read(RunFolder.checksumFile, limit: 1 << 20) else { return nil }
-        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n")
-        where line.hasSuffix("  \(file)") {
-            let hash = line.prefix(64)
-            if hash.count == 64, hash.allSatisfy(\.isHexDigit) { return hash.lowercased() }
-        }
-        return nil
+        guard let bytes = folder.read(RunFolder.checksumFile, limit: 1 << 20),
+            case .sum(let sum) = RunFolder.recorded(file, in: bytes)
+        else { return nil }
+        return sum
     }
 }

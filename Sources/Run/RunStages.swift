@@ -137,6 +137,10 @@ struct RunStages {
         if let broken = search.run?.brokenChain {
             diagnostics.raise("previous", "broken evidence chain: \(broken.message); see the broken-chain finding")
         }
+        if let untrusted = search.run?.untrustedFindings, untrusted != search.run?.brokenChain {
+            // A break earlier in the chain is the finding; this one still changes what first_seen says.
+            diagnostics.raise("previous", "the previous run's \(untrusted.message)")
+        }
         if let run = search.run, request.signingKey == nil, PreviousRun.isSigned(run.reference, output: setup.output) {
             diagnostics.raise(
                 "signing",

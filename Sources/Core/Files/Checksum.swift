@@ -40,7 +40,7 @@ package enum Checksum {
         private var hasher = SHA256()
         package init() {}
         package mutating func update(_ bytes: [UInt8]) { hasher.update(data: bytes) }
-        mutating func update(_ bytes: UnsafeRawBufferPointer) { hasher.update(bufferPointer: bytes) }
+        package mutating func update(_ bytes: UnsafeRawBufferPointer) { hasher.update(bufferPointer: bytes) }
         package func finalize() -> String { Checksum.hex(hasher.finalize()) }
     }
 

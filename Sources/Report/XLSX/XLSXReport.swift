@@ -485,7 +485,7 @@ struct SheetSources {
     ///
     /// - Parameter findingsPerKey: the unsuppressed findings of each key, for the `findings` field: counted by
     ///   the thread that writes a Keys sheet with that column, not before the sheets start.
-    func keyCell(_ field: String, findingsPerKey: [String: Int] = [:]) -> (KeyRecord) -> XLSXValue {
+    func keyCell(_ field: String, findingsPerKey: [String: Int]) -> (KeyRecord) -> XLSXValue {
         switch field {
         case "name": return { Self.text($0.name) }
         case "hash": return { .string($0.identity) }

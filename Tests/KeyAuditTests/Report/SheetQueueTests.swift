@@ -251,5 +251,81 @@ struct SheetQueueTests {
             let shown = row.first { $0.column == headers["findings"] }?.number
             #expect(shown == Double(counts[hash] ?? 0), "findings of \(hash)")
         }
+
+        // Every cell against the model, field by field, so that two fields swapped would show.
+        let names = context.workspaceNames()
+        func check(_ cell: XLSXReader.Cell?, _ value: XLSXValue, _ what: String) {
+            switch XLSXReport.writable(value) {
+            case .blank: #expect(cell == nil, "\(what): \(String(describing: cell))")
+            case .string(let text): #expect(cell?.text == text, "\(what)")
+            case .number(let number): #expect(cell?.number == number, "\(what)")
+            case .integer(let number): #expect(cell?.number == Double(number), "\(what)")
+            case .bool(let flag): #expect(cell?.bool == flag, "\(what)")
+            case .date(let date): #expect(cell?.number == XLSXWorksheet.excelSerial(date), "\(what)")
+            }
+        }
+        func text(_ value: String?) -> XLSXValue { value.map { .string($0) } ?? .blank }
+        func money(_ value: Double?) -> XLSXValue { value.map { .number($0) } ?? .blank }
+        func time(_ value: Double?) -> XLSXValue { value.map { .date(Date(timeIntervalSince1970: $0)) } ?? .blank }
+        func expected(_ key: KeyRecord, _ field: String) -> XLSXValue? {
+            switch field {
+            case "name": return text(key.name)
+            case "hash": return .string(key.identity)
+            case "label": return text(key.label)
+            case "workspace": return text(key.workspaceId.map { names[$0] ?? $0 })
+            case "workspace_id": return text(key.workspaceId)
+            case "disabled": return key.disabled.map { .bool($0) } ?? .blank
+            case "status": return .string(key.disabled == nil ? "unknown" : (key.isDisabled ? "disabled" : "enabled"))
+            case "limit": return money(key.limit)
+            case "limit_remaining": return money(key.limitRemaining)
+            case "limit_reset": return text(key.limitReset)
+            case "include_byok_in_limit": return key.includeByokInLimit.map { .bool($0) } ?? .blank
+            case "usage": return money(key.usage)
+            case "usage_daily": return money(key.usageDaily)
+            case "usage_weekly": return money(key.usageWeekly)
+            case "usage_monthly": return money(key.usageMonthly)
+            case "byok_usage": return money(key.byokUsage)
+            case "byok_usage_daily": return money(key.byokUsageDaily)
+            case "byok_usage_weekly": return money(key.byokUsageWeekly)
+            case "byok_usage_monthly": return money(key.byokUsageMonthly)
+            case "created_at": return time(key.createdAt)
+            case "updated_at": return time(key.updatedAt)
+            case "expires_at": return time(key.expiresAt)
+            case "last_used_at": return time(key.lastUsedAt)
+            case "creator_user_id": return text(key.creatorUserId)
+            case "external_user": return text(key.externalUser)
+            case "rotated_from_hash": return text(key.rotatedFromHash)
+            case "findings": return .integer(counts[key.identity] ?? 0)
+            default: return nil  // problems, extra: checked as filled or empty above
+            }
+        }
+        for (index, key) in context.snapshot.keys.enumerated() {
+            let row = keys.rows[index + 1]
+            for (field, _) in XLSXLayout.fields[.keys] ?? [] {
+                guard let value = expected(key, field), let column = headers[field] else { continue }
+                check(row.first { $0.column == column }, value, "Keys row \(index + 1) \(field)")
+            }
+        }
+        let findingsSheet = try book.sheet(named: "Findings")
+        let findingHeaders = Dictionary(
+            uniqueKeysWithValues: (findingsSheet.rows.first ?? []).map { ($0.text, $0.column) })
+        for (index, finding) in context.audit.findings.enumerated() {
+            let row = findingsSheet.rows[index + 1]
+            let values: [String: XLSXValue] = [
+                "id": .string(finding.id), "severity": .string(finding.severity.rawValue),
+                "rule": .string(finding.rule), "title": .string(finding.title), "key_name": text(finding.keyName),
+                "key_hash": text(finding.keyHash), "workspace_id": text(finding.workspaceId),
+                "workspace": text(finding.workspaceId.map { names[$0] ?? $0 }), "message": .string(finding.message),
+                "remediation": .string(finding.remediation), "status": .string(finding.status.rawValue),
+                "first_seen": .date(finding.firstSeen), "suppressed": .bool(finding.suppressed),
+                "suppression_reason": text(finding.suppression?.reason),
+                "suppression_owner": text(finding.suppression?.owner),
+                "suppression_ticket": text(finding.suppression?.ticket),
+            ]
+            for (field, value) in values {
+                let column = try #require(findingHeaders[field])
+                check(row.first { $0.column == column }, value, "Findings row \(index + 1) \(field)")
+            }
+        }
     }
 }

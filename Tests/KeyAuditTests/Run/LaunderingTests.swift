@@ -174,76 +174,191 @@ extension OutputFolderDefences {
             }
         }
 
+        /// The previous run's findings.json (first_seen, resolved findings) is used only when its run's
+        /// SHA256SUMS holds and lists it with the bytes read.
+        enum PreviousFindings {
+            static let made = "stale-key:made-up-by-hand"
+            static let run = "20261125T030000Z"
+
+            /// Every first_seen of the findings.json moved back to 2001, and a finding that never was.
+            static func forge(_ output: TemporaryFolder) throws {
+                let file = output.url("\(run)/findings.json")
+                var text = Evidence.text(file)
+                text = text.replacingOccurrences(
+                    of: #""first_seen":"2026-11-2\dT\d\d:\d\d:\d\dZ""#,
+                    with: "\"first_seen\":\"2001-01-01T00:00:00Z\"", options: .regularExpression)
+                let line = try #require(text.range(of: "    {\"id\":")).lowerBound
+                text.insert(contentsOf: "    {\"id\":\"\(made)\",\"first_seen\":\"2001-01-01T00:00:00Z\"},\n", at: line)
+                try write(text, to: file)
+            }
+
+            static func write(_ text: String, to file: String) throws {
+                chmod(file, 0o640)
+                try Data(text.utf8).write(to: URL(fileURLWithPath: file))
+            }
+
+            /// SHA256SUMS rewritten line by line.
+            static func editSums(_ output: TemporaryFolder, _ edit: (Substring) -> [String]) throws {
+                let sums = output.url("\(run)/SHA256SUMS")
+                let lines = Evidence.text(sums).split(separator: "\n").flatMap(edit)
+                try write(lines.joined(separator: "\n") + "\n", to: sums)
+            }
+
+            /// The sha256 of a file, as `sha256sum` writes it.
+            static func sha256(_ file: String) throws -> String {
+                Checksum.sha256Hex([UInt8](try #require(FileManager.default.contents(atPath: file))))
+            }
+
+            /// Two demo runs, `corrupt`, a third: what the third made of the second's findings.json.
+            static func third(
+                _ label: String, _ extra: [String] = [], _ corrupt: (TemporaryFolder) throws -> Void
+            ) async throws -> (stderr: String, findings: String, diff: String) {
+                let output = TemporaryFolder("launder-findings")
+                for day in [24, 25] {
+                    let made = try await Evidence.demo(output, now: "2026-11-\(day)T03:00:00Z", extra)
+                    #expect(made.status == 0, "\(label): \(made.stderr)")
+                }
+                try corrupt(output)
+                let next = try await Evidence.demo(output, extra)
+                #expect(next.status == 0, "\(label): \(next.stderr)")
+                return (
+                    next.stderr, Evidence.text(output.url("20261126T030000Z/findings.json")),
+                    Evidence.text(output.url("20261126T030000Z/diff.json"))
+                )
+            }
+        }
+
         @Test(
-            "a previous findings.json altered, removed or never listed is not trusted: first_seen from the snapshot, broken-chain"
+            "a previous findings.json altered, removed, added, linked or badly listed is not used: first_seen from the snapshot, broken-chain"
         )
         func previousFindingsChecked() async throws {
-            let made = "stale-key:made-up-by-hand"
+            typealias P = PreviousFindings
+            let run = P.run
             let cases: [(String, (TemporaryFolder) throws -> Void, String)] = [
+                ("altered", P.forge, "does not match the run's SHA256SUMS"),
                 (
-                    "altered",
-                    { output in
-                        // Every first_seen moved back to 2001, and a finding that never was.
-                        let file = output.url("20261125T030000Z/findings.json")
-                        var text = Evidence.text(file)
-                        text = text.replacingOccurrences(
-                            of: #""first_seen":"2026-11-2\dT\d\d:\d\d:\d\dZ""#,
-                            with: "\"first_seen\":\"2001-01-01T00:00:00Z\"", options: .regularExpression)
-                        let line = text.range(of: "    {\"id\":")!.lowerBound
-                        text.insert(
-                            contentsOf: "    {\"id\":\"\(made)\",\"first_seen\":\"2001-01-01T00:00:00Z\"},\n", at: line)
-                        chmod(file, 0o640)
-                        try Data(text.utf8).write(to: URL(fileURLWithPath: file))
-                    }, "does not match the run's SHA256SUMS"
-                ),
-                (
-                    "removed",
-                    { output in try FileManager.default.removeItem(atPath: output.url("20261125T030000Z/findings.json"))
-                    },
-                    "missing"
+                    "removed", { try FileManager.default.removeItem(atPath: $0.url("\(run)/findings.json")) },
+                    "missing, a link or not a regular file"
                 ),
                 (
                     "not listed",
+                    { output in try P.editSums(output) { $0.hasSuffix("  findings.json") ? [] : [String($0)] } },
+                    "not listed in the run's SHA256SUMS"
+                ),
+                (
+                    "listed twice, the forged file's sum second",
                     { output in
-                        let sums = output.url("20261125T030000Z/SHA256SUMS")
-                        let kept = Evidence.text(sums).split(separator: "\n").filter {
-                            !$0.hasSuffix("  findings.json")
+                        try P.forge(output)
+                        let forged = try P.sha256(output.url("\(run)/findings.json"))
+                        try P.editSums(output) { line in
+                            line.hasSuffix("  findings.json")
+                                ? [String(line), "\(forged)  findings.json"] : [String(line)]
                         }
-                        chmod(sums, 0o640)
-                        try Data((kept.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: sums))
-                    }, "not listed"
+                    }, "or there are several"
+                ),
+                (
+                    "a link to a forged copy whose sum SHA256SUMS was given",
+                    { output in
+                        try P.forge(output)
+                        let forged = try P.sha256(output.url("\(run)/findings.json"))
+                        let copy = output.url("forged.json")
+                        try FileManager.default.moveItem(atPath: output.url("\(run)/findings.json"), toPath: copy)
+                        try FileManager.default.createSymbolicLink(
+                            atPath: output.url("\(run)/findings.json"), withDestinationPath: copy)
+                        try P.editSums(output) {
+                            $0.hasSuffix("  findings.json") ? ["\(forged)  findings.json"] : [String($0)]
+                        }
+                    }, "a link or not a regular file"
+                ),
+                (
+                    "a FIFO",
+                    { output in
+                        try FileManager.default.removeItem(atPath: output.url("\(run)/findings.json"))
+                        #expect(mkfifo(output.url("\(run)/findings.json"), 0o600) == 0)
+                    }, "a link or not a regular file"
+                ),
+                (
+                    "SHA256SUMS removed, the forged file left",
+                    { output in
+                        try P.forge(output)
+                        try FileManager.default.removeItem(atPath: output.url("\(run)/SHA256SUMS"))
+                    }, "SHA256SUMS: missing or unreadable"
+                ),
+                (
+                    "SHA256SUMS a link to sums of the forged file",
+                    { output in
+                        try P.forge(output)
+                        let forged = try P.sha256(output.url("\(run)/findings.json"))
+                        try P.editSums(output) {
+                            $0.hasSuffix("  findings.json") ? ["\(forged)  findings.json"] : [String($0)]
+                        }
+                        let copy = output.url("sums")
+                        try FileManager.default.moveItem(atPath: output.url("\(run)/SHA256SUMS"), toPath: copy)
+                        try FileManager.default.createSymbolicLink(
+                            atPath: output.url("\(run)/SHA256SUMS"), withDestinationPath: copy)
+                    }, "SHA256SUMS: missing or unreadable"
+                ),
+                (
+                    "SHA256SUMS over 1 MiB",
+                    { output in
+                        try P.forge(output)
+                        let forged = try P.sha256(output.url("\(run)/findings.json"))
+                        try P.editSums(output) { line in
+                            line.hasSuffix("  findings.json")
+                                ? ["\(forged)  findings.json"] + Array(repeating: "#", count: 600_000) : [String(line)]
+                        }
+                    }, "SHA256SUMS: missing or unreadable"
                 ),
             ]
             for (label, corrupt, reason) in cases {
-                let output = TemporaryFolder("launder-findings")
-                for day in [24, 25] {
-                    #expect(try await Evidence.demo(output, now: "2026-11-\(day)T03:00:00Z").status == 0)
-                }
-                try corrupt(output)
-                let next = try await Evidence.demo(output)
-                #expect(next.status == 0, "\(label): \(next.stderr)")
-                #expect(next.stderr.contains("20261125T030000Z/findings.json"), "\(label): \(next.stderr)")
-                #expect(next.stderr.contains(reason), "\(label): \(next.stderr)")
-                let findings = Evidence.text(output.url("20261126T030000Z/findings.json"))
-                #expect(findings.contains("\"broken-chain:snapshot\""), "\(label)")
-                #expect(findings.contains("20261125T030000Z/findings.json"), "\(label)")
-                // Nothing read from the untrusted file: first_seen of what persists is the previous run's time
-                // (or earlier, carried by that run's snapshot), never the altered date; no made-up id resolved.
-                #expect(!findings.contains("2001-01-01"), "\(label)")
-                #expect(findings.contains("\"first_seen\":\"2026-11-25T03:00:00Z\""), "\(label)")
-                #expect(!Evidence.text(output.url("20261126T030000Z/diff.json")).contains(made), "\(label)")
+                let third = try await P.third(label, [], corrupt)
+                #expect(third.stderr.contains("\(run)/"), "\(label): \(third.stderr)")
+                #expect(third.stderr.contains(reason), "\(label): \(third.stderr)")
+                #expect(third.findings.contains("\"broken-chain:snapshot\""), "\(label)")
+                // Nothing read from the untrusted file: first_seen of what persists is the previous run's time,
+                // never the forged date, and no made-up id is resolved.
+                #expect(!third.findings.contains("2001-01-01"), "\(label)")
+                #expect(third.findings.contains("\"first_seen\":\"2026-11-25T03:00:00Z\""), "\(label)")
+                #expect(!third.diff.contains(P.made), "\(label)")
             }
-            // The same run folder, untouched: its findings.json is used and nothing is reported.
-            let output = TemporaryFolder("launder-findings-intact")
-            for day in [24, 25] {
-                #expect(try await Evidence.demo(output, now: "2026-11-\(day)T03:00:00Z").status == 0)
+        }
+
+        @Test(
+            "a previous findings.json listed in upper-case hex or with CRLF lines is used; an intact one raises nothing"
+        )
+        func previousFindingsTolerated() async throws {
+            typealias P = PreviousFindings
+            let cases: [(String, (TemporaryFolder) throws -> Void)] = [
+                ("intact", { _ in }),
+                (
+                    "upper-case hex",
+                    { output in try P.editSums(output) { [$0.prefix(64).uppercased() + $0.dropFirst(64)] } }
+                ),
+                ("CRLF", { output in try P.editSums(output) { [$0 + "\r"] } }),
+            ]
+            for (label, corrupt) in cases {
+                let third = try await P.third(label, [], corrupt)
+                #expect(!third.stderr.contains("findings.json"), "\(label): \(third.stderr)")
+                #expect(!third.findings.contains("\"broken-chain:snapshot\""), "\(label)")
+                // first_seen carried from the first run through the second's findings.json.
+                #expect(third.findings.contains("\"first_seen\":\"2026-11-24T03:00:00Z\""), "\(label)")
             }
-            let next = try await Evidence.demo(output)
-            #expect(next.status == 0 && !next.stderr.contains("findings.json"), "\(next.stderr)")
-            let findings = Evidence.text(output.url("20261126T030000Z/findings.json"))
-            #expect(!findings.contains("\"broken-chain:snapshot\""))
-            #expect(
-                findings.contains("\"first_seen\":\"2026-11-24T03:00:00Z\""), "first_seen carried from the first run")
+        }
+
+        @Test("a signed run whose SHA256SUMS was rewritten to cover a forged findings.json: the signature decides")
+        func previousFindingsUnderSignature() async throws {
+            typealias P = PreviousFindings
+            let keys = try TempDirectory()
+            let (key, _) = try await SignedRunTests.keygen(keys)
+            let third = try await P.third("signed", ["--signing-key", key]) { output in
+                try P.forge(output)
+                let forged = try P.sha256(output.url("\(P.run)/findings.json"))
+                try P.editSums(output) { $0.hasSuffix("  findings.json") ? ["\(forged)  findings.json"] : [String($0)] }
+            }
+            #expect(third.stderr.contains("signature does not match"), "\(third.stderr)")
+            #expect(third.findings.contains("\"broken-chain:snapshot\""))
+            #expect(!third.findings.contains("2001-01-01"))
+            #expect(!third.diff.contains(P.made))
         }
 
         @Test("verify sees every run folder: a deleted run, an unlinked copy and a missing tail are gaps")
