@@ -192,6 +192,12 @@ extension OutputFolderDefences {
                 try write(text, to: file)
             }
 
+            /// ``forge(_:)``, and the forged file's sha256.
+            static func forgedSum(_ output: TemporaryFolder) throws -> String {
+                try forge(output)
+                return try sha256(output.url("\(run)/findings.json"))
+            }
+
             static func write(_ text: String, to file: String) throws {
                 chmod(file, 0o640)
                 try Data(text.utf8).write(to: URL(fileURLWithPath: file))
@@ -248,8 +254,7 @@ extension OutputFolderDefences {
                 (
                     "listed twice, the forged file's sum second",
                     { output in
-                        try P.forge(output)
-                        let forged = try P.sha256(output.url("\(run)/findings.json"))
+                        let forged = try P.forgedSum(output)
                         try P.editSums(output) { line in
                             line.hasSuffix("  findings.json")
                                 ? [String(line), "\(forged)  findings.json"] : [String(line)]
@@ -259,8 +264,7 @@ extension OutputFolderDefences {
                 (
                     "a link to a forged copy whose sum SHA256SUMS was given",
                     { output in
-                        try P.forge(output)
-                        let forged = try P.sha256(output.url("\(run)/findings.json"))
+                        let forged = try P.forgedSum(output)
                         let copy = output.url("forged.json")
                         try FileManager.default.moveItem(atPath: output.url("\(run)/findings.json"), toPath: copy)
                         try FileManager.default.createSymbolicLink(
@@ -287,8 +291,7 @@ extension OutputFolderDefences {
                 (
                     "SHA256SUMS a link to sums of the forged file",
                     { output in
-                        try P.forge(output)
-                        let forged = try P.sha256(output.url("\(run)/findings.json"))
+                        let forged = try P.forgedSum(output)
                         try P.editSums(output) {
                             $0.hasSuffix("  findings.json") ? ["\(forged)  findings.json"] : [String($0)]
                         }
@@ -301,8 +304,7 @@ extension OutputFolderDefences {
                 (
                     "SHA256SUMS over 1 MiB",
                     { output in
-                        try P.forge(output)
-                        let forged = try P.sha256(output.url("\(run)/findings.json"))
+                        let forged = try P.forgedSum(output)
                         try P.editSums(output) { line in
                             line.hasSuffix("  findings.json")
                                 ? ["\(forged)  findings.json"] + Array(repeating: "#", count: 600_000) : [String(line)]
@@ -351,8 +353,7 @@ extension OutputFolderDefences {
             let keys = try TempDirectory()
             let (key, _) = try await SignedRunTests.keygen(keys)
             let third = try await P.third("signed", ["--signing-key", key]) { output in
-                try P.forge(output)
-                let forged = try P.sha256(output.url("\(P.run)/findings.json"))
+                let forged = try P.forgedSum(output)
                 try P.editSums(output) { $0.hasSuffix("  findings.json") ? ["\(forged)  findings.json"] : [String($0)] }
             }
             #expect(third.stderr.contains("signature does not match"), "\(third.stderr)")
