@@ -14,7 +14,7 @@ package struct PreviousRun: Sendable {
     package var file: String
     package var firstSeen: [String: Date]?
     package var brokenChain: BrokenChain?
-    /// Why its findings.json was not used, when it was not (see ``check(_:output:folder:opened:isRunFolder:)``).
+    /// Why its findings.json was not used, when it was not (see ``check(_:output:folder:opened:isRunFolder:snapshotSHA256:)``).
     package var untrustedFindings: BrokenChain?
 
     /// What the search for the previous run found: the run (nil on a first run, or when none could be read), the
@@ -39,7 +39,8 @@ package struct PreviousRun: Sendable {
         let name = ((folder as NSString).standardizingPath as NSString).lastPathComponent
         let check = check(
             snapshot.previous, output: output, folder: folder, opened: try? Folder(opening: folder),
-            isRunFolder: OutputDirectory.isRunFolderName(name))
+            isRunFolder: OutputDirectory.isRunFolderName(name),
+            snapshotSHA256: (file as NSString).lastPathComponent == "snapshot.json" ? sha : nil)
         return PreviousRun(
             snapshot: snapshot, reference: Snapshot.Reference(path: relative(file, to: output), sha256: sha),
             file: file, firstSeen: check.firstSeen, brokenChain: check.brokenChain,
@@ -64,8 +65,12 @@ package struct PreviousRun: Sendable {
     /// snapshot, re-audited, and the reason is raised. A run folder without a readable SHA256SUMS is a broken
     /// link (keyaudit always writes one); a snapshot file given with `--previous` outside a run folder has
     /// nothing to be checked against, and the findings.json beside it is read as it is.
+    ///
+    /// - Parameter snapshotSHA256: the sha256 of the folder's snapshot.json as it was just read, when that is the
+    ///   file read (not hashed a second time); nil: hash it here.
     static func check(
-        _ predecessor: Snapshot.Reference?, output: OutputDirectory, folder: String, opened: Folder?, isRunFolder: Bool
+        _ predecessor: Snapshot.Reference?, output: OutputDirectory, folder: String, opened: Folder?, isRunFolder: Bool,
+        snapshotSHA256: String?
     ) -> FolderCheck {
         let name = Escaping.oneLine((folder as NSString).lastPathComponent, limit: 80)
         guard let opened, let sums = opened.read(RunFolder.checksumFile, limit: 1 << 20) else {
@@ -82,7 +87,9 @@ package struct PreviousRun: Sendable {
                         "missing or unreadable (a link, not a regular file, or over 1 MiB): nothing the run wrote can be checked, so its findings.json is not used"
                 ))
         }
-        if let broken = ownRecords(sums: sums, opened: opened, name: name) { return FolderCheck(brokenChain: broken) }
+        if let broken = ownRecords(sums: sums, opened: opened, name: name, snapshotSHA256: snapshotSHA256) {
+            return FolderCheck(brokenChain: broken)
+        }
         let (firstSeen, untrusted) = findings(sums: sums, opened: opened, name: name)
         return FolderCheck(
             firstSeen: firstSeen,
@@ -92,10 +99,12 @@ package struct PreviousRun: Sendable {
 
     /// Whether the run's snapshot.json still matches its SHA256SUMS, and its signature (if it has one) that
     /// SHA256SUMS: the first link that does not hold.
-    private static func ownRecords(sums: [UInt8], opened: Folder, name: String) -> BrokenChain? {
+    private static func ownRecords(
+        sums: [UInt8], opened: Folder, name: String, snapshotSHA256: String?
+    ) -> BrokenChain? {
         switch RunFolder.recorded("snapshot.json", in: sums) {
         case .sum(let recorded):
-            if let actual = opened.sha256(of: "snapshot.json"), actual != recorded {
+            if let actual = snapshotSHA256 ?? opened.sha256(of: "snapshot.json"), actual != recorded {
                 return BrokenChain(path: "\(name)/snapshot.json", recorded: recorded, actual: actual)
             }
         case .malformed:
@@ -213,7 +222,7 @@ package struct PreviousRun: Sendable {
                     path: file, policy: policy, now: now, against: current)
                 let check = check(
                     snapshot.previous, output: output, folder: folder, opened: output.folder.openFolder(name),
-                    isRunFolder: true)
+                    isRunFolder: true, snapshotSHA256: sha)
                 let run = PreviousRun(
                     snapshot: snapshot, reference: Snapshot.Reference(path: snapshotPath, sha256: sha),
                     file: file, firstSeen: check.firstSeen, brokenChain: check.brokenChain,

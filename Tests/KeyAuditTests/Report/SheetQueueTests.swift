@@ -26,6 +26,18 @@ struct SheetQueueTests {
         return (SheetQueue(sheets, context: context), workbook)
     }
 
+    /// report.xlsx of `context` under `layout` (a report.xlsx.yml of the test's own), read back, and its bytes.
+    static func render(layout: String, _ context: ReportContext, label: String) throws -> (XLSXReader.Workbook, Data) {
+        let templates = try GoldenReportFixture.scratchFolder(label + "-layout")
+        defer { try? FileManager.default.removeItem(at: templates) }
+        try Data(layout.utf8).write(to: templates.appendingPathComponent(XLSXLayout.fileName))
+        let folder = try GoldenReportFixture.render(
+            context, formats: [.xlsx], overrides: templates.path, label: label)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent(ReportFormat.xlsx.fileName)
+        return (try XLSXReader.read(url), try Data(contentsOf: url))
+    }
+
     static func drain(_ queue: SheetQueue) -> [XLSXLayout.Sheet] { drainGroups(queue).flatMap { $0 } }
 
     static func drainGroups(_ queue: SheetQueue) -> [[XLSXLayout.Sheet]] {
@@ -115,16 +127,9 @@ struct SheetQueueTests {
 
     @Test("a workbook with two Trend sheets: the same bytes every time, each sheet with its charts")
     func twoTrendSheets() throws {
-        let templates = try GoldenReportFixture.scratchFolder("sheet-queue-trends")
-        defer { try? FileManager.default.removeItem(at: templates) }
-        try Data(Self.twoTrends.utf8).write(to: templates.appendingPathComponent(XLSXLayout.fileName))
         let context = GoldenReportFixture.context()
         func render() throws -> (XLSXReader.Workbook, Data) {
-            let folder = try GoldenReportFixture.render(
-                context, formats: [.xlsx], overrides: templates.path, label: "sheet-queue-trends")
-            defer { try? FileManager.default.removeItem(at: folder) }
-            let url = folder.appendingPathComponent(ReportFormat.xlsx.fileName)
-            return (try XLSXReader.read(url), try Data(contentsOf: url))
+            try Self.render(layout: Self.twoTrends, context, label: "sheet-queue-trends")
         }
         let (book, bytes) = try render()
         for _ in 0..<5 { #expect(try render().1 == bytes, "two workbooks of the same context differ") }
@@ -143,8 +148,6 @@ struct SheetQueueTests {
 
     @Test("a layout with formats of its own in every table sheet: the same workbook every time, formats applied")
     func ownFormatsEverywhere() throws {
-        let templates = try GoldenReportFixture.scratchFolder("sheet-queue-layout")
-        defer { try? FileManager.default.removeItem(at: templates) }
         // Every table sheet brings number formats no other sheet uses, so that a format created by whichever
         // thread got there first would show as two different workbooks (and stop this debug build at once).
         let layout = """
@@ -180,14 +183,9 @@ struct SheetQueueTests {
               - name: Owners
                 source: owners
             """
-        try Data(layout.utf8).write(to: templates.appendingPathComponent(XLSXLayout.fileName))
         let context = GoldenReportFixture.context()
         func render() throws -> (XLSXReader.Workbook, Data) {
-            let folder = try GoldenReportFixture.render(
-                context, formats: [.xlsx], overrides: templates.path, label: "sheet-queue-xlsx")
-            defer { try? FileManager.default.removeItem(at: folder) }
-            let url = folder.appendingPathComponent(ReportFormat.xlsx.fileName)
-            return (try XLSXReader.read(url), try Data(contentsOf: url))
+            try Self.render(layout: layout, context, label: "sheet-queue-xlsx")
         }
         let (book, bytes) = try render()
         for _ in 0..<3 { #expect(try render().1 == bytes, "two workbooks of the same context differ") }
@@ -204,8 +202,6 @@ struct SheetQueueTests {
 
     @Test("a layout naming every field: each column has cells, and `findings` counts each key's unsuppressed findings")
     func everyFieldResolved() throws {
-        let templates = try GoldenReportFixture.scratchFolder("sheet-every-field")
-        defer { try? FileManager.default.removeItem(at: templates) }
         func columns(_ source: XLSXLayout.Source) -> String {
             (XLSXLayout.fields[source] ?? []).map { "          - { header: \($0.0), field: \($0.0) }" }
                 .joined(separator: "\n")
@@ -221,12 +217,8 @@ struct SheetQueueTests {
                 columns:
             \(columns(.keys))
             """
-        try Data(layout.utf8).write(to: templates.appendingPathComponent(XLSXLayout.fileName))
         let context = GoldenReportFixture.context()
-        let folder = try GoldenReportFixture.render(
-            context, formats: [.xlsx], overrides: templates.path, label: "sheet-every-field")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let book = try XLSXReader.read(folder.appendingPathComponent(ReportFormat.xlsx.fileName))
+        let (book, _) = try Self.render(layout: layout, context, label: "sheet-every-field")
         // The fixture leaves a few fields empty everywhere; every other field must reach its column (a field
         // that fell through to "no such field" would be an empty column).
         let emptyInFixture: Set<String> = ["external_user", "rotated_from_hash", "problems"]
