@@ -62,6 +62,10 @@ package enum Planner {
                         continue
                     }
                 }
+                if let loosening = loosening(choice, key: key) {
+                    skip(finding, loosening)
+                    continue
+                }
                 chosen.append((finding, choice))
             }
             guard let winner = precedence.first(where: { kind in chosen.contains { $0.1.action == kind } }) else {
@@ -98,6 +102,24 @@ package enum Planner {
             "no remediation for \(rule) in the policy; it could be \(fitting.map(\.rawValue).joined(separator: " or "))"
     }
 
+    /// Why a `set-limit` would loosen the key rather than tighten it, or nil: a limit above the key's own, or a
+    /// shorter reset period on a key with a limit (it could spend its limit more often). keyaudit never loosens a
+    /// key, whatever the policy says; `apply` refuses such a change in an edited plan too.
+    private static func loosening(_ choice: RemediationChoice, key: KeyRecord) -> String? {
+        guard choice.action == .setLimit, let current = key.limit else { return nil }
+        if let limit = choice.limit, limit > current {
+            return
+                "left alone: the policy's limit of \(HumanReadable.money(limit)) is above the key's \(HumanReadable.money(current)), and keyaudit never raises a limit"
+        }
+        if let reset = choice.limitReset, let period = RemediationPlan.resetDays[reset],
+            let was = key.raw["limit_reset"]?.stringValue.flatMap({ RemediationPlan.resetDays[$0] }), period < was
+        {
+            return
+                "left alone: the policy's \(reset) reset is shorter than the key's, and keyaudit never lets a key spend its limit more often"
+        }
+        return nil
+    }
+
     /// How old a finding is by its rule's own measure, in days: since expiry, since the last edit, since the last
     /// use, since the rotation; otherwise since the key was created.
     static func age(of finding: Finding, key: KeyRecord, now: Date) -> Double? {
@@ -114,35 +136,24 @@ package enum Planner {
     ) -> RemediationPlan.Action {
         let raw = key.raw
         var body = JSONObject()
-        var watched = ["updated_at"]
         var kinds: [String] = []
         for (_, choice) in choices {
             if !kinds.contains(choice.action.rawValue) { kinds.append(choice.action.rawValue) }
             switch choice.action {
             case .setLimit:
-                if let limit = choice.limit {
-                    body["limit"] = .money(limit)
-                    watched.append("limit")
-                }
-                if let reset = choice.limitReset {
-                    body["limit_reset"] = .string(reset)
-                    watched.append("limit_reset")
-                }
+                if let limit = choice.limit { body["limit"] = .money(limit) }
+                if let reset = choice.limitReset { body["limit_reset"] = .string(reset) }
             case .disable:
                 body["disabled"] = .bool(true)
-                watched.append("disabled")
             case .includeByokInLimit:
                 body["include_byok_in_limit"] = .bool(true)
-                watched.append("include_byok_in_limit")
-            case .delete:
-                watched += ["disabled", "expires_at", "limit", "name"]
-            case .none:
+            case .delete, .none:
                 break
             }
         }
         var precondition = JSONObject()
         var absent: [String] = []
-        for field in watched where !precondition.contains(field) && !absent.contains(field) {
+        for field in RemediationPlan.preconditionFields(kinds: kinds, rules: choices.map(\.rule)) {
             if let value = raw[field] { precondition[field] = value } else { absent.append(field) }
         }
         let isDelete = choices.contains { $0.choice.action == .delete }

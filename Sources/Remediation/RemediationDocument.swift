@@ -54,6 +54,11 @@ extension RemediationPlan {
         } catch {
             throw bad("not valid JSON (\(error))")
         }
+        // One member name twice anywhere (an action, its request, the run) reads differently in jq or Python,
+        // which keep the last, than here: the plan a reviewer inspected with them would not be the one applied.
+        if let name = document.firstRepeatedMember() {
+            throw bad("the member \(Escaping.oneLine(name, limit: 40)) appears twice in one object")
+        }
         guard document["kind"]?.stringValue == kind else { throw bad("its kind is not \(kind)") }
         guard let version = document["schema_version"]?.intValue, version == schemaVersion else {
             throw bad("schema_version is not \(schemaVersion)")
@@ -73,8 +78,10 @@ extension RemediationPlan {
             else { throw bad("action \(index + 1) is malformed") }
             let body = request["body"]?.objectValue
             let absent = (item["absent"]?.arrayValue ?? []).compactMap(\.stringValue)
+            let rules = (item["rules"]?.arrayValue ?? []).compactMap(\.stringValue)
             if let problem = Self.problem(
-                method: method, kind: kind, body: body, precondition: precondition, absent: absent, expected: expected)
+                method: method, kind: kind, rules: rules, body: body, precondition: precondition, absent: absent,
+                expected: expected)
             {
                 throw bad("action \(index + 1) \(problem)")
             }
@@ -82,7 +89,7 @@ extension RemediationPlan {
                 Action(
                     number: item["number"]?.intValue ?? index + 1, keyHash: hash,
                     keyName: item["key_name"]?.stringValue,
-                    kind: kind, rules: (item["rules"]?.arrayValue ?? []).compactMap(\.stringValue),
+                    kind: kind, rules: rules,
                     request: Request(method: method, path: path, body: body), precondition: precondition,
                     absent: absent, expected: expected))
         }
@@ -106,36 +113,58 @@ extension RemediationPlan {
 
     /// Why an action is not one `keyaudit plan` could have written, or nil. A plan is a file a person may edit
     /// between review and apply, and apply acts on it with a key that can destroy the account: the method, the
-    /// kind, the body, what must hold after (`expected`) and the precondition must all agree, and only changes
-    /// that tighten a key are allowed (a limit of 0 to 1,000,000 USD as the policy allows, a reset period,
-    /// disabling, counting BYOK in the limit; never a name, never loosening).
+    /// kind, the rules it fixes, the body, what must hold after (`expected`) and the precondition must all agree,
+    /// the precondition must hold every field ``preconditionFields(kinds:rules:)`` names (no fewer: a precondition
+    /// cut down lets a changed key through), and only changes that tighten a key are allowed (a limit of 0 to
+    /// 1,000,000 USD and never above the key's limit, a reset period and never a shorter one, disabling,
+    /// counting BYOK in the limit; never a name).
     static func problem(
-        method: String, kind: String, body: JSONObject?, precondition: JSONObject, absent: [String],
-        expected: JSONObject
+        method: String, kind: String, rules: [String], body: JSONObject?, precondition: JSONObject,
+        absent: [String], expected: JSONObject
     ) -> String? {
         for object in [body ?? JSONObject(), precondition, expected] where Set(object.keys).count != object.keys.count {
             return "has a member name twice"
         }
-        guard precondition["updated_at"] != nil || absent.contains("updated_at") else {
-            return "has no updated_at in its precondition"
+        let kinds = kind.split(separator: "+", omittingEmptySubsequences: false).map(String.init)
+        guard !kinds.isEmpty, Set(kinds).count == kinds.count else { return "has a malformed kind" }
+        var choices: [RemediationChoice] = []
+        for part in kinds {
+            guard let action = RemediationChoice.Action(rawValue: part), action != .none else {
+                return "has a kind a plan may not have (\(Escaping.oneLine(part, limit: 40)))"
+            }
+            choices.append(RemediationChoice(action: action))
+        }
+        // Every rule is fixed by one of the kinds, and every kind fixes one of the rules: a plan cannot delete a
+        // key for a finding no deletion fixes.
+        guard !rules.isEmpty, Set(rules).count == rules.count else { return "names no rule, or one rule twice" }
+        for rule in rules where !choices.contains(where: { $0.fits(rule: rule) }) {
+            return "fixes \(Escaping.oneLine(rule, limit: 40)) with \(kind), which does not fix that rule"
+        }
+        for choice in choices where !rules.contains(where: { choice.fits(rule: $0) }) {
+            return "is \(choice.action.rawValue) for rules it does not fix"
+        }
+        let required = Self.preconditionFields(kinds: kinds, rules: rules)
+        guard Set(absent).count == absent.count, Set(precondition.keys).isDisjoint(with: absent),
+            Set(precondition.keys).union(absent) == Set(required)
+        else {
+            return "has a precondition other than \(required.joined(separator: ", ")) as snapshotted"
         }
         if method == "DELETE" {
-            guard kind == "delete", body == nil, expected.isEmpty else {
+            guard kinds == ["delete"], body == nil, expected.isEmpty else {
                 return "is a DELETE whose kind or body disagree"
             }
             return nil
         }
-        guard method == "PATCH", let body, !body.isEmpty else { return "has a wrong method or an empty body" }
-        let kinds = kind.split(separator: "+").map(String.init)
-        guard !kinds.isEmpty, Set(kinds).count == kinds.count else { return "has a malformed kind" }
+        guard method == "PATCH", !kinds.contains("delete"), let body, !body.isEmpty else {
+            return "has a wrong method or an empty body"
+        }
         var covered = Set<String>()
         for part in kinds {
             let fields: [String]
             switch part {
             case "set-limit": fields = ["limit", "limit_reset"]
             case "disable": fields = ["disabled"]
-            case "include-byok-in-limit": fields = ["include_byok_in_limit"]
-            default: return "has a kind a plan may not have (\(Escaping.oneLine(part, limit: 40)))"
+            default: fields = ["include_byok_in_limit"]
             }
             guard fields.contains(where: { body[$0] != nil }) else { return "is \(part) but its body does not say so" }
             covered.formUnion(fields)
@@ -143,16 +172,28 @@ extension RemediationPlan {
         for (field, value) in zip(body.keys, body.values) {
             guard covered.contains(field) else { return "changes \(field), which its kind does not" }
             switch (field, value) {
-            case ("limit", .number):
-                guard let limit = value.doubleValue, limit.isFinite, (0...1_000_000).contains(limit) else {
-                    return "sets a limit outside 0 to 1,000,000 USD"
+            case ("limit", .number(let number)):
+                // Sent as written: only the canonical lexeme of a plain amount (no `-0`, `1E6`, `1e-400`).
+                guard let limit = value.doubleValue, limit.isFinite, limit.sign == .plus,
+                    (0...1_000_000).contains(limit), JSONNumber(limit)?.text == number.text
+                else {
+                    return "sets a limit other than a plain amount from 0 to 1,000,000 USD"
                 }
-            case ("limit_reset", .string(let reset)) where ["daily", "weekly", "monthly"].contains(reset): break
+                if let before = precondition["limit"]?.doubleValue, limit > before {
+                    return "raises the key's limit (only tightening changes are planned)"
+                }
+            case ("limit_reset", .string(let reset)):
+                guard let period = Self.resetDays[reset] else {
+                    return "sets limit_reset to a value a plan may not (daily, weekly or monthly)"
+                }
+                // A shorter period on a key with a limit lets it spend the limit more often.
+                if precondition["limit"]?.doubleValue != nil, case .string(let before)? = precondition["limit_reset"],
+                    let was = Self.resetDays[before], period < was
+                {
+                    return "shortens the key's reset period (only tightening changes are planned)"
+                }
             case ("disabled", .bool(true)), ("include_byok_in_limit", .bool(true)): break
             default: return "sets \(field) to a value a plan may not (only tightening changes are planned)"
-            }
-            guard precondition[field] != nil || absent.contains(field) else {
-                return "changes \(field) without its value before in the precondition"
             }
             guard let wanted = expected[field], wanted.sameValue(as: value) else {
                 return "expects \(field) to be other than its body sets"
@@ -160,6 +201,34 @@ extension RemediationPlan {
         }
         guard expected.keys.count == body.keys.count else { return "expects fields its body does not set" }
         return nil
+    }
+
+    /// The reset periods a plan may set, in days, to tell a shorter one.
+    static let resetDays = ["daily": 1, "weekly": 7, "monthly": 30]
+
+    /// Rules that judge a key by its use: an action for one of them also needs the key's use unchanged, because
+    /// a key used since the snapshot is no longer what its finding said.
+    static let usageRules: Set<String> = ["unused-key"]
+
+    /// The fields an action's precondition holds (present, or listed as absent), in order: `updated_at`; the
+    /// fields the change sets (both of a limit, so that apply can tell a raise); for a deletion, everything a
+    /// deletion's rules judge by, the key's use included (a deletion cannot be undone, and `updated_at` does not
+    /// move when a key is used); for a rule that judges use, the key's use.
+    package static func preconditionFields(kinds: [String], rules: [String]) -> [String] {
+        var fields = ["updated_at"]
+        for kind in kinds {
+            switch kind {
+            case "set-limit": fields += ["limit", "limit_reset"]
+            case "disable": fields += ["disabled"]
+            case "include-byok-in-limit": fields += ["include_byok_in_limit"]
+            case "delete":
+                fields += ["disabled", "expires_at", "limit", "limit_reset", "name", "usage", "last_used_at"]
+            default: break
+            }
+        }
+        if rules.contains(where: usageRules.contains) { fields += ["usage", "last_used_at"] }
+        var seen = Set<String>()
+        return fields.filter { seen.insert($0).inserted }
     }
 
     /// remediation.md: what the plan does, for the person who signs it off.

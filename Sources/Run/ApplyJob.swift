@@ -1,5 +1,6 @@
 import Foundation
 import KeyAuditAPI
+import KeyAuditAudit
 import KeyAuditCore
 import KeyAuditRemediation
 import KeyAuditSnapshot
@@ -128,14 +129,28 @@ package struct ApplyJob: Sendable {
                 "\(run.snapshotPath) is not the snapshot the plan was made from (its sha256 differs); make a new plan from that run"
             )
         }
-        try Self.checkActions(plan, against: run.snapshot, origin: planPath)
+        // The plan's age is not enough: a plan made today from a run of last spring acts on last spring's account.
+        if let takenAt = run.snapshot.takenAt, now.timeIntervalSince(takenAt) > limit {
+            throw .malformedData(
+                "the plan's run \(plan.source.runName) took its snapshot \(Timestamp.format(takenAt)), more than --max-plan-age \(Self.describe(maxPlanAge)) ago; the account may have changed: run keyaudit again and make a new plan"
+            )
+        }
+        try Self.checkActions(plan, against: run.snapshot, findings: run.verifiedAudit(), origin: planPath)
         return CheckedPlan(plan: plan, bytes: bytes, runFolder: runFolder, outputFolder: outputFolder)
     }
 
-    /// Every action's key is in the snapshot, and its precondition is the key as snapshotted.
+    /// Every action is one the run's evidence supports: its key is in the snapshot under the name the plan shows
+    /// the reviewer, its precondition is the key as snapshotted, and every rule it fixes is an unsuppressed finding
+    /// of that key in the run's findings.json. (``RemediationPlan/decode(_:origin:)`` already checked that the
+    /// kind fixes those rules and that the precondition holds every field it must.) A plan edited after review
+    /// cannot delete a key the run found nothing wrong with, or show it under another name.
     static func checkActions(
-        _ plan: RemediationPlan, against snapshot: Snapshot, origin: String
+        _ plan: RemediationPlan, against snapshot: Snapshot, findings: AuditResult, origin: String
     ) throws(KeyAuditError) {
+        var rulesByKey: [String: Set<String>] = [:]
+        for finding in findings.findings where !finding.suppressed {
+            if let hash = finding.keyHash { rulesByKey[hash, default: []].insert(finding.rule) }
+        }
         for action in plan.actions {
             let index = Snapshot.firstIndex(atOrAfter: action.keyHash, in: snapshot.keys, by: \.identity)
             guard index < snapshot.keys.count, snapshot.keys[index].identity == action.keyHash else {
@@ -143,12 +158,22 @@ package struct ApplyJob: Sendable {
                     "\(origin): action \(action.number) changes key \(action.keyHash.prefix(12))…, which the run's snapshot does not hold; the plan was not made from this run, make a new one"
                 )
             }
-            let snapshotted = snapshot.keys[index].raw
-            let differs = Applier.differences(snapshotted, from: action.precondition, absent: action.absent)
-            guard differs.isEmpty, action.precondition["updated_at"] != nil || action.absent.contains("updated_at")
-            else {
+            let key = snapshot.keys[index]
+            guard action.keyName == key.name else {
+                throw .malformedData(
+                    "\(origin): action \(action.number) names key \(action.keyHash.prefix(12))… \(Escaping.oneLine(action.keyName ?? "(no name)", limit: 60)), but the run's snapshot names it \(Escaping.oneLine(key.name ?? "(no name)", limit: 60)); the plan was edited, make a new one"
+                )
+            }
+            let differs = Applier.differences(key.raw, from: action.precondition, absent: action.absent)
+            guard differs.isEmpty else {
                 throw .malformedData(
                     "\(origin): action \(action.number)'s precondition (\(differs.joined(separator: ", "))) is not the key as snapshotted; the plan was edited, make a new one"
+                )
+            }
+            let found = rulesByKey[action.keyHash] ?? []
+            if let rule = action.rules.first(where: { !found.contains($0) }) {
+                throw .malformedData(
+                    "\(origin): action \(action.number) fixes \(Escaping.oneLine(rule, limit: 40)) on key \(action.keyHash.prefix(12))…, but the run's findings.json has no such unsuppressed finding for it; the plan was edited, make a new one"
                 )
             }
         }

@@ -28,7 +28,7 @@ package enum PlanJob {
                 "\(runFolder) fails verification (\(broken)); a plan is made only from a run folder that verifies")
         }
         let run = try StoredRun.load(runFolder)
-        let audit = try run.storedAudit()
+        let audit = try run.verifiedAudit()
         let folder = URL(fileURLWithPath: run.folder).standardizedFileURL.path
         let plan = Planner.plan(
             snapshot: run.snapshot, audit: audit,

@@ -42,8 +42,15 @@ public struct StoredRun: Sendable {
             currentFindingIDs: new.findingIDs(policy: policy))
     }
 
-    /// The audit as stored in findings.json (see ``storedFindings()``).
+    /// The audit as stored in findings.json (see ``storedFindings(matchingSums:)``).
     package func storedAudit() throws(KeyAuditError) -> AuditResult { try storedFindings().audit }
+
+    /// The audit as stored in findings.json, only if the run's SHA256SUMS lists it with the sum of the very bytes
+    /// parsed: what `plan` and `apply` act on, after verifying the folder, so that a findings.json replaced
+    /// between the verification and the read is refused rather than believed.
+    package func verifiedAudit() throws(KeyAuditError) -> AuditResult {
+        try storedFindings(matchingSums: true).audit
+    }
 
     /// Most diagnostics a re-render carries over from findings.json: a run raises a handful; a file with more was
     /// not written by keyaudit, and the reports must stay readable.
@@ -51,7 +58,9 @@ public struct StoredRun: Sendable {
 
     /// The audit as stored in findings.json (so re-rendered reports say exactly what the run said), and the
     /// diagnostics the run raised (`diagnostics`), which its reports showed as warnings.
-    package func storedFindings() throws(KeyAuditError) -> (audit: AuditResult, diagnostics: [Diagnostic]) {
+    package func storedFindings(
+        matchingSums: Bool = false
+    ) throws(KeyAuditError) -> (audit: AuditResult, diagnostics: [Diagnostic]) {
         var exists = stat()
         guard lstat(findingsPath, &exists) == 0 else {
             throw .malformedData(
@@ -59,6 +68,16 @@ public struct StoredRun: Sendable {
         }
         // Opened without blocking and mapped: a FIFO is refused at once, a large file is not copied.
         let mapped = try MappedFile(path: findingsPath, what: "findings file", kind: .data)
+        if matchingSums {
+            let sums = (try? Folder(opening: folder))?.read(RunFolder.checksumFile, limit: 1 << 20)
+            guard let sums, case .sum(let recorded) = RunFolder.recorded(FindingsDocument.fileName, in: sums),
+                Checksum.sha256Hex(mapped.bytes) == recorded
+            else {
+                throw .malformedData(
+                    "\(findingsPath) does not match the run's SHA256SUMS (it changed after the run, or after it was just verified); check the folder with `keyaudit verify`"
+                )
+            }
+        }
         let document: JSONValue
         do {
             document = try JSONParser.parse(mapped.bytes)

@@ -27,3 +27,27 @@ extension JSONValue {
         }
     }
 }
+
+extension JSONValue {
+    /// The first member name that appears twice in one object, anywhere in this value, or nil. Readers disagree
+    /// on such an object (this parser keeps both, jq and Python the last), so a file a person reviews with other
+    /// tools before keyaudit acts on it must not have one. Recursion is bounded by the parser's nesting limit.
+    package func firstRepeatedMember() -> String? {
+        switch self {
+        case .object(let object):
+            var seen = Set<String>()
+            for name in object.keys where !seen.insert(name).inserted { return name }
+            for value in object.values {
+                if let name = value.firstRepeatedMember() { return name }
+            }
+            return nil
+        case .array(let items):
+            for item in items {
+                if let name = item.firstRepeatedMember() { return name }
+            }
+            return nil
+        default:
+            return nil
+        }
+    }
+}

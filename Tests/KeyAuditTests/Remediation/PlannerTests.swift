@@ -62,6 +62,53 @@ private enum RemediationFixtures {
 
 @Suite("Remediation plans")
 struct PlannerTests {
+    @Test(
+        "a set-limit that would raise a key's limit or shorten its reset is left alone; one that lowers it is planned")
+    func neverLoosens() throws {
+        let nearlyExhausted: [(String, JSONValue)] = [
+            ("limit", 10), ("limit_remaining", .double(0.1)), ("limit_reset", "weekly"),
+        ]
+        let keys = [1, 2].map { RemediationFixtures.key($0, nearlyExhausted) }
+        func plan(_ choice: String) throws -> RemediationPlan {
+            RemediationFixtures.plan(
+                keys, try RemediationFixtures.policy("remediation:\n  limit-nearly-exhausted: \(choice)\n"))
+        }
+        let raise = try plan("{action: set-limit, limit: 1000000}")
+        #expect(raise.actions.isEmpty)
+        #expect(raise.skipped.count == 2)
+        #expect(raise.skipped.allSatisfy { $0.reason.contains("never raises a limit") }, "\(raise.skipped)")
+        let oftener = try plan("{action: set-limit, limit: 5, limit_reset: daily}")
+        #expect(oftener.actions.isEmpty)
+        #expect(oftener.skipped.allSatisfy { $0.reason.contains("more often") }, "\(oftener.skipped)")
+
+        let lower = try plan("{action: set-limit, limit: 5, limit_reset: monthly}")
+        #expect(lower.actions.count == 2)
+        let action = try #require(lower.actions.first)
+        #expect(action.precondition.keys == ["updated_at", "limit", "limit_reset"])
+        #expect(action.precondition["limit"]?.doubleValue == 10)
+        // What plan writes, apply reads: the tightening passes the same checks that refuse a raise.
+        #expect(try RemediationPlan.decode(lower.encoded(), origin: "plan.json") == lower)
+    }
+
+    @Test("a deletion, and an action for a rule that judges use, also hold the key's use in their precondition")
+    func deletionsWatchUse() throws {
+        let keys = [
+            RemediationFixtures.key(1, [("expires_at", RemediationFixtures.at(-40))]),
+            RemediationFixtures.key(2, [("last_used_at", RemediationFixtures.at(-200))]),
+        ]
+        let policy = try RemediationFixtures.policy(
+            "remediation:\n  expired-not-deleted: {action: delete}\n  unused-key: {action: disable}\n")
+        let plan = RemediationFixtures.plan(keys, policy)
+        let byHash = Dictionary(uniqueKeysWithValues: plan.actions.map { ($0.keyHash, $0) })
+        let deletion = try #require(byHash[RemediationFixtures.hash(1)])
+        #expect(deletion.precondition.keys.contains("usage"))
+        // Key 1 has no last_used_at (an older API): listed absent, so one appearing later stops the deletion.
+        #expect(deletion.absent == ["last_used_at"])
+        let disable = try #require(byHash[RemediationFixtures.hash(2)])
+        #expect(disable.precondition.keys == ["updated_at", "disabled", "usage", "last_used_at"])
+        #expect(try RemediationPlan.decode(plan.encoded(), origin: "plan.json") == plan)
+    }
+
     @Test("each rule's finding gets the policy's action, with the exact request and the key as snapshotted")
     func actionsFollowThePolicy() throws {
         let keys = [

@@ -75,6 +75,19 @@ struct RemediationEndToEndTests {
             .sorted()
     }
 
+    /// `apply PLAN --yes --allow-delete` against the stand-in, the apply folder into `output`, at `minutes`.
+    static func applyAllowingDeletion(
+        _ server: StandInServer, _ account: StandInAccount, _ planPath: String, output: TemporaryFolder,
+        at minutes: Int
+    ) async throws -> CLIResult {
+        try await CLI.run(
+            [
+                "apply", planPath, "--yes", "--allow-delete", "--base-url", server.baseURL, "--output", output.path,
+                "--now", at(minutes),
+            ],
+            environment: environment(account))
+    }
+
     /// A run, then a plan from it with the policy above.
     static func runAndPlan(
         _ server: StandInServer, _ account: StandInAccount, output: TemporaryFolder, work: TemporaryFolder
@@ -146,12 +159,7 @@ struct RemediationEndToEndTests {
             #expect(patches.count == 3)
 
             // The same plan again: what took is recognised by the key's state, only the deletion is sent.
-            let second = try await CLI.run(
-                [
-                    "apply", planPath, "--yes", "--allow-delete", "--base-url", server.baseURL, "--output",
-                    output.path, "--now", Self.at(30),
-                ],
-                environment: Self.environment(account))
+            let second = try await Self.applyAllowingDeletion(server, account, planPath, output: output, at: 30)
             #expect(second.status == 1, "\(second.stderr)")
             let secondFolder = try #require(Self.applyFolders(output).last)
             #expect(secondFolder != firstFolder)
@@ -427,6 +435,154 @@ struct RemediationEndToEndTests {
                 #expect(result.stderr.contains("not a usable keyaudit plan"), "\(what): \(result.stderr)")
             }
             #expect(server.requests.allSatisfy { $0.method == "GET" }, "nothing was changed")
+        }
+    }
+
+    /// The plan's text with `edit` applied to its document (a JSON object, re-encoded).
+    static func editPlan(_ text: String, _ edit: (inout [String: Any]) throws -> Void) throws -> String {
+        var document = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        try edit(&document)
+        return String(decoding: try JSONSerialization.data(withJSONObject: document), as: UTF8.self)
+    }
+
+    @Test(
+        "a plan edited after review cannot raise a limit, delete a key without a finding, rename it, or weaken a precondition (65)"
+    )
+    func editedAfterReview() async throws {
+        let account = Self.account()
+        let output = TemporaryFolder("remediate")
+        let work = TemporaryFolder("remediate-work")
+        try await StandInServer.with(account.handler) { server in
+            let planPath = try await Self.runAndPlan(server, account, output: output, work: work)
+            let text = try String(contentsOfFile: planPath, encoding: .utf8)
+            let snapshot = try EndToEndTests.json(output.url("latest/snapshot.json"))
+            /// Key `n` as the run snapshotted it, as a Foundation object (for JSONSerialization).
+            func snapshotted(_ n: Int) throws -> [String: Any] {
+                let key = try #require(
+                    snapshot["keys"]?.arrayValue?.first { $0["hash"]?.stringValue == Self.hash(n) })
+                let data = Data(JSONWriter.bytes(key, style: .compact))
+                return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            }
+            let stale = try snapshotted(20)  // limit 100 monthly; its action is a disable
+            func setLimit(_ body: [String: Any]) -> (inout [String: Any]) -> Void {
+                { action in
+                    action["kind"] = "set-limit"
+                    action["rules"] = ["no-limit"]
+                    action["request"] = ["method": "PATCH", "path": "/keys/\(Self.hash(20))", "body": body]
+                    action["expected"] = body
+                    action["precondition"] = [
+                        "updated_at": stale["updated_at"]!, "limit": stale["limit"]!,
+                        "limit_reset": stale["limit_reset"]!,
+                    ]
+                }
+            }
+            var edits: [(what: String, text: String, says: String)] = []
+            edits.append(
+                (
+                    "raise", try Self.editAction(text, kind: "disable", setLimit(["limit": 1_000_000])),
+                    "raises the key's limit"
+                ))
+            edits.append(
+                (
+                    "shorter reset", try Self.editAction(text, kind: "disable", setLimit(["limit_reset": "daily"])),
+                    "shortens the key's reset period"
+                ))
+            // A limit sent as written must be the plain amount: `5E1` is 50 to keyaudit, maybe not to the API.
+            edits.append(
+                (
+                    "lexeme",
+                    text.replacingOccurrences(of: "\"limit\": 50", with: "\"limit\": 5E1"),
+                    "plain amount"
+                ))
+            // The deletion's precondition without the key's use: a key used since the snapshot would be deleted.
+            edits.append(
+                (
+                    "cut precondition",
+                    try Self.editAction(text, kind: "delete") { action in
+                        var precondition = action["precondition"] as? [String: Any] ?? [:]
+                        precondition["usage"] = nil
+                        precondition["last_used_at"] = nil
+                        action["precondition"] = precondition
+                    }, "has a precondition other than"
+                ))
+            // A rule the kind does not fix.
+            edits.append(
+                (
+                    "rule", try Self.editAction(text, kind: "disable") { $0["rules"] = ["expired-not-deleted"] },
+                    "does not fix that rule"
+                ))
+            // The disable shown to the reviewer under another key's name.
+            edits.append(
+                (
+                    "name", try Self.editAction(text, kind: "disable") { $0["key_name"] = "old-test-key (unused)" },
+                    "the run's snapshot names it"
+                ))
+            // A deletion appended for a clean key, precondition and all exactly as snapshotted: no finding backs it.
+            let clean = try snapshotted(0)
+            edits.append(
+                (
+                    "no finding",
+                    try Self.editPlan(text) { document in
+                        var actions = try #require(document["actions"] as? [[String: Any]])
+                        var precondition: [String: Any] = [:]
+                        for field in ["updated_at", "disabled", "expires_at", "limit", "limit_reset", "name", "usage"]
+                        where clean[field] != nil {
+                            precondition[field] = clean[field]
+                        }
+                        precondition["last_used_at"] = clean["last_used_at"]
+                        actions.append([
+                            "number": actions.count + 1, "key_hash": Self.hash(0), "key_name": "clean-0",
+                            "kind": "delete", "rules": ["unused-key"],
+                            "request": ["method": "DELETE", "path": "/keys/\(Self.hash(0))"],
+                            "precondition": precondition,
+                            "absent": ["updated_at", "disabled", "expires_at", "limit", "limit_reset", "name", "usage"]
+                                .filter { clean[$0] == nil },
+                            "expected": [String: Any](),
+                        ])
+                        document["actions"] = actions
+                    }, "no such unsuppressed finding"
+                ))
+            // One member twice outside any body: jq and Python read the last, keyaudit would read the first.
+            edits.append(
+                (
+                    "top-level duplicate",
+                    text.replacingOccurrences(
+                        of: "\"actions\": [", with: "\"actions\": [], \"actions\": [", options: [], range: nil),
+                    "appears twice"
+                ))
+            for edit in edits {
+                let path = work.url("edited-\(edit.what.replacingOccurrences(of: " ", with: "-")).json")
+                try edit.text.write(toFile: path, atomically: true, encoding: .utf8)
+                let result = try await CLI.run(
+                    ["apply", path, "--yes", "--allow-delete", "--base-url", server.baseURL, "--now", Self.at(20)],
+                    environment: Self.environment(account))
+                #expect(result.status == 65, "\(edit.what): \(result.stderr)")
+                #expect(result.stderr.split(separator: "\n").count == 1, "\(edit.what): \(result.stderr)")
+                #expect(result.stderr.contains(edit.says), "\(edit.what): \(result.stderr)")
+            }
+            #expect(server.requests.allSatisfy { $0.method == "GET" }, "nothing was changed")
+
+            // A plan made today from a snapshot older than --max-plan-age acts on an old account: refused too.
+            let stalePlan = try await CLI.run(
+                ["apply", planPath, "--max-plan-age", "1h", "--base-url", server.baseURL, "--now", Self.at(65)],
+                environment: Self.environment(account))
+            #expect(stalePlan.status == 65, "\(stalePlan.stderr)")
+            #expect(stalePlan.stderr.contains("took its snapshot"), "\(stalePlan.stderr)")
+
+            // The expired key is used after the snapshot: its deletion is skipped, not sent, though its
+            // updated_at did not move (using a key does not edit it).
+            account.updateKey(hash: Self.hash(30)) {
+                var key = $0
+                key["usage"] = 99
+                key["last_used_at"] = Self.at(15)
+                return key
+            }
+            let used = try await Self.applyAllowingDeletion(server, account, planPath, output: output, at: 20)
+            #expect(used.status == 1, "\(used.stderr)")
+            let folder = try #require(Self.applyFolders(output).first)
+            #expect(try Self.results(output.url(folder))[Self.hash(30)] == "skipped-changed")
+            #expect(Self.key(account, 30) != nil)
+            #expect(server.requests.allSatisfy { $0.method != "DELETE" })
         }
     }
 
