@@ -10,7 +10,7 @@ extension SnapshotDiff {
     package func markdown(templatesDirectory: String?, current: Snapshot) throws(KeyAuditError) -> String {
         let templates = try ReportTemplates.load(overrides: templatesDirectory, formats: [.md])
         let context = ReportContext(
-            runName: (to.path as NSString).deletingLastPathComponent, generatedAt: to.takenAt ?? Date(),
+            runName: PathText.parent(of: to.path), generatedAt: to.takenAt ?? Date(),
             snapshot: current, snapshotSHA256: to.sha256,
             audit: AuditResult(findings: [], suppressions: [], policy: Policy()), diff: self, brokenChain: nil)
         let profile = ReportViewModel.Profile.html(rowLimit: ReportContext.defaultRowLimit)

@@ -97,7 +97,7 @@ package struct ApplyJob: Sendable {
             )
         }
         let outputFolder =
-            output ?? ((plan.source.runFolder as NSString).deletingLastPathComponent as String)
+            output ?? (PathText.parent(of: plan.source.runFolder) as String)
         let runFolder = (outputFolder as NSString).appendingPathComponent(plan.source.runName)
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: runFolder, isDirectory: &isFolder), isFolder.boolValue else {

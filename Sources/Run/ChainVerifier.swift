@@ -154,7 +154,7 @@ public enum ChainVerifier {
         var report = Report()
         let path = URL(fileURLWithPath: runFolder).standardizedFileURL.path
         let given = (path as NSString).lastPathComponent
-        guard let output = try? OutputDirectory.open((path as NSString).deletingLastPathComponent),
+        guard let output = try? OutputDirectory.open(PathText.parent(of: path)),
             output.folder.openFolder(given) != nil
         else {
             report.problems.append("\(runFolder) is not a folder (or is a link to one); give the run folder itself")

@@ -133,7 +133,7 @@ package final class PendingMetrics: @unchecked Sendable {
 
     package init(path: String) throws(KeyAuditError) {
         self.path = path
-        let directory = (path as NSString).deletingLastPathComponent
+        let directory = PathText.parent(of: path)
         name = (path as NSString).lastPathComponent
         temporary = "\(name).tmp.\(getpid())"
         guard !name.isEmpty, !path.hasSuffix("/") else {

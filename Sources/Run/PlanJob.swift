@@ -41,8 +41,7 @@ package enum PlanJob {
             throw .usage("--output \(output) must end in .json: the Markdown plan is written beside it as .md")
         }
         let parentPath =
-            (output as NSString).deletingLastPathComponent.isEmpty
-            ? "." : (output as NSString).deletingLastPathComponent
+            PathText.folder(of: output)
         // Never into a run or apply folder: a file there breaks its SHA256SUMS, and verify (and apply) refuse it.
         let parentName =
             (URL(fileURLWithPath: parentPath).standardizedFileURL.resolvingSymlinksInPath().path as NSString)

@@ -33,9 +33,8 @@ package struct PreviousRun: Sendable {
         _ path: String, output: OutputDirectory, policy: Policy, now: Date, against current: Snapshot
     ) throws(KeyAuditError) -> PreviousRun {
         let (snapshot, sha, file) = try PreviousSnapshot.load(path: path, policy: policy, now: now, against: current)
-        let parent = (file as NSString).deletingLastPathComponent
         // A relative file in the working folder has no parent in its path: its folder is still there to check.
-        let folder = parent.isEmpty ? "." : parent
+        let folder = PathText.folder(of: file)
         let name = ((folder as NSString).standardizingPath as NSString).lastPathComponent
         let check = check(
             snapshot.previous, output: output, folder: folder, opened: try? Folder(opening: folder),
@@ -264,7 +263,7 @@ package struct PreviousRun: Sendable {
         guard let reference = predecessor, !reference.path.hasPrefix("demo:") else { return nil }
         let candidates = [
             output.url(reference.path),
-            ((folder as NSString).deletingLastPathComponent as NSString).appendingPathComponent(reference.path),
+            (PathText.parent(of: folder) as NSString).appendingPathComponent(reference.path),
             reference.path,
         ]
         guard let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
@@ -284,7 +283,7 @@ package struct PreviousRun: Sendable {
 
     /// Whether the previous run was signed: a run after a signed one should be signed too.
     static func isSigned(_ reference: Snapshot.Reference, output: OutputDirectory) -> Bool {
-        let name = (reference.path as NSString).deletingLastPathComponent
+        let name = PathText.parent(of: reference.path)
         guard OutputDirectory.isRunFolderName(name), let folder = output.folder.openFolder(name) else { return false }
         return folder.kind(of: RunSignature.fileName) != nil
     }

@@ -20,7 +20,7 @@ public struct StoredRun: Sendable {
     public static func load(_ path: String) throws(KeyAuditError) -> StoredRun {
         let (snapshot, sha, file) = try Snapshot.load(path: path)
         return StoredRun(
-            folder: (file as NSString).deletingLastPathComponent, snapshot: snapshot, snapshotSHA256: sha,
+            folder: PathText.folder(of: file), snapshot: snapshot, snapshotSHA256: sha,
             snapshotPath: file)
     }
 
@@ -203,7 +203,7 @@ public enum RenderJob {
     ) throws(KeyAuditError) -> [Diagnostic] {
         let templates = try ReportTemplates.load(overrides: templatesDirectory, formats: formats)
         let name = (runFolder as NSString).lastPathComponent
-        let output = try OutputDirectory.open((runFolder as NSString).deletingLastPathComponent)
+        let output = try OutputDirectory.open(PathText.folder(of: runFolder))
         guard let folder = output.folder.openFolder(name) else {
             throw .malformedData("\(runFolder) is not a run folder (it is missing, or a link); give the run folder")
         }

@@ -140,7 +140,7 @@ func megabytes(_ bytes: Int) -> String { String(format: "%.1f MB", Double(bytes)
 /// scripts/xlsx-cells.py, from the working directory (`make bench`) or from the source tree above .build/release.
 let cellsScript = [
     "scripts/xlsx-cells.py",
-    (CommandLine.arguments[0] as NSString).deletingLastPathComponent + "/../../scripts/xlsx-cells.py",
+    PathText.parent(of: CommandLine.arguments[0]) + "/../../scripts/xlsx-cells.py",
 ].first { FileManager.default.fileExists(atPath: $0) }
 
 /// Dumps a workbook's cells with scripts/xlsx-cells.py (python3); false, with one line said, when it cannot.

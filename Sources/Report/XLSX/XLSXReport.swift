@@ -44,7 +44,7 @@ enum XLSXReport {
         // libxlsxwriter's temporary files go beside the report (same file system, same permissions), not to /tmp.
         let workbook = try XLSXWorkbook(
             path: path,
-            options: .init(constantMemory: true, tmpdir: (path as NSString).deletingLastPathComponent, useZip64: true))
+            options: .init(constantMemory: true, tmpdir: PathText.folder(of: path), useZip64: true))
         try workbook.setProperties(
             .init(
                 title: "OpenRouter key audit \(context.runName)", subject: "API key audit of an OpenRouter account",
