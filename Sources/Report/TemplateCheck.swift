@@ -59,23 +59,43 @@ enum TemplateCheck {
                 end += 1
             }
             guard end < bytes.count else { break }
-            var content = String(decoding: bytes[start..<end], as: UTF8.self).trimmingCharacters(in: .whitespaces)
+            // Whitespace as swift-mustache skips it (`Character.isWhitespace`: tabs and newlines too). A check
+            // that reads a tag differently from the renderer is a check the renderer can be led around.
+            var content = trimmed(String(decoding: bytes[start..<end], as: UTF8.self))
             if kind == nil, let first = content.first, "#^/><$&!%=".contains(first) {
                 kind = first
-                content = String(content.dropFirst()).trimmingCharacters(in: .whitespaces)
+                content = trimmed(String(content.dropFirst()))
             }
             if kind == "=" {
-                // `{{=<% %>=}}`: new delimiters, separated by whitespace.
-                let parts = content.dropLast(content.hasSuffix("=") ? 1 : 0).split(separator: " ")
-                if parts.count == 2 {
-                    open = Array(parts[0].utf8)
-                    close = Array(parts[1].utf8)
+                // `{{=<% %>=}}`: read as swift-mustache's parserSetDelimiter does: the start delimiter runs to
+                // whitespace, the end one to whitespace or `=`.
+                let characters = Array(content)
+                var position = 0
+                func run(while condition: (Character) -> Bool) -> String {
+                    let from = position
+                    while position < characters.count, condition(characters[position]) { position += 1 }
+                    return String(characters[from..<position])
+                }
+                let newOpen = run { !$0.isWhitespace }
+                _ = run { $0.isWhitespace }
+                let newClose = run { $0 != "=" && !$0.isWhitespace }
+                if !newOpen.isEmpty, !newClose.isEmpty {
+                    open = Array(newOpen.utf8)
+                    close = Array(newClose.utf8)
                 }
             }
             tags.append(Tag(kind: kind, name: content, line: tagLine))
             index = end + closing.count
         }
         return tags
+    }
+
+    /// `text` without the whitespace swift-mustache skips around a tag's name.
+    private static func trimmed(_ text: String) -> String {
+        guard let first = text.firstIndex(where: { !$0.isWhitespace }),
+            let last = text.lastIndex(where: { !$0.isWhitespace })
+        else { return "" }
+        return String(text[first...last])
     }
 
     /// Size and nesting of one template's source, before it is parsed.

@@ -643,6 +643,12 @@ struct TemplatePartialTests {
                 ],
                 "loop-a.md includes itself (loop-a.md → loop-b.md → loop-a.md)"
             ),
+            // Delimiters and names separated by tabs or newlines, as swift-mustache reads them (a check that
+            // split on spaces only lost the delimiters here and let the renderer recurse until it crashed).
+            (["summary.md.mustache": "{{=<%\t%>=}}\nhello <%> summary.md%>\n"], "summary.md includes itself"),
+            (["summary.md.mustache": "{{=<%\n%>=}}\n<%>summary.md%>\n"], "summary.md includes itself"),
+            (["summary.md.mustache": "{{= <% \u{2003} %> =}}<%>summary.md%>\n"], "summary.md includes itself"),
+            (["summary.md.mustache": "{{>\n\tsummary.md\n}}\n"], "summary.md includes itself"),
         ])
     func recursivePartial(files: [String: String], expected: String) throws {
         let message = try #require(try Self.loadError(files))
@@ -679,6 +685,7 @@ struct TemplatePartialTests {
     func binaryRefusesBadPartials() async throws {
         for (file, text) in [
             ("findings.md.mustache", "{{> missing-partial}}\n"), ("findings.html.mustache", "{{> findings.html}}\n"),
+            ("report.html.mustache", "{{=<%\t%>=}}\nhello <%> report.html%>\n"),
         ] {
             let templates = TemporaryFolder("bad-partial")
             let output = TemporaryFolder("bad-partial-out")
