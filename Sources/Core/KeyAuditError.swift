@@ -17,7 +17,7 @@ public enum KeyAuditError: Error, Sendable, Equatable {
     case locked(String)
     /// The management key was missing or rejected (77).
     case keyRejected(String)
-    /// The run was stopped by a signal (129 for SIGHUP, 130 for SIGINT, 143 for SIGTERM).
+    /// The run was stopped by a signal (129 for SIGHUP, 130 for SIGINT, 131 for SIGQUIT, 143 for SIGTERM).
     case interrupted(signal: Int32)
 
     /// The process exit code for this error.

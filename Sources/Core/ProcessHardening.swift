@@ -7,7 +7,8 @@ import Foundation
 /// (of a crash, or one asked for with SIGQUIT or gcore) would copy it into a file that outlives the run. Both
 /// ways to a dump are closed: the core limit is set to 0 (soft and hard, so nothing in the process can raise it
 /// again) and the process is marked not dumpable (Linux `PR_SET_DUMPABLE` 0), which also keeps other processes of
-/// the same user from attaching to it or reading its memory.
+/// the same user from attaching to it or reading its memory. And a crash prints one fixed line, not the Swift
+/// runtime's backtrace with the memory its registers point at (see `keyaudit_install_crash_handlers`).
 package enum ProcessHardening {
     /// Applies both; returns what could not be done (empty on Linux), for a warning.
     @discardableResult
@@ -27,6 +28,9 @@ package enum ProcessHardening {
                 problems.append("cannot mark the process not dumpable: \(String(cString: strerror(errno)))")
             }
         #endif
+        if keyaudit_install_crash_handlers() != 0 {
+            problems.append("cannot install the crash handlers: \(String(cString: strerror(errno)))")
+        }
         return problems
     }
 

@@ -1,9 +1,10 @@
 import Dispatch
 import Foundation
 
-/// Turns SIGHUP, SIGINT and SIGTERM into a clean stop: the staging folder of the run in progress is removed,
-/// `latest` and earlier runs are left alone, and the process exits 129, 130 or 143. (SIGHUP comes when the
-/// terminal or the ssh session that started a run goes away; it must not leave a staging folder behind.)
+/// Turns SIGHUP, SIGINT, SIGQUIT and SIGTERM into a clean stop: the staging folder of the run in progress is
+/// removed, `latest` and earlier runs are left alone, and the process exits 129, 130, 131 or 143. (SIGHUP comes
+/// when the terminal or the ssh session that started a run goes away; SIGQUIT is Ctrl-\, which would otherwise
+/// end the run with the runtime's backtrace and leave its staging folder behind.)
 ///
 /// The handler runs on a dispatch queue, not in signal context, so removing files there is safe.
 package final class SignalTrap: @unchecked Sendable {
@@ -28,7 +29,7 @@ package final class SignalTrap: @unchecked Sendable {
     package var pendingSignal: Int32? { lock.withLock { pending } }
 
     package func install(onSignal: @escaping @Sendable (Int32) -> Void = { _ in }) {
-        for signalNumber in [SIGHUP, SIGINT, SIGTERM] {
+        for signalNumber in [SIGHUP, SIGINT, SIGQUIT, SIGTERM] {
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
             source.setEventHandler { [self] in

@@ -25,7 +25,7 @@ struct KeyAuditCommand: AsyncParsableCommand {
               73  output cannot be written
               75  another run holds the lock on the output folder
               77  the management key is missing or was rejected (401/403)
-              129/130/143  stopped by SIGHUP/SIGINT/SIGTERM (nothing half-written is left)
+              129/130/131/143  stopped by SIGHUP/SIGINT/SIGQUIT/SIGTERM (nothing half-written is left)
             """,
         version: KeyAuditVersion.current,
         subcommands: [

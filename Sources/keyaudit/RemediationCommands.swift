@@ -80,7 +80,7 @@ struct ApplyCommand: AsyncParsableCommand {
             EXIT CODES
               0   every action applied or already applied (or a dry run)
               1   an action was skipped (changed, missing, not allowed, over --max-changes) or failed
-              64, 65, 69, 73, 75, 77, 129/130/143 as for run
+              64, 65, 69, 73, 75, 77, 129/130/131/143 as for run
 
             EXAMPLES
               keyaudit apply remediation.json

@@ -11,4 +11,11 @@ int keyaudit_set_not_dumpable(void);
 /// 1 when the calling process is dumpable, 0 when it is not, -1 where that cannot be asked.
 int keyaudit_is_dumpable(void);
 
+/// Replaces the handlers of the crash signals (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP) with one that
+/// writes a single fixed line to stderr and dies of the same signal: the Swift runtime's backtracer would print
+/// pages of registers and the memory they point at (where the management key may be) to cron mail or a journal.
+/// The handler runs on an alternate stack, so that a stack overflow on the main thread still gets its line.
+/// Returns 0 on success, -1 if a handler could not be installed.
+int keyaudit_install_crash_handlers(void);
+
 #endif

@@ -217,9 +217,10 @@ struct ContractTests {
 
     // MARK: - Signals
 
-    @Test("SIGHUP is handled like SIGTERM: exit 129, staging removed, latest unchanged")
-    func hangup() async throws {
-        let signal = SIGHUP
+    @Test(
+        "SIGHUP and SIGQUIT are handled like SIGTERM: exit 129 and 131, staging removed, latest unchanged",
+        arguments: [SIGHUP, SIGQUIT])
+    func stops(signal: Int32) async throws {
         let inputs = TemporaryFolder("signals-input")
         let keys = OperationsTests.keysFile(inputs, count: 40_000)
         let output = TemporaryFolder("signals")
@@ -248,5 +249,33 @@ struct ContractTests {
         #expect(OperationsTests.stagingFolders(output).isEmpty, "\(output.allFiles())")
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: output.url("latest")) == "20261125T030000Z")
         #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+    }
+
+    @Test("a crash signal prints one fixed line, not the runtime's backtrace, and nothing of memory")
+    func crashLine() async throws {
+        let inputs = TemporaryFolder("crash-input")
+        let keys = OperationsTests.keysFile(inputs, count: 40_000)
+        let output = TemporaryFolder("crash")
+        let result = try await CLI.run(
+            ["run", "--from-snapshot", keys, "--output", output.path, "--now", Hardening.now],
+            environment: CLI.environment()
+        ) { process in
+            // Delivered from outside, the signal takes the same handler a fault would.
+            while process.isRunning, OperationsTests.stagingFolders(output).isEmpty {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            kill(process.processIdentifier, SIGSEGV)
+        }
+        #expect(result.signalled && result.status == SIGSEGV, "\(result.status) \(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        #expect(result.stderr.hasPrefix("keyaudit: error: internal error (SIGSEGV)"), "\(result.stderr)")
+        #expect(!result.stderr.contains("Backtrac") && !result.stderr.contains("0x"))
+        #expect(output.runFolders().allSatisfy { $0.hasPrefix(".keyaudit-tmp-") }, "no run folder is committed")
+        // What it left in its staging folder, the next run removes.
+        let next = try await CLI.run(
+            ["run", "--demo", "--output", output.path, "--now", "2026-11-25T03:00:00Z", "--quiet"],
+            environment: CLI.environment())
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(OperationsTests.stagingFolders(output).isEmpty, "\(output.allFiles())")
     }
 }
