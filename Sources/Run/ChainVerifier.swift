@@ -60,22 +60,34 @@ public enum ChainVerifier {
         var listed = Set<String>()
         if folder.kind(of: sumsName) == .file, let sums = folder.read(sumsName, limit: 1 << 20) {
             check.sums = sums
-            for line in String(decoding: sums, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true) {
-                let parts = line.split(separator: " ", maxSplits: 1)
-                guard parts.count == 2, parts[0].count == 64 else {
+            // Lines split on bytes (Swift's String would keep "\r\n" as one character, so a file with CRLF line
+            // ends read as one line), a CR before the LF dropped, hex compared lower-cased, and a name listed
+            // twice refused: as RunFolder.recorded reads SHA256SUMS for `run`, so that verify and the next run
+            // never disagree on what a run recorded. `sha256sum`'s binary-mode `*name` is accepted too.
+            for var bytes in sums.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
+                if bytes.last == UInt8(ascii: "\r") { bytes = bytes.dropLast() }
+                let line = String(decoding: bytes, as: UTF8.self)
+                let parts = line.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
+                guard parts.count == 2, parts[0].utf8.count == 64, parts[0].allSatisfy(\.isHexDigit) else {
                     check.problems.append(
-                        "\(folder.url(sumsName)): malformed line \"\(Escaping.oneLine(String(line)))\"")
+                        "\(folder.url(sumsName)): malformed line \"\(Escaping.oneLine(line))\"")
                     continue
                 }
                 var name = String(parts[1])
                 if name.hasPrefix(" ") || name.hasPrefix("*") { name.removeFirst() }
-                guard !name.contains("/"), name != "..", name != ".", !RunFolder.unlisted.contains(name) else {
+                guard !name.isEmpty, !name.contains("/"), name != "..", name != ".",
+                    !RunFolder.unlisted.contains(name), RunFolder.listable([name]) == [name]
+                else {
                     check.problems.append(
                         "\(folder.url(sumsName)): names a file it cannot list (\(Escaping.oneLine(name)))")
                     continue
                 }
-                listed.insert(name)
-                let recorded = String(parts[0])
+                guard listed.insert(name).inserted else {
+                    check.problems.append(
+                        "\(folder.url(sumsName)): lists \(Escaping.oneLine(name)) twice; which sum would count?")
+                    continue
+                }
+                let recorded = String(parts[0]).lowercased()
                 let file = folder.url(name)
                 switch folder.kind(of: name) {
                 case nil:

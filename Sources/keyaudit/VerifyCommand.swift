@@ -57,7 +57,9 @@ struct VerifyCommand: ParsableCommand {
         let report = ChainVerifier.verify(
             runFolder: FileSystem.resolved(runDirectory) ?? runDirectory, options: options)
         if !quiet {
-            for line in report.checked { print(line) }
+            // Names and paths come from the folder being checked, which may be hostile: one line each, no
+            // terminal escapes.
+            for line in report.checked { print(Escaping.oneLine(line, limit: 2000)) }
             for problem in report.problems { print("FAILED  \(Escaping.oneLine(problem, limit: 2000))") }
         }
         if let broken = report.broken {
@@ -67,6 +69,6 @@ struct VerifyCommand: ParsableCommand {
                     "verification failed: \(Escaping.oneLine(broken, limit: 1000))\(more > 0 ? " (and \(more) more problem\(more == 1 ? "" : "s"), listed on stdout)" : "")"
                 ), format: .text)
         }
-        if !quiet { print("intact: \(report.end)") }
+        if !quiet { print("intact: \(Escaping.oneLine(report.end, limit: 2000))") }
     }
 }

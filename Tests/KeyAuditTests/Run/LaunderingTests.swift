@@ -347,6 +347,32 @@ extension OutputFolderDefences {
             }
         }
 
+        @Test("verify reads SHA256SUMS as run does: CRLF and upper-case hex hold; a name twice or with controls fails")
+        func verifyReadsSumsAsRunDoes() async throws {
+            typealias P = PreviousFindings
+            let cases: [(String, Int32, String?, (Substring) -> [String])] = [
+                ("CRLF", 0, nil, { [$0 + "\r"] }),
+                ("upper-case hex", 0, nil, { [$0.prefix(64).uppercased() + $0.dropFirst(64)] }),
+                ("twice", 65, "twice", { $0.hasSuffix("  findings.json") ? [String($0), String($0)] : [String($0)] }),
+                (
+                    "control characters", 65, "cannot list",
+                    { $0.hasSuffix("  snapshot.json") ? [$0 + "\u{0}\u{1B}[2J\u{1B}[8m"] : [String($0)] }
+                ),
+            ]
+            for (label, status, says, edit) in cases {
+                let output = TemporaryFolder("verify-sums")
+                for day in [24, 25] {
+                    let made = try await Evidence.demo(output, now: "2026-11-\(day)T03:00:00Z")
+                    #expect(made.status == 0, "\(label): \(made.stderr)")
+                }
+                try P.editSums(output, edit)
+                let verify = try await CLI.run(["verify", output.url("latest")])
+                #expect(verify.status == status, "\(label): \(verify.stdout)\(verify.stderr)")
+                if let says { #expect(verify.stdout.contains(says), "\(label): \(verify.stdout)") }
+                #expect(!verify.stdout.contains("\u{1B}") && !verify.stdout.contains("\u{0}"), "\(label)")
+            }
+        }
+
         @Test("a signed run whose SHA256SUMS was rewritten to cover a forged findings.json: the signature decides")
         func previousFindingsUnderSignature() async throws {
             typealias P = PreviousFindings
