@@ -41,10 +41,20 @@ public enum FailOn: Sendable, Equatable {
 
     /// Whether these findings should fail the run.
     public func isTriggered(by findings: [Finding]) -> Bool {
+        findings.contains(where: triggers)
+    }
+
+    /// How many of these findings fail the run.
+    public func triggering(_ findings: [Finding]) -> Int {
+        findings.count(where: triggers)
+    }
+
+    /// Whether this one finding fails the run.
+    private func triggers(_ finding: Finding) -> Bool {
         switch self {
         case .never: return false
-        case .new: return findings.contains { !$0.suppressed && $0.status == .new }
-        case .severity(let threshold): return findings.contains { !$0.suppressed && $0.severity >= threshold }
+        case .new: return !finding.suppressed && finding.status == .new
+        case .severity(let threshold): return !finding.suppressed && finding.severity >= threshold
         }
     }
 }

@@ -124,7 +124,12 @@ struct RunCommand: AsyncParsableCommand {
             // On a terminal, the run ends with one line saying what it found; under cron it stays silent.
             if logging.verbose || (!logging.quiet && Terminal.stderrIsTerminal) { print(summary) }
             if outcome.failed {
-                logger.warning("findings at or above --fail-on \(audit?.failOn ?? "never"): exit 1")
+                // An error, not a warning: printed under --quiet too, or cron (which mails only what a job
+                // prints) would swallow the one signal --fail-on exists to give.
+                let count = outcome.audit.map { request.failOn.triggering($0.findings) } ?? 0
+                logger.error(
+                    "\(HumanReadable.count(count)) finding\(count == 1 ? "" : "s") at or above --fail-on \(audit?.failOn ?? "never"); the reports are in \(outcome.folder): exit 1"
+                )
                 throw ArgumentParser.ExitCode(ExitStatus.findings)
             }
         } catch let error as KeyAuditError {

@@ -319,10 +319,15 @@ struct OperationsTests {
     @Test("--fail-on: exit 1 after every report is written; never: exit 0")
     func failOn() async throws {
         let output = TemporaryFolder("ops")
+        // --quiet, as under cron: the one line that says why is still printed (cron mails only what is printed).
         let failing = try await Self.run([
-            "run", "--demo", "--output", output.path, "--now", Self.now, "--fail-on", "high",
+            "run", "--demo", "--output", output.path, "--now", Self.now, "--fail-on", "high", "--quiet",
         ])
         #expect(failing.status == 1, "\(failing.stderr)")
+        #expect(failing.stderr.split(separator: "\n").count == 1, "\(failing.stderr)")
+        #expect(
+            failing.stderr.contains("findings at or above --fail-on high; the reports are in")
+                && failing.stderr.contains("20261126T030000Z"), "\(failing.stderr)")
         let folder = output.url("20261126T030000Z")
         for file in ["report.md", "report.html", "report.xlsx", "findings.json", "SHA256SUMS"] {
             #expect(FileManager.default.fileExists(atPath: "\(folder)/\(file)"), "\(file) missing")
