@@ -112,17 +112,26 @@ package struct ReportTemplates: Sendable {
         return ReportTemplates(library: library, xlsxLayout: layout, origins: origins)
     }
 
-    /// Renders `report.<format>` with the view model.
-    func render(_ format: ReportFormat, model: [String: Any]) throws(KeyAuditError) -> String {
-        guard let text = library.render(model, withTemplate: "report.\(format.rawValue)") else {
+    /// Renders `report.<format>` with the view model, within a ``RenderBudget`` of `limit` list elements.
+    func render(_ format: ReportFormat, model: [String: Any], limit: Int = 500_000) throws(KeyAuditError) -> String {
+        let budget = RenderBudget(limit: limit)
+        guard let text = library.render(budget.wrap(model), withTemplate: "report.\(format.rawValue)") else {
             throw .usage("no report.\(format.rawValue).mustache template")
+        }
+        guard !budget.exhausted else {
+            let origin = origins["report.\(format.rawValue)"] ?? "report.\(format.rawValue).mustache"
+            throw .usage(
+                "\(origin) (or a partial it includes) renders more than \(HumanReadable.count(limit)) list elements, lists nested inside lists; a report template goes through each list once: simplify it"
+            )
         }
         return text
     }
 
     /// report.html: every list cut at `--report-rows`.
     func renderHTML(_ facts: ReportFacts) throws(KeyAuditError) -> String {
-        try render(.html, model: ReportViewModel.build(facts, profile: .html(rowLimit: facts.context.rowLimit)))
+        try render(
+            .html, model: ReportViewModel.build(facts, profile: .html(rowLimit: facts.context.rowLimit)),
+            limit: RenderBudget.limit(for: facts))
     }
 
     /// report.md, with shorter lists until it fits ``markdownBudget``; as a last resort the text is cut at a line
@@ -130,7 +139,8 @@ package struct ReportTemplates: Sendable {
     func renderMarkdown(_ facts: ReportFacts) throws(KeyAuditError) -> String {
         var text = ""
         for profile in ReportViewModel.Profile.markdown(rowLimit: facts.context.rowLimit) {
-            text = try render(.md, model: ReportViewModel.build(facts, profile: profile))
+            text = try render(
+                .md, model: ReportViewModel.build(facts, profile: profile), limit: RenderBudget.limit(for: facts))
             if text.utf16.count <= Self.markdownBudget { return text }
         }
         let note =

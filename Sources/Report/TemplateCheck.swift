@@ -165,5 +165,23 @@ enum TemplateCheck {
             finished.insert(name)
         }
         for root in roots where sources[root] != nil { try visit(root, [root]) }
+        // Without a loop, partials can still multiply: each including the next twice, 32 deep, is four billion
+        // inclusions of the last. Counted with repetition (the graph has no cycle now, so this ends).
+        var inclusions: [String: Int] = [:]
+        func count(_ name: String) -> Int {
+            if let known = inclusions[name] { return known }
+            var total = 0
+            for tag in references[name] ?? [] { total = min(total + 1 + count(tag.name), Self.inclusionLimit + 1) }
+            inclusions[name] = total
+            return total
+        }
+        for root in roots where sources[root] != nil && count(root) > Self.inclusionLimit {
+            throw .usage(
+                "\(places[root] ?? "templates/\(root).mustache"): its partials include partials more than \(HumanReadable.count(Self.inclusionLimit)) times in all; a report template includes each a few times: simplify the templates"
+            )
+        }
     }
+
+    /// Partials included, counted with repetition, below one report template.
+    static let inclusionLimit = 10_000
 }

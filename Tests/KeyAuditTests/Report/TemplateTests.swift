@@ -681,6 +681,38 @@ struct TemplatePartialTests {
         #expect(big.contains("larger than 1024 KiB"), "\(big)")
     }
 
+    @Test("lists nested inside lists stop at the render budget (64); the shipped templates render well within it")
+    func renderBudget() throws {
+        let model = ReportViewModel.build(GoldenReportFixture.context(brokenChain: false))
+        let shipped = try ReportTemplates.load(overrides: nil, formats: [.md, .html])
+        for format in [ReportFormat.md, .html] {
+            #expect(throws: Never.self) { try shipped.render(format, model: model, limit: 5_000) }
+        }
+        let folder = try GoldenReportFixture.scratchFolder("budget")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let nested =
+            "{{#findings_by_rule}}{{#rows}}" + String(repeating: "{{#keys}}", count: 4) + "x"
+            + String(repeating: "{{/keys}}", count: 4) + "{{/rows}}{{/findings_by_rule}}"
+        try Data(nested.utf8).write(to: folder.appendingPathComponent("report.html.mustache"))
+        let hostile = try ReportTemplates.load(overrides: folder.path, formats: [.html])
+        do {
+            _ = try hostile.render(.html, model: model, limit: 5_000)
+            Issue.record("a template rendering lists inside lists was not stopped")
+        } catch {
+            guard case .usage(let message) = error else { throw error }
+            #expect(message.contains("renders more than 5,000 list elements"), "\(message)")
+            #expect(!message.contains("\n"))
+        }
+        // Partials multiplying without a loop: each includes the next twice, 20 deep (a million inclusions).
+        var files = (0..<20).reduce(into: [String: String]()) { files, index in
+            files["twice\(index).md.mustache"] = "{{> twice\(index + 1).md}}{{> twice\(index + 1).md}}\n"
+        }
+        files["twice20.md.mustache"] = "end\n"
+        files["summary.md.mustache"] = "{{> twice0.md}}\n"
+        let multiplied = try #require(try Self.loadError(files))
+        #expect(multiplied.contains("more than 10,000 times"), "\(multiplied)")
+    }
+
     @Test("through the binary: a missing or recursive partial is exit 64, one line, no run folder, no staging")
     func binaryRefusesBadPartials() async throws {
         for (file, text) in [
