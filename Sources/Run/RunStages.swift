@@ -123,6 +123,15 @@ struct RunStages {
                 path, output: setup.output, policy: setup.policy, now: request.now, against: current)
             search = PreviousRun.Search(run: run, brokenChain: run.brokenChain)
         } else {
+            // A run folder from after this run: the clock was set back (or --now given in the past), or someone
+            // planted one. Chaining to it would put the evidence out of order for good (every later run follows
+            // the newest name, and verify fails this run as not in the chain); refused instead, with the fix.
+            let stamp = Timestamp.compact(request.now)
+            if let newest = setup.output.runFolders().last, newest.prefix(16) > stamp {
+                throw .usage(
+                    "the newest run folder \(Escaping.oneLine(newest, limit: 40)) in \(setup.output.path) is later than this run (\(stamp)): the clock was set back, or --now is in the past, or the folder was put there by hand; check the system clock and --now, or move that folder out of \(setup.output.path)"
+                )
+            }
             search = PreviousRun.newest(
                 in: setup.output, policy: setup.policy, now: request.now, against: current, diagnostics: diagnostics)
         }

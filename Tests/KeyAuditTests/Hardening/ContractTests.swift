@@ -225,7 +225,7 @@ struct ContractTests {
         let keys = OperationsTests.keysFile(inputs, count: 40_000)
         let output = TemporaryFolder("signals")
         let first = try await CLI.run(
-            ["run", "--demo", "--output", output.path, "--now", "2026-11-25T03:00:00Z"], environment: CLI.environment())
+            ["run", "--demo", "--output", output.path, "--now", "2026-01-14T03:00:00Z"], environment: CLI.environment())
         #expect(first.status == 0)
         let result = try await CLI.run(
             ["run", "--from-snapshot", keys, "--output", output.path, "--now", Hardening.now],
@@ -245,9 +245,9 @@ struct ContractTests {
         }
         #expect(result.status == 128 + signal, "\(result.stderr)")
         #expect(!result.signalled)
-        #expect(output.runFolders() == ["20261125T030000Z"])
+        #expect(output.runFolders() == ["20260114T030000Z"])
         #expect(OperationsTests.stagingFolders(output).isEmpty, "\(output.allFiles())")
-        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: output.url("latest")) == "20261125T030000Z")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: output.url("latest")) == "20260114T030000Z")
         #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
     }
 
@@ -277,5 +277,29 @@ struct ContractTests {
             environment: CLI.environment())
         #expect(next.status == 0, "\(next.stderr)")
         #expect(OperationsTests.stagingFolders(output).isEmpty, "\(output.allFiles())")
+    }
+
+    @Test("a run older than the newest run folder (clock set back, a planted folder) is refused: 64, chain intact")
+    func clockSetBack() async throws {
+        let output = TemporaryFolder("clock")
+        let first = try await CLI.run(["run", "--demo", "--output", output.path, "--now", "2026-11-26T03:00:00Z", "-q"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let back = try await CLI.run(["run", "--demo", "--output", output.path, "--now", "2026-11-25T03:00:00Z", "-q"])
+        #expect(back.status == 64, "\(back.stderr)")
+        #expect(back.stderr.split(separator: "\n").count == 1, "\(back.stderr)")
+        #expect(back.stderr.contains("20261126T030000Z") && back.stderr.contains("clock"), "\(back.stderr)")
+        #expect(output.runFolders() == ["20261126T030000Z"])
+        // The same second again is not going back: it gets a folder of its own, after the first.
+        let same = try await CLI.run(["run", "--demo", "--output", output.path, "--now", "2026-11-26T03:00:00Z", "-q"])
+        #expect(same.status == 0, "\(same.stderr)")
+        // A folder planted far in the future is refused the same way, not chained to.
+        let planted = output.url("20991231T000000Z")
+        try FileManager.default.copyItem(atPath: output.url("20261126T030000Z"), toPath: planted)
+        let next = try await CLI.run(["run", "--demo", "--output", output.path, "--now", "2026-11-27T03:00:00Z", "-q"])
+        #expect(next.status == 64, "\(next.stderr)")
+        #expect(next.stderr.contains("20991231T000000Z"), "\(next.stderr)")
+        try FileManager.default.removeItem(atPath: planted)
+        let verify = try await CLI.run(["verify", output.url("latest")])
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
     }
 }
