@@ -328,8 +328,11 @@ package struct ManagementAPIClient: Sendable {
         case refused(status: Int, message: String)
     }
 
-    /// Statuses that refuse one change without saying anything about the key or the API as a whole.
-    static let refusalStatuses: Set<Int> = [400, 404, 405, 409, 410, 412, 413, 415, 422]
+    /// Statuses that refuse one change (or the read of one key) without saying anything about the management key
+    /// or the API as a whole. 403 and a redirect are among them here, unlike for the listing: `apply` has just
+    /// listed keys with this management key at this base URL, so a 403 or a redirect for one key concerns that
+    /// key (a workspace it may not manage, a proxy rule), and the other actions must still be tried and recorded.
+    static let refusalStatuses: Set<Int> = Set([400, 402, 403, 404, 405, 409, 410, 412, 413, 415, 422]).union(300..<400)
 
     /// What `GET /keys/{hash}` found.
     package enum KeyAnswer: Sendable {
@@ -357,11 +360,13 @@ package struct ManagementAPIClient: Sendable {
             }
             // A proxy or a broken API answering with another key must not make this one look done.
             guard key["hash"]?.stringValue == hash else {
-                return .failed(
-                    status: 200,
-                    message:
-                        "the API answered with another key (\(Escaping.oneLine(key["hash"]?.stringValue ?? "no hash", limit: 16)))"
-                )
+                // Only a hash is shown, and only its start: the field could hold anything, the management key
+                // included, and a cut text is no longer recognised by the redaction.
+                let other = key["hash"]?.stringValue ?? ""
+                let shown =
+                    other.utf8.count == 64 && other.allSatisfy(\.isHexDigit)
+                    ? "\(other.prefix(12))…" : "not a key hash"
+                return .failed(status: 200, message: "the API answered with another key (\(shown))")
             }
             return .key(key)
         }

@@ -283,6 +283,32 @@ struct RemediationEndToEndTests {
         }
     }
 
+    @Test("a 403, a redirect or a 402 for one key fails that action only, with its status; the rest goes on")
+    func refusalsForOneKey() async throws {
+        let account = Self.account()
+        let output = TemporaryFolder("remediate")
+        let work = TemporaryFolder("remediate-work")
+        try await StandInServer.with(account.handler) { server in
+            let planPath = try await Self.runAndPlan(server, account, output: output, work: work)
+            account.faults = [
+                StandInAccount.Fault.status(403).onlyMethod("PATCH"),
+                StandInAccount.Fault.status(302).onlyMethod("PATCH"),
+                StandInAccount.Fault.status(402).onlyMethod("DELETE"),
+            ]
+            let first = try await Self.applyAllowingDeletion(server, account, planPath, output: output, at: 20)
+            #expect(first.status == 1, "\(first.stderr)")
+            let folder = try #require(Self.applyFolders(output).first)
+            let results = try EndToEndTests.json(output.url("\(folder)/results.json"))["results"]?.arrayValue ?? []
+            let failed = results.filter { $0["outcome"]?.stringValue == "failed" }
+            #expect(failed.compactMap { $0["status"]?.intValue }.sorted() == [302, 402, 403], "\(results)")
+            #expect(failed.allSatisfy { !($0["detail"]?.stringValue ?? "").contains("may have reached") })
+            #expect(results.filter { $0["outcome"]?.stringValue == "applied" }.count == 3, "\(results)")
+            #expect(!results.contains { $0["outcome"]?.stringValue == "not-attempted" })
+            let rest = try await Self.applyAllowingDeletion(server, account, planPath, output: output, at: 30)
+            #expect(rest.status == 0, "\(rest.stdout)\(rest.stderr)")
+        }
+    }
+
     @Test(
         "apply --yes without a key is 77; an API that cannot be reached is 69 with nothing written; a held lock is 75")
     func apiAndLockFailures() async throws {
@@ -616,6 +642,22 @@ struct RemediationEndToEndTests {
             #expect(outcomes[Self.hash(10)] == "applied")
             #expect(outcomes[Self.hash(30)] == "applied", "a name holding a secret does not make the key look changed")
             #expect(Self.key(account, 20)?["disabled"] as? Bool == false)
+
+            // Another key whose hash is the management key: not a word of it in the record or on the console,
+            // not even a start too short for the redaction to recognise.
+            var echo = other
+            echo["hash"] = account.managementKey
+            account.faults = [
+                StandInAccount.Fault.reply(.json(["data": echo])).only("/keys/\(Self.hash(20))").onlyMethod("GET")
+            ]
+            let echoed = try await CLI.run(
+                ["apply", planPath, "--yes", "--base-url", server.baseURL, "--now", Self.at(40)],
+                environment: Self.environment(account))
+            #expect(echoed.status == 1, "\(echoed.stderr)")
+            let start = String(account.managementKey.prefix(10))
+            #expect(!echoed.stdout.contains(start) && !echoed.stderr.contains(start))
+            #expect(echoed.stdout.contains("another key (not a key hash)"), "\(echoed.stdout)")
+            #expect(!output.anyFileContains(start), "the management key's start reached a file")
         }
     }
 
