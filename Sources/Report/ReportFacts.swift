@@ -190,7 +190,7 @@ struct ReportFacts {
         let remediation = rule?.remediation ?? finding.remediation
         return RuleGroup(
             rule: finding.rule, title: rule?.title ?? finding.title, risk: rule?.risk ?? "",
-            remediation: remediation, calls: rule == nil ? [] : RemediationCalls.patterns(in: remediation),
+            remediation: remediation, calls: RemediationCalls.patterns(forRule: finding.rule),
             severity: finding.severity,
             catalogPosition: RuleCatalog.all.firstIndex { $0.id == finding.rule } ?? RuleCatalog.all.count)
     }
@@ -224,7 +224,27 @@ struct ReportFacts {
 enum RemediationCalls {
     static let methods = ["GET", "POST", "PATCH", "DELETE", "PUT"]
 
-    /// Calls on `/api/v1/keys/{hash}`, with the JSON body that follows `with`, in the order written, each once.
+    /// The calls the reports show beside a rule's findings, ready to send for each key (report.html offers them
+    /// to copy, report.xlsx has a column). Declared per rule, not lifted from the remediation text: a call is
+    /// shown only when it is the whole fix and can be undone, or acts on a key that is already dead. So
+    /// `expiring-soon` shows no DELETE (a replacement must exist first), `stale-key` and `disabled-with-usage`
+    /// none (a person decides first), `limit-nearly-exhausted` none (raise or disable: a choice), and
+    /// `secret-in-metadata` none (the new name is not known). The remediation text says the whole procedure;
+    /// ReviewerReportTests checks that every call here is one it names.
+    static let byRule: [String: [String]] = [
+        "no-limit": ["PATCH /api/v1/keys/{hash} {\"limit\": 50, \"limit_reset\": \"monthly\"}"],
+        "expired-not-deleted": ["DELETE /api/v1/keys/{hash}"],
+        "byok-outside-limit": ["PATCH /api/v1/keys/{hash} {\"include_byok_in_limit\": true}"],
+        "limit-never-resets": ["PATCH /api/v1/keys/{hash} {\"limit_reset\": \"monthly\"}"],
+        "unused-key": ["PATCH /api/v1/keys/{hash} {\"disabled\": true}"],
+        "rotated-predecessor-active": ["PATCH /api/v1/keys/{hash} {\"disabled\": true}"],
+    ]
+
+    /// The calls shown for `rule`'s findings (see ``byRule``).
+    static func patterns(forRule rule: String) -> [String] { byRule[rule] ?? [] }
+
+    /// Calls on `/api/v1/keys/{hash}` a remediation text names, with the JSON body that follows `with`, in the
+    /// order written, each once.
     static func patterns(in text: String) -> [String] {
         var calls: [String] = []
         var rest = Substring(text)

@@ -415,7 +415,7 @@ struct SheetSources {
         uniqueKeysWithValues: RuleCatalog.all.map { rule in
             (
                 rule.id,
-                RemediationCalls.patterns(in: rule.remediation).map {
+                RemediationCalls.patterns(forRule: rule.id).map {
                     $0.split(separator: "{hash}", omittingEmptySubsequences: false).map(String.init)
                 }
             )

@@ -145,15 +145,23 @@ struct ReviewerReportTests {
         #expect(names == ["Production", "Research", "ws-unlisted"])
     }
 
-    @Test("remediation calls: one pattern per rule, the key's hash in each row's call")
+    @Test("remediation calls: only whole, reversible fixes (or deleting a dead key), each named by its rule's text")
     func remediationCalls() throws {
         #expect(
-            RemediationCalls.patterns(in: RuleCatalog.rule("no-limit")!.remediation)
+            RemediationCalls.patterns(forRule: "no-limit")
                 == ["PATCH /api/v1/keys/{hash} {\"limit\": 50, \"limit_reset\": \"monthly\"}"])
-        #expect(
-            RemediationCalls.patterns(in: RuleCatalog.rule("stale-key")!.remediation)
-                == ["DELETE /api/v1/keys/{hash}", "PATCH /api/v1/keys/{hash}"])
-        #expect(RemediationCalls.patterns(in: RuleCatalog.rule("broken-chain")!.remediation).isEmpty)
+        // A person decides first, or a replacement must exist first: the text says so, no call is offered.
+        for rule in ["stale-key", "expiring-soon", "disabled-with-usage", "limit-nearly-exhausted", "broken-chain"] {
+            #expect(RemediationCalls.patterns(forRule: rule).isEmpty, "\(rule)")
+        }
+        for rule in RuleCatalog.all {
+            let calls = RemediationCalls.patterns(forRule: rule.id)
+            let named = RemediationCalls.patterns(in: rule.remediation)
+            #expect(calls.allSatisfy(named.contains), "\(rule.id): \(calls) not among \(named)")
+            // The one DELETE offered is for a key that has already expired.
+            #expect(rule.id == "expired-not-deleted" || !calls.contains { $0.hasPrefix("DELETE") }, "\(rule.id)")
+        }
+        #expect(Set(RemediationCalls.byRule.keys).isSubset(of: Set(RuleCatalog.all.map(\.id))))
         #expect(RemediationCalls.calls(["DELETE /api/v1/keys/{hash}"], hash: "~nohash-1").isEmpty)
         let html = try GoldenReportFixture.text(
             try GoldenReportFixture.render(GoldenReportFixture.context(), formats: [.html], label: "calls"), .html)
