@@ -268,6 +268,29 @@ public enum ChainVerifier {
         return String(parts[0])
     }
 
+    /// What the run after a folder recorded of it (the sums of its evidence, the key that signed it) against the
+    /// folder as it is now; nil when it holds or nothing was recorded (runs made before these were recorded).
+    static func recordedFolderProblem(
+        _ previous: Snapshot.Reference, of check: FolderCheck?, by name: String
+    ) -> String? {
+        let listed = check?.sums.map(RunFolder.evidence(in:)) ?? [:]
+        for (file, recorded) in previous.evidence.sorted(by: { $0.key < $1.key }) where listed[file] != recorded {
+            return
+                "its SHA256SUMS lists \(file) as \(listed[file] ?? "nothing"), not as \(recorded) as \(name) recorded: the file was altered and the sums rewritten to match"
+        }
+        if let signer = previous.signedBy {
+            guard case .valid(let key)? = check?.signature else {
+                return
+                    "\(name) recorded it signed by \(signer); its signature has been removed or broken since"
+            }
+            if key.fingerprint != signer {
+                return
+                    "\(name) recorded it signed by \(signer); it is now signed by \(key.fingerprint): signed again since"
+            }
+        }
+        return nil
+    }
+
     /// Every `previous` link against the snapshot it names, and every run folder no later run links to.
     private static func links(
         _ names: [String], states: [String: RunState], output: OutputDirectory, options: Options,
@@ -314,6 +337,13 @@ public enum ChainVerifier {
                 if actual == previous.sha256 {
                     report.checked.append(
                         "ok  \(output.url(previous.path)) matches the sha256 recorded by the next run, \(name)")
+                    if let problem = recordedFolderProblem(previous, of: states[target]?.check, by: name) {
+                        report.problems.append("\(output.url(target)): \(problem)")
+                    } else if !previous.evidence.isEmpty {
+                        report.checked.append(
+                            "ok  \(output.url(target)): its evidence\(previous.signedBy == nil ? "" : " and signature") as recorded by the next run, \(name)"
+                        )
+                    }
                 } else {
                     report.problems.append(
                         "\(output.url(previous.path)) does not match the sha256 recorded in \(snapshot) (recorded \(previous.sha256), found \(actual ?? "unreadable")): the older snapshot was altered"

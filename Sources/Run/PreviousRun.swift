@@ -41,7 +41,9 @@ package struct PreviousRun: Sendable {
             isRunFolder: OutputDirectory.isRunFolderName(name),
             snapshotSHA256: (file as NSString).lastPathComponent == "snapshot.json" ? sha : nil)
         return PreviousRun(
-            snapshot: snapshot, reference: Snapshot.Reference(path: relative(file, to: output), sha256: sha),
+            snapshot: snapshot,
+            reference: Snapshot.Reference(
+                path: relative(file, to: output), sha256: sha, evidence: check.evidence, signedBy: check.signedBy),
             file: file, firstSeen: check.firstSeen, brokenChain: check.brokenChain,
             untrustedFindings: check.untrustedFindings)
     }
@@ -55,6 +57,10 @@ package struct PreviousRun: Sendable {
         var brokenChain: BrokenChain?
         /// Why findings.json was not used, when it was not; it may also be `brokenChain`.
         var untrustedFindings: BrokenChain?
+        /// What the folder's SHA256SUMS lists for its other evidence, and the fingerprint of the key whose
+        /// signature over it held: recorded in the next snapshot's `previous`, so that the chain covers them.
+        var evidence: [String: String] = [:]
+        var signedBy: String?
     }
 
     /// The previous run's findings.json is used only when it matches that run's SHA256SUMS, and that only when
@@ -86,19 +92,32 @@ package struct PreviousRun: Sendable {
                         "missing or unreadable (a link, not a regular file, or over 1 MiB): nothing the run wrote can be checked, so its findings.json is not used"
                 ))
         }
-        if let broken = ownRecords(sums: sums, opened: opened, name: name, snapshotSHA256: snapshotSHA256) {
-            return FolderCheck(brokenChain: broken)
+        let evidence = RunFolder.evidence(in: sums)
+        let (broken, signedBy) = ownRecords(sums: sums, opened: opened, name: name, snapshotSHA256: snapshotSHA256)
+        if let broken {
+            return FolderCheck(brokenChain: broken, evidence: evidence)
         }
         let (firstSeen, untrusted) = findings(sums: sums, opened: opened, name: name)
         return FolderCheck(
             firstSeen: firstSeen,
             brokenChain: predecessorCheck(predecessor, output: output, folder: folder) ?? untrusted,
-            untrustedFindings: untrusted)
+            untrustedFindings: untrusted, evidence: evidence, signedBy: signedBy)
     }
 
     /// Whether the run's snapshot.json still matches its SHA256SUMS, and its signature (if it has one) that
     /// SHA256SUMS: the first link that does not hold.
     private static func ownRecords(
+        sums: [UInt8], opened: Folder, name: String, snapshotSHA256: String?
+    ) -> (BrokenChain?, signedBy: String?) {
+        let broken = ownRecordsProblem(sums: sums, opened: opened, name: name, snapshotSHA256: snapshotSHA256)
+        guard broken == nil, opened.kind(of: RunSignature.fileName) != nil,
+            case .valid(let key) = RunSignature.check(
+                signature: opened.read(RunSignature.fileName, limit: RunSignature.readLimit) ?? [], sums: sums)
+        else { return (broken, nil) }
+        return (nil, key.fingerprint)
+    }
+
+    private static func ownRecordsProblem(
         sums: [UInt8], opened: Folder, name: String, snapshotSHA256: String?
     ) -> BrokenChain? {
         switch RunFolder.recorded("snapshot.json", in: sums) {
@@ -223,7 +242,9 @@ package struct PreviousRun: Sendable {
                     snapshot.previous, output: output, folder: folder, opened: output.folder.openFolder(name),
                     isRunFolder: true, snapshotSHA256: sha)
                 let run = PreviousRun(
-                    snapshot: snapshot, reference: Snapshot.Reference(path: snapshotPath, sha256: sha),
+                    snapshot: snapshot,
+                    reference: Snapshot.Reference(
+                        path: snapshotPath, sha256: sha, evidence: check.evidence, signedBy: check.signedBy),
                     file: file, firstSeen: check.firstSeen, brokenChain: check.brokenChain,
                     untrustedFindings: check.untrustedFindings)
                 search.run = run
@@ -271,8 +292,45 @@ package struct PreviousRun: Sendable {
             return nil
         }
         guard let actual = try? Checksum.sha256Hex(fileAt: path) else { return nil }
-        return actual == reference.sha256
-            ? nil : BrokenChain(path: reference.path, recorded: reference.sha256, actual: actual)
+        guard actual == reference.sha256 else {
+            return BrokenChain(path: reference.path, recorded: reference.sha256, actual: actual)
+        }
+        return recordedFolderCheck(reference, folder: PathText.folder(of: path))
+    }
+
+    /// The run folder holding `reference`'s snapshot against what the run after it recorded of it: the sums its
+    /// SHA256SUMS lists for its evidence (so a findings.json altered with SHA256SUMS rewritten to match is
+    /// caught) and the key that signed it (so a signature deleted or replaced is). Nil when it holds, or when
+    /// nothing was recorded (older runs).
+    static func recordedFolderCheck(_ reference: Snapshot.Reference, folder: String) -> BrokenChain? {
+        guard !reference.evidence.isEmpty || reference.signedBy != nil else { return nil }
+        let opened = try? Folder(opening: folder)
+        let sums = opened?.read(RunFolder.checksumFile, limit: 1 << 20)
+        let run = PathText.parent(of: reference.path)
+        let listed = sums.map(RunFolder.evidence(in:)) ?? [:]
+        for (file, recorded) in reference.evidence.sorted(by: { $0.key < $1.key }) where listed[file] != recorded {
+            return BrokenChain(
+                path: "\(run)/\(file)", recorded: recorded, actual: listed[file] ?? "not listed",
+                reason:
+                    "its SHA256SUMS no longer lists the sha256 the next run recorded for it: the file was altered and the sums rewritten to match"
+            )
+        }
+        if let signer = reference.signedBy {
+            let signaturePath = "\(run)/\(RunSignature.fileName)"
+            let signature = opened?.read(RunSignature.fileName, limit: RunSignature.readLimit)
+            guard let signature, let sums, case .valid(let key) = RunSignature.check(signature: signature, sums: sums)
+            else {
+                return BrokenChain(
+                    path: signaturePath, recorded: "a signature by \(signer)", actual: "none that holds",
+                    reason: "the next run found that run signed; its signature was removed or broken since")
+            }
+            guard key.fingerprint == signer else {
+                return BrokenChain(
+                    path: signaturePath, recorded: "a signature by \(signer)", actual: "one by \(key.fingerprint)",
+                    reason: "the next run found that run signed by another key; it was signed again since")
+            }
+        }
+        return nil
     }
 
     static func relative(_ file: String, to output: OutputDirectory) -> String {

@@ -1,5 +1,6 @@
 import Foundation
 import KeyAuditCore
+import KeyAuditSnapshot
 
 /// A run being built in a hidden staging folder under `--output`, moved into place only when complete.
 ///
@@ -138,6 +139,16 @@ package final class RunFolder: @unchecked Sendable {
             found = .sum(String(decoding: hex, as: UTF8.self).lowercased())
         }
         return found
+    }
+
+    /// What `sums` lists for the files the next run records of this one (``Snapshot/Reference/evidenceFiles``):
+    /// name → sha256, lower-case; a file not listed, or listed badly, is left out.
+    static func evidence(in sums: [UInt8]) -> [String: String] {
+        var evidence: [String: String] = [:]
+        for name in Snapshot.Reference.evidenceFiles {
+            if case .sum(let sum) = recorded(name, in: sums) { evidence[name] = sum }
+        }
+        return evidence
     }
 
     private static func isHexDigit(_ byte: UInt8) -> Bool {

@@ -222,6 +222,16 @@ public enum RenderJob {
             )
         }
         let run = try StoredRun.load(runFolder)
+        // Each folder on its own can be consistent after its signature was deleted and a file altered with
+        // SHA256SUMS rewritten; signing it now would launder that. verify fails an unsigned run after a signed
+        // one, and so render refuses it.
+        if check.signature == nil, !force, let previous = run.snapshot.previous,
+            previous.signedBy != nil || PreviousRun.isSigned(previous, output: output)
+        {
+            throw .malformedData(
+                "\(runFolder) is not signed, but the run it follows is: its signature may have been removed after the run, so it was not re-rendered (keyaudit verify fails it too); restore the run from a backup, or pass --force to re-render it anyway (recorded in the folder)"
+            )
+        }
         let (audit, diagnostics) = try run.storedFindings()
         var diff: SnapshotDiff?
         if let previous = run.snapshot.previous, !previous.path.hasPrefix("demo:") {

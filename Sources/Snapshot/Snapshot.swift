@@ -13,10 +13,40 @@ public struct Snapshot: Sendable {
         public var path: String
         /// SHA-256 of that snapshot.json as this run read it, lower-case hex; a later mismatch is a broken chain.
         public var sha256: String
+        /// The sha256 that run's SHA256SUMS listed for its other evidence (findings.json, diff.json,
+        /// summary.json) as this run read it; empty for a snapshot outside a run folder, and in snapshots written
+        /// before it was recorded. The chain then covers every finding and change an earlier run recorded, not only
+        /// its snapshot: a findings.json altered later, with SHA256SUMS rewritten to match, no longer matches what
+        /// the next run recorded. Reports are left out: `render` may make them again.
+        public var evidence: [String: String]
+        /// The fingerprint of the key that signed that run's SHA256SUMS, when its signature held as this run read
+        /// it (nil: it was not signed, or not checked). A signature deleted, or replaced by another key's, later
+        /// breaks the chain even though each folder then looks consistent on its own.
+        public var signedBy: String?
 
-        package init(path: String, sha256: String) {
+        package init(path: String, sha256: String, evidence: [String: String] = [:], signedBy: String? = nil) {
             self.path = path
             self.sha256 = sha256
+            self.evidence = evidence
+            self.signedBy = signedBy
+        }
+
+        /// The files of a run folder whose sums the next run records in ``evidence``.
+        package static let evidenceFiles = ["diff.json", "findings.json", "summary.json"]
+
+        /// As snapshot.json holds it; the two newer members only when known, so older readers and older runs'
+        /// bytes are unchanged.
+        package var json: JSONValue {
+            var members: [(String, JSONValue)] = [("path", .string(path)), ("sha256", .string(sha256))]
+            if !evidence.isEmpty {
+                members.append(
+                    (
+                        "evidence",
+                        .object(JSONObject(evidence.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }))
+                    ))
+            }
+            if let signedBy { members.append(("signed_by", .string(signedBy))) }
+            return .object(JSONObject(members))
         }
     }
 
@@ -285,10 +315,7 @@ public struct Snapshot: Sendable {
             // Only when something was redacted: a clean snapshot's bytes are unchanged.
             let redactions = self.redactions
             if !redactions.isEmpty { writer.member("redactions", .array(redactions.map(\.json))) }
-            writer.member(
-                "previous",
-                previous.map { .object(JSONObject([("path", .string($0.path)), ("sha256", .string($0.sha256))])) }
-                    ?? .null)
+            writer.member("previous", previous?.json ?? .null)
             // Written only when there is something to say, so that a run without them reads as before; readers
             // that do not know these members ignore them (the schema stays version 1).
             if !skipped.isEmpty { writer.member("skipped", .array(skipped.map(\.json))) }
@@ -560,7 +587,12 @@ public struct Snapshot: Sendable {
         if let object = header?["previous"]?.objectValue, let path = object["path"]?.stringValue,
             let sha = object["sha256"]?.stringValue
         {
-            previous = Reference(path: path, sha256: sha)
+            var evidence: [String: String] = [:]
+            if let listed = object["evidence"]?.objectValue {
+                for (name, value) in zip(listed.keys, listed.values) { evidence[name] = value.stringValue ?? "" }
+            }
+            previous = Reference(
+                path: path, sha256: sha, evidence: evidence, signedBy: object["signed_by"]?.stringValue)
         }
         var redactions: [StoredRedaction] = []
         if let listed = header?["redactions"] {

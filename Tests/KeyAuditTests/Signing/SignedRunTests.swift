@@ -330,5 +330,65 @@ extension OutputFolderDefences {
                 Self.expectNoSecret(key, in: copy, [refused, forced])
             }
         }
+
+        @Test(
+            "signatures deleted and a file altered with SHA256SUMS rewritten: the next run's record catches it in verify, run and render"
+        )
+        func signaturesRemovedLater() async throws {
+            let keys = try TempDirectory()
+            let (key, allowed) = try await Self.keygen(keys)
+            let output = TemporaryFolder("downgrade")
+            for day in 24...26 {
+                let made = try await Evidence.demo(output, now: "2026-11-\(day)T03:00:00Z", ["--signing-key", key])
+                #expect(made.status == 0, "\(made.stderr)")
+            }
+            let (first, second) = (output.url("20261124T030000Z"), output.url("20261125T030000Z"))
+            // Each folder stays consistent on its own: no signature, every file matching its SHA256SUMS.
+            for run in [first, second] { try FileManager.default.removeItem(atPath: run + "/SHA256SUMS.sig") }
+            let findings = first + "/findings.json"
+            chmod(findings, 0o640)
+            let forged = Evidence.text(findings).replacingOccurrences(
+                of: "\"first_seen\":\"2026-11-2", with: "\"first_seen\":\"2001-11-2")
+            try Data(forged.utf8).write(to: URL(fileURLWithPath: findings))
+            try Self.rewriteSums(first)
+            for arguments in [
+                ["verify", output.url("latest")], ["verify", output.url("latest"), "--allowed-signers", allowed],
+            ] {
+                let verify = try await CLI.run(arguments)
+                #expect(verify.status == 65, "\(arguments): \(verify.stdout)")
+                #expect(verify.stdout.contains("recorded it signed by"), "\(verify.stdout)")
+                #expect(verify.stdout.contains("not as"), "the altered findings.json: \(verify.stdout)")
+            }
+            // The second run, unsigned now, follows a run recorded as signed: render will not sign it again.
+            let render = try await CLI.run(["render", second, "--format", "md", "--signing-key", key])
+            #expect(render.status == 65, "\(render.stderr)")
+            #expect(render.stderr.contains("is not signed, but the run it follows is"), "\(render.stderr)")
+            // The next run checks the run before its previous one against what its previous one recorded.
+            let next = try await Evidence.demo(output, now: "2026-11-27T03:00:00Z", ["--signing-key", key])
+            #expect(next.status == 0, "\(next.stderr)")
+            #expect(next.stderr.contains("broken evidence chain"), "\(next.stderr)")
+            #expect(Evidence.text(output.url("20261127T030000Z/findings.json")).contains("\"broken-chain"))
+        }
+
+        @Test(
+            "an unsigned chain: a findings.json altered with its SHA256SUMS rewritten fails verify by the next run's record"
+        )
+        func evidenceRecordedByTheNextRun() async throws {
+            let output = TemporaryFolder("evidence-record")
+            for day in 25...26 {
+                #expect(try await Evidence.demo(output, now: "2026-11-\(day)T03:00:00Z").status == 0)
+            }
+            let first = output.url("20261125T030000Z")
+            let snapshot = Evidence.text(output.url("20261126T030000Z/snapshot.json"))
+            #expect(snapshot.contains("\"evidence\"") && snapshot.contains("\"findings.json\""))
+            #expect(try await CLI.run(["verify", output.url("latest")]).status == 0)
+            let findings = first + "/findings.json"
+            chmod(findings, 0o640)
+            try Data((Evidence.text(findings) + " ").utf8).write(to: URL(fileURLWithPath: findings))
+            try Self.rewriteSums(first)
+            let verify = try await CLI.run(["verify", output.url("latest")])
+            #expect(verify.status == 65, "\(verify.stdout)")
+            #expect(verify.stdout.contains("findings.json") && verify.stdout.contains("rewritten to match"))
+        }
     }
 }
