@@ -25,6 +25,13 @@ public struct ManagementKey: Sendable, CustomStringConvertible, CustomDebugStrin
                 "the management key contains spaces, line breaks or non-ASCII characters: the key file must hold the key alone"
             )
         }
+        // Redaction recognises a secret of 8 bytes or more (a shorter one would hide ordinary words): a key
+        // shorter than that could be echoed by the API into an error message unredacted. OpenRouter's are ~70.
+        guard trimmed.utf8.count >= 8 else {
+            throw .keyRejected(
+                "the management key is \(trimmed.utf8.count) characters long, too short to be one (OpenRouter's start sk-or-v1- and are about 70); check OPENROUTER_MANAGEMENT_KEY or --key-file"
+            )
+        }
         self.secret = trimmed
         // From here on no string leaving the process can carry it (see Redaction).
         Redaction.register(secret: trimmed)

@@ -20,6 +20,21 @@ struct KeygenCommand: ParsableCommand {
             "Comment stored in the key, and the identity in the allowed signers line.", valueName: "text"))
     var comment: String?
 
+    func validate() throws {
+        // The comment is also the principal of the allowed signers line printed below: one field of one line,
+        // which whitespace would end, a comma split into two principals, and a quote or a newline break.
+        if let comment,
+            comment.isEmpty
+                || !comment.unicodeScalars.allSatisfy({
+                    $0.value > 0x20 && $0.value < 0x7F && !",\"'".unicodeScalars.contains($0)
+                })
+        {
+            throw ValidationError(
+                "--comment is the identity in the allowed signers line: give one word of printable ASCII without spaces, commas or quotes, e.g. audit@example.com"
+            )
+        }
+    }
+
     func run() throws {
         do throws(KeyAuditError) {
             let identity = comment ?? "keyaudit@\(ProcessInfo.processInfo.hostName)"

@@ -129,6 +129,10 @@ package struct XLSXLayout: Sendable {
                 guard !list.isEmpty else {
                     throw reader.error(columnsNode, "\(place).columns must be a non-empty list")
                 }
+                guard list.count <= 16_384 else {
+                    throw reader.error(
+                        columnsNode, "\(place).columns lists \(list.count) columns; a worksheet holds at most 16,384")
+                }
                 let known = fields[source] ?? []
                 for (columnIndex, columnNode) in list.enumerated() {
                     let position = "\(place).columns[\(columnIndex)]"

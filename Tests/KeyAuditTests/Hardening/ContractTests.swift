@@ -302,4 +302,38 @@ struct ContractTests {
         let verify = try await CLI.run(["verify", output.url("latest")])
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
     }
+
+    @Test(
+        "one-line contracts: a keygen comment that would break the allowed signers line, a key too short to be redacted, a layout wider than a sheet"
+    )
+    func smallContracts() async throws {
+        let work = TemporaryFolder("small-contracts")
+        for comment in ["a\nb", "two words", "a,b", "quote\"d", ""] {
+            let key = work.url("k-\(comment.count)")
+            let made = try await CLI.run(["keygen", key, "--comment", comment])
+            #expect(made.status == 64, "\(comment): \(made.stdout)\(made.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: key), "\(comment)")
+        }
+        let good = try await CLI.run(["keygen", work.url("good"), "--comment", "audit@example.com"])
+        #expect(good.status == 0 && good.stdout.contains("audit@example.com namespaces="), "\(good.stderr)")
+
+        // Refused before anything is sent: the redaction would not recognise it in an echoed error.
+        let short = try await CLI.run(
+            ["run", "--base-url", "http://127.0.0.1:9/api/v1", "--output", work.url("out")],
+            environment: CLI.environment(["OPENROUTER_MANAGEMENT_KEY": "abc12"]))
+        #expect(short.status == 77, "\(short.stderr)")
+        #expect(short.stderr.split(separator: "\n").count == 1 && short.stderr.contains("too short"))
+        #expect(!short.stderr.contains("abc12"))
+
+        let templates = work.url("templates")
+        try FileManager.default.createDirectory(atPath: templates, withIntermediateDirectories: true)
+        let columns = String(repeating: "      - { header: H, field: name }\n", count: 16_385)
+        try Data("sheets:\n  - name: Keys\n    source: keys\n    columns:\n\(columns)".utf8).write(
+            to: URL(fileURLWithPath: templates + "/report.xlsx.yml"))
+        let wide = try await CLI.run([
+            "run", "--demo", "--output", work.url("out"), "--templates", templates, "--format", "xlsx",
+        ])
+        #expect(wide.status == 64, "\(wide.stderr)")
+        #expect(wide.stderr.contains("at most 16,384") && wide.stderr.split(separator: "\n").count == 1)
+    }
 }
