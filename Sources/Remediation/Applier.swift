@@ -69,10 +69,14 @@ package struct ActionResult: Sendable, Equatable {
 package struct Applier: Sendable {
     package var allowDelete: Bool
     package var maxChanges: Int
+    /// Key hash → the successor that made it a rotated key's predecessor. Before such a key is changed, its
+    /// successor is read: gone or disabled, the callers may be back on the predecessor, and it is left alone.
+    package var successors: [String: String]
 
-    package init(allowDelete: Bool, maxChanges: Int) {
+    package init(allowDelete: Bool, maxChanges: Int, successors: [String: String] = [:]) {
         self.allowDelete = allowDelete
         self.maxChanges = maxChanges
+        self.successors = successors
     }
 
     /// Every action's result, in plan order. Throws only what stops the whole apply before anything was sent
@@ -145,6 +149,16 @@ package struct Applier: Sendable {
             result.outcome = .skippedChanged
             result.detail = "the key changed since the snapshot (\(changed.joined(separator: ", "))); make a new plan"
             return (result, nil)
+        }
+        if let successor = successors[action.keyHash] {
+            let found = try await api.key(successor)
+            let disabled = found?["disabled"]?.boolValue ?? false
+            if found == nil || disabled {
+                result.outcome = .skippedChanged
+                result.detail =
+                    "its successor \(successor.prefix(12))… is \(found == nil ? "gone" : "disabled") since the snapshot: the callers may be back on this key; make a new plan"
+                return (result, nil)
+            }
         }
         if action.isDeletion && !allowDelete {
             result.outcome = .skippedNotAllowed

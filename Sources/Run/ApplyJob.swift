@@ -73,6 +73,9 @@ package struct ApplyJob: Sendable {
         package var bytes: [UInt8]
         package var runFolder: String
         package var outputFolder: String
+        /// Key hash → its successor's hash, for actions on a rotated key's predecessor: the successor must still
+        /// exist, enabled, when the predecessor is changed (see ``Applier``).
+        package var successors: [String: String] = [:]
     }
 
     /// Reads and checks the plan; every refusal is 65 naming what failed.
@@ -135,8 +138,10 @@ package struct ApplyJob: Sendable {
                 "the plan's run \(plan.source.runName) took its snapshot \(Timestamp.format(takenAt)), more than --max-plan-age \(Self.describe(maxPlanAge)) ago; the account may have changed: run keyaudit again and make a new plan"
             )
         }
-        try Self.checkActions(plan, against: run.snapshot, findings: run.verifiedAudit(), origin: planPath)
-        return CheckedPlan(plan: plan, bytes: bytes, runFolder: runFolder, outputFolder: outputFolder)
+        let successors = try Self.checkActions(
+            plan, against: run.snapshot, findings: run.verifiedAudit(), origin: planPath)
+        return CheckedPlan(
+            plan: plan, bytes: bytes, runFolder: runFolder, outputFolder: outputFolder, successors: successors)
     }
 
     /// Every action is one the run's evidence supports: its key is in the snapshot under the name the plan shows
@@ -144,12 +149,22 @@ package struct ApplyJob: Sendable {
     /// of that key in the run's findings.json. (``RemediationPlan/decode(_:origin:)`` already checked that the
     /// kind fixes those rules and that the precondition holds every field it must.) A plan edited after review
     /// cannot delete a key the run found nothing wrong with, or show it under another name.
+    ///
+    /// Returns, for each action fixing `rotated-predecessor-active`, the successor its finding names.
+    @discardableResult
     static func checkActions(
         _ plan: RemediationPlan, against snapshot: Snapshot, findings: AuditResult, origin: String
-    ) throws(KeyAuditError) {
+    ) throws(KeyAuditError) -> [String: String] {
         var rulesByKey: [String: Set<String>] = [:]
+        var successors: [String: String] = [:]
         for finding in findings.findings where !finding.suppressed {
-            if let hash = finding.keyHash { rulesByKey[hash, default: []].insert(finding.rule) }
+            guard let hash = finding.keyHash else { continue }
+            rulesByKey[hash, default: []].insert(finding.rule)
+            if finding.rule == "rotated-predecessor-active",
+                let successor = finding.evidence["successor_hash"]?.stringValue
+            {
+                successors[hash] = successor
+            }
         }
         for action in plan.actions {
             let index = Snapshot.firstIndex(atOrAfter: action.keyHash, in: snapshot.keys, by: \.identity)
@@ -177,6 +192,9 @@ package struct ApplyJob: Sendable {
                 )
             }
         }
+        let acted = Set(
+            plan.actions.filter { $0.rules.contains("rotated-predecessor-active") }.map(\.keyHash))
+        return successors.filter { acted.contains($0.key) }
     }
 
     /// Dry run (no `--yes`): the checked plan, nothing sent, nothing written. With `--yes`: the changes, then the
@@ -227,7 +245,7 @@ package struct ApplyJob: Sendable {
             throw error
         }
         trap?.deferSignals()
-        let applier = Applier(allowDelete: allowDelete, maxChanges: maxChanges)
+        let applier = Applier(allowDelete: allowDelete, maxChanges: maxChanges, successors: checked.successors)
         let (results, stoppedBy) = await applier.apply(checked.plan, through: editor) { trap?.pendingSignal }
         await transport?.shutdown()
         // Stopped before any request for any key: nothing happened, there is nothing to record.

@@ -283,6 +283,43 @@ struct RemediationEndToEndTests {
         }
     }
 
+    @Test("a rotated key's predecessor is left alone when its successor is gone since the snapshot")
+    func rotationSuccessor() async throws {
+        var keys: [[String: Any]] = []
+        for (old, new) in [(50, 51), (52, 53)] {
+            keys.append(EndToEndTests.cleanKey(old, workspace: Self.workspace, name: "payments-old-\(old)"))
+            var successor = EndToEndTests.cleanKey(new, workspace: Self.workspace, name: "payments-new-\(new)")
+            successor["rotated_from_hash"] = Self.hash(old)
+            successor["created_at"] = StandInAccount.timestamp(Self.now.addingTimeInterval(-30 * 86_400))
+            keys.append(successor)
+        }
+        let account = StandInAccount(workspaces: [StandInWorkspace(id: Self.workspace, keys: keys)])
+        account.clock = Self.now.addingTimeInterval(3_600)
+        let output = TemporaryFolder("remediate-rotation")
+        let work = TemporaryFolder("remediate-rotation-work")
+        try await StandInServer.with(account.handler) { server in
+            let run = try await EndToEndTests.run(server, account, output: output, at: Self.at(0))
+            #expect(run.status == 0, "\(run.stderr)")
+            let policyPath = work.url("policy.yml")
+            try "version: 1\nremediation:\n  rotated-predecessor-active: {action: disable}\n".write(
+                toFile: policyPath, atomically: true, encoding: .utf8)
+            let planPath = work.url("plan.json")
+            let plan = try await CLI.run([
+                "plan", output.url("latest"), "--policy", policyPath, "--output", planPath, "--now", Self.at(10),
+            ])
+            #expect(plan.status == 0 && plan.stdout.contains("2 changes"), "\(plan.stdout)\(plan.stderr)")
+            // One successor deleted since the snapshot: its callers may be back on the predecessor.
+            account.removeKey(hash: Self.hash(51))
+            let applied = try await Self.applyAllowingDeletion(server, account, planPath, output: output, at: 20)
+            #expect(applied.status == 1, "\(applied.stdout)\(applied.stderr)")
+            let outcomes = try Self.results(output.url(try #require(Self.applyFolders(output).first)))
+            #expect(outcomes[Self.hash(50)] == "skipped-changed", "\(outcomes)")
+            #expect(outcomes[Self.hash(52)] == "applied", "\(outcomes)")
+            #expect(Self.key(account, 50)?["disabled"] as? Bool == false)
+            #expect(Self.key(account, 52)?["disabled"] as? Bool == true)
+        }
+    }
+
     @Test("a 403, a redirect or a 402 for one key fails that action only, with its status; the rest goes on")
     func refusalsForOneKey() async throws {
         let account = Self.account()
