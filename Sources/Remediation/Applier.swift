@@ -85,9 +85,12 @@ package struct Applier: Sendable {
     ///
     /// `interrupted` is asked before each action: a signal (SIGINT, SIGTERM, SIGHUP) lets the action in progress
     /// finish, then stops, so that every change sent is written down.
+    ///
+    /// `journal` is told before each request is sent and after each action's result, so that what was done is
+    /// on disk even if the process is killed before the record is written.
     package func apply(
         _ plan: RemediationPlan, through api: any KeyEditing,
-        interrupted: @Sendable () -> Int32? = { nil }
+        interrupted: @Sendable () -> Int32? = { nil }, journal: @Sendable (JSONObject) -> Void = { _ in }
     ) async -> (results: [ActionResult], stoppedBy: KeyAuditError?) {
         var results: [ActionResult] = []
         var sent = 0
@@ -102,7 +105,7 @@ package struct Applier: Sendable {
                 continue
             }
             do throws(EditFailure) {
-                let (done, stopping) = try await apply(action, through: api, sent: &sent)
+                let (done, stopping) = try await apply(action, through: api, sent: &sent, journal: journal)
                 result = done
                 stop = stopping
             } catch {
@@ -117,6 +120,14 @@ package struct Applier: Sendable {
                 }
             }
             results.append(result)
+            if result.outcome != .notAttempted {
+                journal(
+                    JSONObject([
+                        ("event", .string("result")), ("number", .int(result.number)),
+                        ("key_hash", .string(result.keyHash)), ("outcome", .string(result.outcome.rawValue)),
+                        ("detail", .string(result.detail)), ("status", result.status.map { .int($0) } ?? .null),
+                    ]))
+            }
         }
         return (results, stop)
     }
@@ -124,7 +135,8 @@ package struct Applier: Sendable {
     /// One action. Throws only before anything was sent for it; once the request may have gone out, the result
     /// says so (with the key as read before) and a problem that stops the apply is returned beside it.
     private func apply(
-        _ action: RemediationPlan.Action, through api: any KeyEditing, sent: inout Int
+        _ action: RemediationPlan.Action, through api: any KeyEditing, sent: inout Int,
+        journal: @Sendable (JSONObject) -> Void
     ) async throws(EditFailure) -> (ActionResult, stop: KeyAuditError?) {
         var result = ActionResult(
             number: action.number, keyHash: action.keyHash, keyName: action.keyName, outcome: .failed, detail: "",
@@ -171,6 +183,12 @@ package struct Applier: Sendable {
             return (result, nil)
         }
         sent += 1
+        journal(
+            JSONObject([
+                ("event", .string("sending")), ("number", .int(action.number)), ("key_hash", .string(action.keyHash)),
+                ("request", .string("\(action.request.method) \(action.request.path)")),
+                ("before", .object(current)),
+            ]))
         var refusal: (status: Int, message: String)?
         do throws(EditFailure) {
             try await api.send(action.request)

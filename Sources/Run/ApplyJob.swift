@@ -234,9 +234,12 @@ package struct ApplyJob: Sendable {
         // that a folder that cannot be written fails the apply before anything is changed.
         let staging = try ApplyRecord.begin(
             into: outputFolder, name: ApplyRecord.prefix + Timestamp.compact(now), planBytes: checked.bytes, trap: trap)
+        // Discarded on the way out unless it holds the journal of changes that could not be recorded otherwise.
+        var keepStaging = false
         defer {
             trap?.setStaging(nil)
-            staging.discard()
+            trap?.setJournal(nil)
+            if !keepStaging { staging.discard() }
         }
         do {
             try await editor.checkEndpoint()
@@ -246,7 +249,10 @@ package struct ApplyJob: Sendable {
         }
         trap?.deferSignals()
         let applier = Applier(allowDelete: allowDelete, maxChanges: maxChanges, successors: checked.successors)
-        let (results, stoppedBy) = await applier.apply(checked.plan, through: editor) { trap?.pendingSignal }
+        let journal = ApplyJournal(staging)
+        trap?.setJournal(staging)
+        let (results, stoppedBy) = await applier.apply(
+            checked.plan, through: editor, interrupted: { trap?.pendingSignal }, journal: journal.record)
         await transport?.shutdown()
         // Stopped before any request for any key: nothing happened, there is nothing to record.
         if let stoppedBy, results.allSatisfy({ $0.outcome == .notAttempted }) {
@@ -257,10 +263,12 @@ package struct ApplyJob: Sendable {
             finishedAt: Date(), allowDelete: allowDelete, maxChanges: maxChanges)
         var outcome = Outcome(plan: checked.plan, results: results, folder: nil, stoppedBy: stoppedBy)
         do {
-            outcome.folder = try record.finish(staging, signingKey: signingKey)
+            outcome.folder = try record.finish(staging, signingKey: signingKey, journal: journal)
         } catch {
-            // Changes were made: they are still returned (and printed), with why they could not be recorded.
+            // Changes were made: they are still returned (and printed), with why they could not be recorded;
+            // the staging folder keeps the journal of them (the next run names it).
             outcome.recordError = error
+            keepStaging = staging.staging.kind(of: ApplyJournal.fileName) == .file
         }
         return outcome
     }

@@ -47,11 +47,15 @@ package struct ApplyRecord: Sendable {
     }
 
     /// Writes the results into the started folder, seals and commits it; returns its path.
-    package func finish(_ folder: RunFolder, signingKey: SigningKey?) throws(KeyAuditError) -> String {
+    package func finish(
+        _ folder: RunFolder, signingKey: SigningKey?, journal: ApplyJournal? = nil
+    ) throws(KeyAuditError) -> String {
         var results = JSONWriter.bytes(json, style: .pretty(indent: 2, level: 0))
         results.append(10)
         try folder.write(results, as: "results.json")
         try folder.write(Array(markdown.utf8), as: "apply.md")
+        // results.json now says everything the journal did; it is not part of the sealed record.
+        journal?.finish()
         try folder.seal(signingKey: signingKey)
         try folder.commit()
         return folder.finalPath
@@ -114,5 +118,37 @@ package struct ApplyRecord: Sendable {
                     + "\(result.outcome.rawValue) | \(Escaping.markdown(result.detail)) |")
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// What an apply has done so far, written into its staging folder before each request and after each result
+/// (`journal.jsonl`, one JSON object per line, rewritten whole and synced each time). An apply that finishes
+/// removes it: results.json says everything. One killed mid-way (a second signal, SIGKILL, a power cut) leaves
+/// it, and its staging folder is then kept rather than cleaned up, because it is the only record of changes
+/// already made to the account.
+package final class ApplyJournal: @unchecked Sendable {
+    // @unchecked: the lines are guarded by `lock`; the folder is written under it.
+    package static let fileName = "journal.jsonl"
+    private let folder: RunFolder
+    private let lock = NSLock()
+    private var lines: [UInt8] = []
+
+    package init(_ folder: RunFolder) {
+        self.folder = folder
+    }
+
+    /// Appends one event and writes the journal out.
+    package func record(_ event: JSONObject) {
+        lock.withLock {
+            lines += JSONWriter.bytes(Redaction.redact(.object(event)).value, style: .compact)
+            lines.append(10)
+            try? folder.staging.writeAtomically(lines, to: Self.fileName)
+            folder.staging.sync()
+        }
+    }
+
+    /// Removed once results.json is written in its place.
+    package func finish() {
+        lock.withLock { try? folder.staging.removeEntry(Self.fileName) }
     }
 }

@@ -145,10 +145,22 @@ package struct OutputDirectory: Sendable {
 
     /// Removes staging folders and `latest` links left by runs that were killed (only ever called while holding
     /// the lock). A link with such a name is removed as a link: nothing outside the folder is touched.
-    package func removeStaleStaging() {
+    ///
+    /// An apply's staging folder that holds a journal (``ApplyJournal``) is kept: it is the only record of
+    /// changes an apply killed mid-way made to the account. Their paths are returned, for a warning.
+    @discardableResult
+    package func removeStaleStaging() -> [String] {
+        var kept: [String] = []
         for name in folder.names()
         where name.hasPrefix(Self.stagingPrefix) || name.hasPrefix(Self.latestTemporaryPrefix) {
+            if name.hasPrefix(Self.stagingPrefix + ApplyRecord.prefix), folder.kind(of: name) == .folder,
+                folder.openFolder(name)?.kind(of: ApplyJournal.fileName) == .file
+            {
+                kept.append(url(name))
+                continue
+            }
             folder.removeTree(name)
         }
+        return kept
     }
 }

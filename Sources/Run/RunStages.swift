@@ -37,7 +37,12 @@ struct RunStages {
         for note in request.notes { diagnostics.raise(note.stage, note.message) }
         let output = try OutputDirectory.prepare(request.output)
         let lock = try RunLock(output: output)
-        output.removeStaleStaging()
+        for kept in output.removeStaleStaging() {
+            diagnostics.raise(
+                "output",
+                "an apply was stopped before it could write its record: \(kept)/\(ApplyJournal.fileName) lists the changes it made to the account; keep it as evidence, then remove the folder"
+            )
+        }
         try output.checkLatestReplaceable()
         let templates = try ReportTemplates.load(overrides: request.templatesDirectory, formats: request.formats)
         var policy = request.policy

@@ -39,6 +39,17 @@ package final class SignalTrap: @unchecked Sendable {
                     return true
                 }
                 if noted { return }
+                if lock.withLock({ deferring }), let journal = lock.withLock({ journal }),
+                    journal.staging.kind(of: ApplyJournal.fileName) == .file
+                {
+                    // The journal is the only record of the changes already made: it stays, and says what.
+                    FileHandle.standardError.write(
+                        Data(
+                            "keyaudit: error: interrupted again by signal \(signalNumber): the changes made so far are listed in \(journal.stagingPath)/\(ApplyJournal.fileName) (the one in progress may have been made too); keep it as evidence and apply the plan again to see where each key stands\n"
+                                .utf8))
+                    onSignal(signalNumber)
+                    exit(128 + signalNumber)
+                }
                 if lock.withLock({ deferring }) {
                     FileHandle.standardError.write(
                         Data(
@@ -59,5 +70,12 @@ package final class SignalTrap: @unchecked Sendable {
     /// The run folder to discard if a signal arrives now (nil once the run has been committed).
     func setStaging(_ folder: RunFolder?) {
         lock.withLock { staging = folder }
+    }
+
+    /// An apply's staging folder, which keeps its journal when a second signal ends the apply.
+    private var journal: RunFolder?
+
+    func setJournal(_ folder: RunFolder?) {
+        lock.withLock { journal = folder }
     }
 }

@@ -283,6 +283,49 @@ struct RemediationEndToEndTests {
         }
     }
 
+    @Test("an apply ended by a second signal keeps its journal of the changes made; the next run names it")
+    func journalSurvivesASecondSignal() async throws {
+        let account = Self.account()
+        let output = TemporaryFolder("remediate-journal")
+        let work = TemporaryFolder("remediate-journal-work")
+        try await StandInServer.with(account.handler) { server in
+            let planPath = try await Self.runAndPlan(server, account, output: output, work: work)
+            let slow = "/keys/\(Self.hash(12))"
+            account.faults = [StandInAccount.Fault.delayed(.seconds(5)).only(slow).onlyMethod("PATCH")]
+            let result = try await CLI.run(
+                [
+                    "apply", planPath, "--yes", "--base-url", server.baseURL, "--output", output.path, "--now",
+                    Self.at(20),
+                ],
+                environment: Self.environment(account)
+            ) { process in
+                while process.isRunning,
+                    !server.requests.contains(where: { $0.method == "PATCH" && $0.path.hasSuffix(slow) })
+                {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                kill(process.processIdentifier, SIGTERM)
+                try await Task.sleep(for: .milliseconds(300))
+                kill(process.processIdentifier, SIGTERM)
+            }
+            #expect(result.status == 143, "\(result.stderr)")
+            #expect(result.stderr.contains("journal.jsonl"), "\(result.stderr)")
+            let staging = try #require(
+                try FileManager.default.contentsOfDirectory(atPath: output.path).first {
+                    $0.hasPrefix(".keyaudit-tmp-apply-")
+                })
+            let journal = Evidence.text(output.url("\(staging)/journal.jsonl"))
+            #expect(journal.contains("\"outcome\":\"applied\""), "\(journal)")
+            #expect(journal.contains("\"event\":\"sending\"") && journal.contains(Self.hash(12)), "\(journal)")
+            #expect(!journal.contains(Self.pastedSecret), "the journal passes the redaction")
+            // The next run keeps the folder and says why.
+            let next = try await EndToEndTests.run(server, account, output: output, at: "2026-11-27T03:00:00Z")
+            #expect(next.status == 0, "\(next.stderr)")
+            #expect(next.stderr.contains("an apply was stopped"), "\(next.stderr)")
+            #expect(FileManager.default.fileExists(atPath: output.url("\(staging)/journal.jsonl")))
+        }
+    }
+
     @Test("a rotated key's predecessor is left alone when its successor is gone since the snapshot")
     func rotationSuccessor() async throws {
         var keys: [[String: Any]] = []
