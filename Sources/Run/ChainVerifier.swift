@@ -187,6 +187,17 @@ public enum ChainVerifier {
             report.end = "apply folder \(given) checked"
             return report
         }
+        // The output folder itself (it holds run folders, or `latest`): checked as one run folder, every run in
+        // it would read as a file added after the run. Say what to give instead.
+        if !OutputDirectory.isRunFolderName(given), let opened = output.folder.openFolder(given),
+            opened.kind(of: OutputDirectory.latestName) != nil
+                || opened.names().contains(where: OutputDirectory.isRunFolderName)
+        {
+            report.problems.append(
+                "\(runFolder) is an output folder (it holds run folders), not a run folder; give one of its runs, e.g. \((runFolder as NSString).appendingPathComponent(OutputDirectory.latestName))"
+            )
+            return report
+        }
         var names = [given]
         if OutputDirectory.isRunFolderName(given) {
             names = output.runFolders()

@@ -62,7 +62,7 @@ struct DiffCommand: ParsableCommand {
             if let last {
                 let runs = (try? OutputDirectory.open(output.output))?.runFolders() ?? []
                 guard runs.count >= last else {
-                    throw KeyAuditError.malformedData(
+                    throw KeyAuditError.usage(
                         "--last \(last) needs \(last) run folders under \(output.output), found \(runs.count); give a smaller N or run keyaudit more often"
                     )
                 }

@@ -7,8 +7,8 @@ struct KeygenCommand: ParsableCommand {
         commandName: "keygen",
         abstract: "Create an Ed25519 signing key pair: FILE (private, mode 0600) and FILE.pub.",
         discussion: """
-            The files are in OpenSSH's formats, as ssh-keygen -t ed25519 -N '' writes them (a key made by \\
-            ssh-keygen works as well). Give FILE to keyaudit run --signing-key; give reviewers the allowed \\
+            The files are in OpenSSH's formats, as ssh-keygen -t ed25519 -N '' writes them (a key made by \
+            ssh-keygen works as well). Give FILE to keyaudit run --signing-key; give reviewers the allowed \
             signers line printed here (it holds the public key only). Existing files are never replaced.
             """)
 

@@ -83,6 +83,14 @@ enum Terminal {
         if let start = full.range(of: "See '"), let end = full[start.upperBound...].firstIndex(of: "'") {
             help = String(full[start.upperBound..<end])
         }
+        // `run` is the default command, so a mistyped command reads as an argument to `run`: say what it is.
+        let commands = Command.configuration.subcommands.map { $0._commandName }
+        if let first = CommandLine.arguments.dropFirst().first, !first.hasPrefix("-"), !commands.isEmpty,
+            !commands.contains(first), cause.contains("Unexpected argument '\(first)'")
+        {
+            cause = "unknown command '\(first)'; the commands are \(commands.joined(separator: ", "))"
+            help = "keyaudit --help"
+        }
         let usage = code == ExitStatus.usage
         writeError("keyaudit: error: \(Escaping.oneLine(cause, limit: 2_000))\(usage ? "; see `\(help)`" : "")\n")
         return code
