@@ -138,10 +138,34 @@ package struct ApplyJob: Sendable {
                 "the plan's run \(plan.source.runName) took its snapshot \(Timestamp.format(takenAt)), more than --max-plan-age \(Self.describe(maxPlanAge)) ago; the account may have changed: run keyaudit again and make a new plan"
             )
         }
+        if yes { try checkAccount(run.snapshot.source) }
         let successors = try Self.checkActions(
             plan, against: run.snapshot, findings: run.verifiedAudit(), origin: planPath)
         return CheckedPlan(
             plan: plan, bytes: bytes, runFolder: runFolder, outputFolder: outputFolder, successors: successors)
+    }
+
+    /// With `--yes`, the plan's keys must come from the account being changed: a plan made from the demo is
+    /// refused (its keys are made up, and a deletion of a key that is not there reads as already done), and one
+    /// whose run listed another API than `--base-url` is refused. A run that read its keys from a file
+    /// (`--from-snapshot`) cannot say where they came from: it is applied, with a warning.
+    func checkAccount(_ source: String) throws(KeyAuditError) {
+        if source == "demo" {
+            throw .usage(
+                "\(planPath) was made from the demo account, whose keys are made up; apply it without --yes to see what would be done, or make a plan from a run of the real account"
+            )
+        }
+        if source.hasPrefix("file:") {
+            logger.warning(
+                "the plan's run read its keys from \(Escaping.oneLine(String(source.dropFirst(5)), limit: 200)), not from the API: nothing ties them to this account but the hashes; each key is read before it is changed"
+            )
+            return
+        }
+        if let api, editor == nil, source != api.baseURL.string {
+            throw .usage(
+                "the plan's run listed keys at \(Escaping.oneLine(source, limit: 200)), and --base-url is \(api.baseURL.string); apply the plan to the API its run listed, or make a new plan"
+            )
+        }
     }
 
     /// Every action is one the run's evidence supports: its key is in the snapshot under the name the plan shows
@@ -260,7 +284,7 @@ package struct ApplyJob: Sendable {
         }
         let record = ApplyRecord(
             planBytes: checked.bytes, plan: checked.plan, results: results, stoppedBy: stoppedBy, startedAt: started,
-            finishedAt: Date(), allowDelete: allowDelete, maxChanges: maxChanges)
+            finishedAt: Date(), allowDelete: allowDelete, maxChanges: maxChanges, baseURL: api?.baseURL.string)
         var outcome = Outcome(plan: checked.plan, results: results, folder: nil, stoppedBy: stoppedBy)
         do {
             outcome.folder = try record.finish(staging, signingKey: signingKey, journal: journal)

@@ -22,6 +22,8 @@ package struct ApplyRecord: Sendable {
     package var finishedAt: Date
     package var allowDelete: Bool
     package var maxChanges: Int
+    /// The API the changes were sent to (`--base-url`); nil for a stand-in editor in tests.
+    package var baseURL: String? = nil
 
     /// Starts the folder before anything is changed: a staging folder (a name already taken gets `-2`, `-3`…
     /// as runs do) holding the plan as it will be applied. The signal trap learns it, so a second signal removes
@@ -77,6 +79,7 @@ package struct ApplyRecord: Sendable {
                             ("snapshot_sha256", .string(plan.source.snapshotSHA256)),
                         ]))
                 ),
+                ("api", baseURL.map { .string($0) } ?? .null),
                 ("allow_delete", .bool(allowDelete)), ("max_changes", .int(maxChanges)),
                 ("stopped_by", stoppedBy.map { .string($0.message) } ?? .null),
                 (

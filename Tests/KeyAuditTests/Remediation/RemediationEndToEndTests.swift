@@ -145,6 +145,8 @@ struct RemediationEndToEndTests {
             #expect(first.status == 1, "\(first.stderr)")
             let firstFolder = try #require(Self.applyFolders(output).first)
             let outcomes = try Self.results(output.url(firstFolder))
+            let record = try EndToEndTests.json(output.url("\(firstFolder)/results.json"))
+            #expect(record["api"]?.stringValue == server.baseURL, "the record names the API the changes went to")
             #expect(outcomes[Self.hash(10)] == "applied")
             #expect(outcomes[Self.hash(11)] == "applied")
             #expect(outcomes[Self.hash(12)] == "skipped-changed")
@@ -400,16 +402,40 @@ struct RemediationEndToEndTests {
             let base = ["apply", planPath, "--yes", "--base-url", server.baseURL, "--now", Self.at(20)]
             let noKey = try await CLI.run(base)
             #expect(noKey.status == 77, "\(noKey.stderr)")
-            // Nothing listens where the API should be: no action can be tried, so nothing is recorded.
+            // Nothing listens any more where the plan's run listed the keys: no action can be tried, so nothing
+            // is recorded.
             let closed = try await StandInServer.start(account.handler)
-            let closedURL = closed.baseURL
+            let closedOutput = TemporaryFolder("remediate-closed")
+            let closedWork = TemporaryFolder("remediate-closed-work")
+            let closedPlan = try await Self.runAndPlan(closed, account, output: closedOutput, work: closedWork)
             try await closed.stop()
             let down = try await CLI.run(
-                ["apply", planPath, "--yes", "--base-url", closedURL, "--now", Self.at(20), "--max-retries", "1"],
+                [
+                    "apply", closedPlan, "--yes", "--base-url", closed.baseURL, "--now", Self.at(20), "--max-retries",
+                    "1",
+                ],
                 environment: Self.environment(account))
             #expect(down.status == 69, "\(down.stderr)")
             #expect(down.stderr.split(separator: "\n").count == 1, "\(down.stderr)")
-            #expect(Self.applyFolders(output).isEmpty, "nothing was changed, so nothing is recorded")
+            #expect(Self.applyFolders(closedOutput).isEmpty, "nothing was changed, so nothing is recorded")
+            // A plan applied to another API than the one its run listed: refused before anything is sent.
+            let elsewhere = try await CLI.run(
+                ["apply", planPath, "--yes", "--base-url", closed.baseURL, "--now", Self.at(20)],
+                environment: Self.environment(account))
+            #expect(elsewhere.status == 64, "\(elsewhere.stderr)")
+            #expect(elsewhere.stderr.contains("listed keys at \(server.baseURL)"), "\(elsewhere.stderr)")
+            // A plan made from the demo account: made-up keys, refused with --yes (a dry run is fine).
+            let demoOutput = TemporaryFolder("remediate-demo")
+            #expect(try await CLI.run(["run", "--demo", "--output", demoOutput.path, "--quiet"]).status == 0)
+            let demoPlan = work.url("demo-plan.json")
+            let planned = try await CLI.run([
+                "plan", demoOutput.url("latest"), "--policy", work.url("policy.yml"), "--output", demoPlan,
+            ])
+            #expect(planned.status == 0, "\(planned.stderr)")
+            let demo = try await CLI.run(
+                ["apply", demoPlan, "--yes", "--base-url", server.baseURL], environment: Self.environment(account))
+            #expect(demo.status == 64 && demo.stderr.contains("demo account"), "\(demo.stderr)")
+            #expect(try await CLI.run(["apply", demoPlan]).status == 0, "a dry run of it is fine")
             // Another keyaudit holds the output folder's lock.
             let lock = open(output.url(".keyaudit.lock"), O_RDWR | O_CREAT, 0o600)
             #expect(lock >= 0)
@@ -441,6 +467,8 @@ struct RemediationEndToEndTests {
             #expect(first.status == 1, "\(first.stderr)")
             let firstFolder = try #require(Self.applyFolders(output).first)
             let outcomes = try Self.results(output.url(firstFolder))
+            let record = try EndToEndTests.json(output.url("\(firstFolder)/results.json"))
+            #expect(record["api"]?.stringValue == server.baseURL, "the record names the API the changes went to")
             let failed = outcomes.filter { $0.value == "failed" }.map(\.key)
             #expect(failed.count == 1, "\(outcomes)")
             #expect(outcomes.values.filter { $0 == "applied" }.count == 5, "\(outcomes)")
