@@ -106,7 +106,15 @@ package final class AsyncHTTPTransport: HTTPTransport {
 
     /// A short, key-free description of a client error (no URL, no headers).
     static func describe(_ error: any Error) -> String {
-        Escaping.oneLine(Redaction.redact(String(describing: error)), limit: 200)
+        let text = String(describing: error)
+        // NIO describes a failed connect as "connection reset (error set): Connection refused) (errno: 111)":
+        // the system's own words for the errno say it plainly ("connection refused").
+        if let range = text.range(of: #"errno: [0-9]{1,4}"#, options: .regularExpression),
+            let code = Int32(String(text[range].dropFirst("errno: ".count))), code > 0
+        {
+            return String(cString: strerror(code)).lowercased()
+        }
+        return Escaping.oneLine(Redaction.redact(text), limit: 200)
     }
 }
 

@@ -548,7 +548,7 @@ package struct ManagementAPIClient: Sendable {
             guard attempt <= retry.maxRetries else {
                 if statusAfterRetries, let lastStatus { return .status(lastStatus.status, message: lastStatus.message) }
                 throw .apiUnavailable(
-                    "\(what) kept failing after \(attempt) attempts (last: \(lastProblem)); the API is unavailable, try again later"
+                    "\(what) kept failing after \(attempt) attempt\(attempt == 1 ? "" : "s") (last: \(lastProblem)); the API is unavailable, try again later"
                 )
             }
             let pause = wait ?? retry.backoff(retry: attempt)

@@ -417,6 +417,8 @@ struct RemediationEndToEndTests {
                 environment: Self.environment(account))
             #expect(down.status == 69, "\(down.stderr)")
             #expect(down.stderr.split(separator: "\n").count == 1, "\(down.stderr)")
+            // In the system's words, not NIO's ("connection reset (error set): Connection refused) (errno: 111)").
+            #expect(down.stderr.contains("connection failed: connection refused)"), "\(down.stderr)")
             #expect(Self.applyFolders(closedOutput).isEmpty, "nothing was changed, so nothing is recorded")
             // A plan applied to another API than the one its run listed: refused before anything is sent.
             let elsewhere = try await CLI.run(
