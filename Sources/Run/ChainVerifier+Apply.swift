@@ -69,6 +69,20 @@ extension ChainVerifier {
             report.problems.append("\(folder.url("results.json")): missing, or not an apply record keyaudit can read")
             return
         }
+        // The name comes from the apply's clock (--now when given), started_at from the machine's: a name far
+        // from it was given with --now, and a reviewer reading the folders in time order should know.
+        let stamp = Array(name.dropFirst(ApplyRecord.prefix.count).prefix(16))
+        if stamp.count == 16,
+            let named = Timestamp.date(
+                "\(String(stamp[0..<4]))-\(String(stamp[4..<6]))-\(String(stamp[6..<8]))T\(String(stamp[9..<11])):\(String(stamp[11..<13])):\(String(stamp[13..<15]))Z"
+            ),
+            let started = results["started_at"]?.stringValue.flatMap(Timestamp.date),
+            abs(started.timeIntervalSince(named)) > 3_600
+        {
+            report.checked.append(
+                "note  \(name) is named for \(Timestamp.format(named)) (apply --now) but started at \(Timestamp.format(started)) by the machine's clock"
+            )
+        }
         let planSHA = folder.sha256(of: "plan.json")
         if planSHA == nil || planSHA != plan["sha256"]?.stringValue {
             report.problems.append(

@@ -177,6 +177,8 @@ struct RemediationEndToEndTests {
             let verify = try await CLI.run(["verify", output.url("latest")])
             #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
             #expect(verify.stdout.contains("2 apply folders"), "\(verify.stdout)")
+            // Named for --now, started by the machine's clock days later: a reviewer is told.
+            #expect(verify.stdout.contains("(apply --now) but started at"), "\(verify.stdout)")
             let next = try await EndToEndTests.run(server, account, output: output, at: "2026-11-27T03:00:00Z")
             #expect(next.status == 0, "\(next.stderr)")
             let report = try String(contentsOfFile: output.url("latest/report.md"), encoding: .utf8)
