@@ -263,6 +263,18 @@ public enum RenderJob {
             snapshotSHA256: run.snapshotSHA256, audit: audit, diff: diff, brokenChain: nil)
         // The run's own warnings, as its reports first showed them (findings.json keeps them).
         context.diagnostics = diagnostics
+        // The diff is made again from the previous run's snapshot; when that is not here (removed by --keep, a
+        // folder copied alone, the demo's made-up previous run) the reports would read like a first run's.
+        var missingPrevious: Diagnostic?
+        if diff == nil, let previous = run.snapshot.previous {
+            let note = Diagnostic(
+                stage: "render",
+                message:
+                    "no Changes section when re-rendered: the previous snapshot \(Escaping.oneLine(previous.path, limit: 200)) is not in \(output.path) (removed by --keep, a folder copied alone, or the demo's); \(name)/diff.json still holds the run's own comparison"
+            )
+            context.diagnostics.append(note)
+            missingPrevious = note
+        }
         context.history = RunHistoryReader.read(output, before: name, diagnostics: nil)
         try ReportJob.write(formats, context: context, templates: templates, folder: staging)
 
@@ -294,7 +306,7 @@ public enum RenderJob {
         for name in temporaries { try folder.removeEntry(name) }
         try folder.writeAtomically(record.encoded, to: RenderRecord.fileName)
         let sums = try RunFolder.writeChecksums(in: folder)
-        var warnings: [Diagnostic] = []
+        var warnings: [Diagnostic] = missingPrevious.map { [$0] } ?? []
         if entry.signatureBefore == RenderRecord.invalidSignature {
             warnings.append(
                 Diagnostic(

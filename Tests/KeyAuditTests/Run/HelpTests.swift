@@ -51,6 +51,15 @@ struct HelpTests {
         let render = try await CLI.run(["render", output.path])
         #expect(render.status == 64)
         #expect(render.stderr.contains("is an output folder"), "\(render.stderr)")
+        // A run folder copied alone: re-rendered without its previous run, and the reports say so.
+        let alone = TemporaryFolder("copied-alone")
+        let run = try #require(output.runFolders().first)
+        try FileManager.default.copyItem(atPath: output.url(run), toPath: alone.url(run))
+        let rendered = try await CLI.run(["render", alone.url(run), "--format", "md"])
+        #expect(rendered.status == 0, "\(rendered.stderr)")
+        #expect(rendered.stderr.contains("no Changes section"), "\(rendered.stderr)")
+        let report = try String(contentsOfFile: alone.url("\(run)/report.md"), encoding: .utf8)
+        #expect(report.contains("no Changes section"), "\(report)")
     }
 
     @Test("--last N compares the newest run with the one N-1 runs before it")
