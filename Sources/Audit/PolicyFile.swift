@@ -213,14 +213,15 @@ public enum PolicyFile {
           rotation_grace_days: 7        # rotated-predecessor-active: days a rotated key may stay enabled
 
         # Per rule: turn it off, or change its severity (info, low, medium, high, critical).
-        # `keyaudit rules` lists every rule id.
-        rules:
-          limit-never-resets:
-            enabled: true
-            severity: low
+        # `keyaudit rules` lists every rule id. To use the example, replace {} by the lines below, uncommented.
+        rules: {}
+        #  limit-never-resets:
+        #    enabled: true
+        #    severity: medium
 
         # Accepted risks. A suppressed finding stays in findings.json and the reports, marked suppressed,
         # and does not count towards --fail-on. `expires` is required: the risk is re-reviewed when it lapses.
+        # To accept one, replace [] by entries like the one below, uncommented.
         suppressions: []
         #  - key: "ci-runner-*"          # a key hash (64 hex) or a glob over key names
         #    rule: no-limit              # a rule id, or "*"
@@ -239,6 +240,7 @@ public enum PolicyFile {
         #   none                                                          any rule: listed, left alone
         # older_than_days: only findings older than that by the rule's measure (days since expiry, last edit, last use).
         # keyaudit never rotates a key (a new secret must reach an application): stale keys are listed "rotate by hand".
+        # To plan fixes, replace {} by lines like those below, uncommented.
         remediation: {}
         #  no-limit: {action: set-limit, limit: 50, limit_reset: monthly}
         #  stale-key: {action: disable}

@@ -214,8 +214,29 @@ struct PolicyTests {
         let policy = try PolicyFixtures.parse(PolicyFile.starter, name: "keyaudit-policy.yml")
         #expect(policy.thresholds == Policy.Thresholds())
         #expect(policy.suppressions.isEmpty)
-        #expect(policy.rules == ["limit-never-resets": Policy.RuleSetting(enabled: true, severity: .low)])
+        #expect(policy.rules.isEmpty, "the starter overrides nothing: every setting shown is the default")
         #expect(policy.source == "keyaudit-policy.yml")
+    }
+
+    @Test("the starter file's examples work as its comments say: replace [] or {} by them, uncommented")
+    func starterExamples() throws {
+        var lines: [String] = []
+        var inExample = false
+        for line in PolicyFile.starter.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+            if ["rules: {}", "suppressions: []", "remediation: {}"].contains(line) {
+                lines.append(String(line.dropLast(3)))
+                inExample = true
+            } else if inExample, line.hasPrefix("#  ") {
+                lines.append(" " + line.dropFirst())
+            } else {
+                inExample = false
+                lines.append(line)
+            }
+        }
+        let policy = try PolicyFixtures.parse(lines.joined(separator: "\n"), name: "keyaudit-policy.yml")
+        #expect(policy.rules == ["limit-never-resets": Policy.RuleSetting(enabled: true, severity: .medium)])
+        #expect(policy.suppressions.count == 1)
+        #expect(policy.remediation.count == 5)
     }
 
     // MARK: - Malformed policies
