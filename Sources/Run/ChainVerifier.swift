@@ -189,13 +189,8 @@ public enum ChainVerifier {
         }
         // The output folder itself (it holds run folders, or `latest`): checked as one run folder, every run in
         // it would read as a file added after the run. Say what to give instead.
-        if !OutputDirectory.isRunFolderName(given), let opened = output.folder.openFolder(given),
-            opened.kind(of: OutputDirectory.latestName) != nil
-                || opened.names().contains(where: OutputDirectory.isRunFolderName)
-        {
-            report.problems.append(
-                "\(runFolder) is an output folder (it holds run folders), not a run folder; give one of its runs, e.g. \((runFolder as NSString).appendingPathComponent(OutputDirectory.latestName))"
-            )
+        if let opened = output.folder.openFolder(given), OutputDirectory.isOutputFolder(opened, name: given) {
+            report.problems.append(OutputDirectory.notARunFolder(runFolder))
             return report
         }
         var names = [given]
@@ -284,22 +279,17 @@ public enum ChainVerifier {
     static func recordedFolderProblem(
         _ previous: Snapshot.Reference, of check: FolderCheck?, by name: String
     ) -> String? {
-        let listed = check?.sums.map(RunFolder.evidence(in:)) ?? [:]
-        for (file, recorded) in previous.evidence.sorted(by: { $0.key < $1.key }) where listed[file] != recorded {
+        switch RecordedFolderMismatch.first(previous, sums: check?.sums, signature: check?.signature) {
+        case nil:
+            return nil
+        case .evidence(let file, let recorded, let listed):
             return
-                "its SHA256SUMS lists \(file) as \(listed[file] ?? "nothing"), not as \(recorded) as \(name) recorded: the file was altered and the sums rewritten to match"
+                "its SHA256SUMS lists \(file) as \(listed ?? "nothing"), not as \(recorded) as \(name) recorded: the file was altered and the sums rewritten to match"
+        case .signatureGone(let signer):
+            return "\(name) recorded it signed by \(signer); its signature has been removed or broken since"
+        case .signedAgain(let signer, let now):
+            return "\(name) recorded it signed by \(signer); it is now signed by \(now): signed again since"
         }
-        if let signer = previous.signedBy {
-            guard case .valid(let key)? = check?.signature else {
-                return
-                    "\(name) recorded it signed by \(signer); its signature has been removed or broken since"
-            }
-            if key.fingerprint != signer {
-                return
-                    "\(name) recorded it signed by \(signer); it is now signed by \(key.fingerprint): signed again since"
-            }
-        }
-        return nil
     }
 
     /// Every `previous` link against the snapshot it names, and every run folder no later run links to.

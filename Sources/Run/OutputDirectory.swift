@@ -143,6 +143,18 @@ package struct OutputDirectory: Sendable {
         return LatestSwitch(output: self, temporary: temporary)
     }
 
+    /// Whether `folder` (named `name`) is an output folder rather than a run folder: not named like a run, and
+    /// holding `latest` or run folders. `verify` and `render` given one say which of its runs to give instead.
+    package static func isOutputFolder(_ folder: Folder, name: String) -> Bool {
+        !isRunFolderName(name)
+            && (folder.kind(of: latestName) != nil || folder.names().contains(where: isRunFolderName))
+    }
+
+    /// What to say when an output folder is given where a run folder is wanted.
+    package static func notARunFolder(_ path: String) -> String {
+        "\(path) is an output folder (it holds run folders), not a run folder; give one of its runs, e.g. \((path as NSString).appendingPathComponent(latestName))"
+    }
+
     /// Removes staging folders and `latest` links left by runs that were killed (only ever called while holding
     /// the lock). A link with such a name is removed as a link: nothing outside the folder is touched.
     ///

@@ -109,40 +109,38 @@ package struct PreviousRun: Sendable {
     private static func ownRecords(
         sums: [UInt8], opened: Folder, name: String, snapshotSHA256: String?
     ) -> (BrokenChain?, signedBy: String?) {
-        let broken = ownRecordsProblem(sums: sums, opened: opened, name: name, snapshotSHA256: snapshotSHA256)
-        guard broken == nil, opened.kind(of: RunSignature.fileName) != nil,
-            case .valid(let key) = RunSignature.check(
-                signature: opened.read(RunSignature.fileName, limit: RunSignature.readLimit) ?? [], sums: sums)
-        else { return (broken, nil) }
-        return (nil, key.fingerprint)
-    }
-
-    private static func ownRecordsProblem(
-        sums: [UInt8], opened: Folder, name: String, snapshotSHA256: String?
-    ) -> BrokenChain? {
         switch RunFolder.recorded("snapshot.json", in: sums) {
         case .sum(let recorded):
             if let actual = snapshotSHA256 ?? opened.sha256(of: "snapshot.json"), actual != recorded {
-                return BrokenChain(path: "\(name)/snapshot.json", recorded: recorded, actual: actual)
+                return (BrokenChain(path: "\(name)/snapshot.json", recorded: recorded, actual: actual), nil)
             }
         case .malformed:
-            return BrokenChain(
-                path: "\(name)/\(RunFolder.checksumFile)", recorded: "one line for snapshot.json", actual: "malformed",
-                reason: "its line for snapshot.json is not `<sha256>  snapshot.json`, or there are several")
+            return (
+                BrokenChain(
+                    path: "\(name)/\(RunFolder.checksumFile)", recorded: "one line for snapshot.json",
+                    actual: "malformed",
+                    reason: "its line for snapshot.json is not `<sha256>  snapshot.json`, or there are several"), nil
+            )
         case .notListed:
-            return BrokenChain(
-                path: "\(name)/\(RunFolder.checksumFile)", recorded: "a line for snapshot.json", actual: "none",
-                reason: "does not list snapshot.json, which every run writes")
+            return (
+                BrokenChain(
+                    path: "\(name)/\(RunFolder.checksumFile)", recorded: "a line for snapshot.json", actual: "none",
+                    reason: "does not list snapshot.json, which every run writes"), nil
+            )
         }
-        if opened.kind(of: RunSignature.fileName) != nil {
-            let signature = opened.read(RunSignature.fileName, limit: RunSignature.readLimit) ?? []
-            if case .invalid(let problem) = RunSignature.check(signature: signature, sums: sums) {
-                return BrokenChain(
+        // The signature is read and checked once: a valid one names the signer the next snapshot records.
+        guard opened.kind(of: RunSignature.fileName) != nil else { return (nil, nil) }
+        let signature = opened.read(RunSignature.fileName, limit: RunSignature.readLimit) ?? []
+        switch RunSignature.check(signature: signature, sums: sums) {
+        case .valid(let key):
+            return (nil, key.fingerprint)
+        case .invalid(let problem):
+            return (
+                BrokenChain(
                     path: "\(name)/\(RunSignature.fileName)", recorded: "a signature of SHA256SUMS", actual: "no match",
-                    reason: "the signature does not match the run's SHA256SUMS (\(problem))")
-            }
+                    reason: "the signature does not match the run's SHA256SUMS (\(problem))"), nil
+            )
         }
-        return nil
     }
 
     /// first_seen from the run's findings.json if SHA256SUMS lists it and it matches, byte for byte as parsed;
@@ -306,31 +304,29 @@ package struct PreviousRun: Sendable {
         guard !reference.evidence.isEmpty || reference.signedBy != nil else { return nil }
         let opened = try? Folder(opening: folder)
         let sums = opened?.read(RunFolder.checksumFile, limit: 1 << 20)
+        let signature = opened?.read(RunSignature.fileName, limit: RunSignature.readLimit).map {
+            RunSignature.check(signature: $0, sums: sums ?? [])
+        }
         let run = PathText.parent(of: reference.path)
-        let listed = sums.map(RunFolder.evidence(in:)) ?? [:]
-        for (file, recorded) in reference.evidence.sorted(by: { $0.key < $1.key }) where listed[file] != recorded {
+        let signaturePath = "\(run)/\(RunSignature.fileName)"
+        switch RecordedFolderMismatch.first(reference, sums: sums, signature: signature) {
+        case nil:
+            return nil
+        case .evidence(let file, let recorded, let listed):
             return BrokenChain(
-                path: "\(run)/\(file)", recorded: recorded, actual: listed[file] ?? "not listed",
+                path: "\(run)/\(file)", recorded: recorded, actual: listed ?? "not listed",
                 reason:
                     "its SHA256SUMS no longer lists the sha256 the next run recorded for it: the file was altered and the sums rewritten to match"
             )
+        case .signatureGone(let signer):
+            return BrokenChain(
+                path: signaturePath, recorded: "a signature by \(signer)", actual: "none that holds",
+                reason: "the next run found that run signed; its signature was removed or broken since")
+        case .signedAgain(let signer, let now):
+            return BrokenChain(
+                path: signaturePath, recorded: "a signature by \(signer)", actual: "one by \(now)",
+                reason: "the next run found that run signed by another key; it was signed again since")
         }
-        if let signer = reference.signedBy {
-            let signaturePath = "\(run)/\(RunSignature.fileName)"
-            let signature = opened?.read(RunSignature.fileName, limit: RunSignature.readLimit)
-            guard let signature, let sums, case .valid(let key) = RunSignature.check(signature: signature, sums: sums)
-            else {
-                return BrokenChain(
-                    path: signaturePath, recorded: "a signature by \(signer)", actual: "none that holds",
-                    reason: "the next run found that run signed; its signature was removed or broken since")
-            }
-            guard key.fingerprint == signer else {
-                return BrokenChain(
-                    path: signaturePath, recorded: "a signature by \(signer)", actual: "one by \(key.fingerprint)",
-                    reason: "the next run found that run signed by another key; it was signed again since")
-            }
-        }
-        return nil
     }
 
     static func relative(_ file: String, to output: OutputDirectory) -> String {

@@ -208,13 +208,8 @@ public enum RenderJob {
             throw .malformedData("\(runFolder) is not a run folder (it is missing, or a link); give the run folder")
         }
         // Refused before the lock, which would otherwise be made in the folder above it.
-        if !OutputDirectory.isRunFolderName(name),
-            folder.kind(of: OutputDirectory.latestName) != nil
-                || folder.names().contains(where: OutputDirectory.isRunFolderName)
-        {
-            throw .usage(
-                "\(runFolder) is an output folder (it holds run folders), not a run folder; give one of its runs, e.g. \((runFolder as NSString).appendingPathComponent(OutputDirectory.latestName))"
-            )
+        if OutputDirectory.isOutputFolder(folder, name: name) {
+            throw .usage(OutputDirectory.notARunFolder(runFolder))
         }
         let lock = try RunLock(output: output)
         defer { lock.release() }
