@@ -35,7 +35,9 @@ package final class Diagnostics: @unchecked Sendable {
     }
 
     package func raise(_ stage: String, _ message: String) {
-        let diagnostic = Diagnostic(stage: stage, message: message)
+        // Messages name files, keys and paths read from hostile places (a run folder's records, the API): one
+        // line, control characters shown escaped, before they reach a terminal, a log or a report.
+        let diagnostic = Diagnostic(stage: stage, message: Escaping.oneLine(message, limit: 4_000))
         lock.withLock { items.append(diagnostic) }
         onRaise(diagnostic)
     }

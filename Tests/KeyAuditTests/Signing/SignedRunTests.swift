@@ -389,6 +389,18 @@ extension OutputFolderDefences {
             let verify = try await CLI.run(["verify", output.url("latest")])
             #expect(verify.status == 65, "\(verify.stdout)")
             #expect(verify.stdout.contains("findings.json") && verify.stdout.contains("rewritten to match"))
+            // A record forged to name a file with terminal escapes: the next run's warning shows them escaped.
+            let second = output.url("20261126T030000Z")
+            let snapshotFile = second + "/snapshot.json"
+            chmod(snapshotFile, 0o640)
+            let forged = Evidence.text(snapshotFile).replacingOccurrences(
+                of: "\"previous\": {", with: "\"previous\": {\"evidence\": {\"\\u001b[2Jevil\": \"x\"}, ")
+            try Data(forged.utf8).write(to: URL(fileURLWithPath: snapshotFile))
+            try Self.rewriteSums(second)
+            let next = try await Evidence.demo(output, now: "2026-11-27T03:00:00Z")
+            #expect(next.status == 0, "\(next.stderr)")
+            #expect(next.stderr.contains("broken evidence chain") && next.stderr.contains("evil"), "\(next.stderr)")
+            #expect(!next.stderr.contains("\u{1B}"), "a control character from a run folder reached the terminal")
         }
     }
 }
